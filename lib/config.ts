@@ -1,0 +1,49 @@
+import * as z from 'zod/mini';
+import { parseOrThrow } from './schema.js';
+
+/**
+ * The broker's environment (DESIGN.md, "Configuration"), read when a request needs it,
+ * never at import time: a wrong value answers KeysUnavailable instead of crashing the cold start.
+ */
+const baseUrl = z.url({ protocol: /^https?$/ });
+
+const configSchema = z.object({
+  ALIYUN_KEYS_PARAMETER: z._default(z.string().check(z.minLength(1)), '/cloud-token-broker/dev/keys/aliyun'),
+  UCLOUD_KEYS_PARAMETER: z._default(z.string().check(z.minLength(1)), '/cloud-token-broker/dev/keys/ucloud'),
+  KEYS_CACHE_SECONDS: z._default(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(86_400)), 300),
+  ALIYUN_SIGNATURE: z._default(z.enum(['ACS3-HMAC-SHA256', 'HMAC-SHA1']), 'ACS3-HMAC-SHA256'),
+  ALIYUN_BPSTUDIO_ENDPOINT: z._default(baseUrl, 'https://bpstudio.cn-hangzhou.aliyuncs.com'),
+  ALIYUN_CAMS_ENDPOINT: z._default(baseUrl, 'https://cams.ap-southeast-1.aliyuncs.com'),
+  ALIYUN_IMS_ENDPOINT: z._default(baseUrl, 'https://ims.aliyuncs.com'),
+  UCLOUD_API_ENDPOINT: z._default(baseUrl, 'https://api.ucloud.cn'),
+  TOKEN_STORE_PREFIX: z._default(z.string().check(z.regex(/^\/[\w./-]*[^/]$/)), '/cloud-token-broker/dev/tokens'),
+  POLICY_PARAMETER: z.optional(z.string().check(z.minLength(1))),
+  /** Per-attempt timeout of a vendor call. */
+  VENDOR_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.minimum(100)), 3_000),
+  /** Time kept back from the Lambda deadline to answer 504 before it passes. */
+  DEADLINE_MARGIN_MS: z._default(z.coerce.number().check(z.int(), z.minimum(0)), 300),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type EndpointVariable = 'ALIYUN_BPSTUDIO_ENDPOINT' | 'ALIYUN_CAMS_ENDPOINT' | 'ALIYUN_IMS_ENDPOINT' | 'UCLOUD_API_ENDPOINT';
+
+let cached: { source: string; config: Config } | undefined;
+
+/** Empty variables count as unset, so `FOO=` in a template falls back to the default. */
+function relevantEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(configSchema.def.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') out[key] = value;
+  }
+  return out;
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const values = relevantEnv(env);
+  const source = JSON.stringify(values);
+  if (cached?.source === source) return cached.config;
+  const config = parseOrThrow(configSchema, values, 'KeysUnavailable', 'The broker is misconfigured; see its logs.');
+  cached = { source, config };
+  return config;
+}

@@ -1,0 +1,73 @@
+/**
+ * The broker's error vocabulary: one code per row of DESIGN.md's error table.
+ * Anything thrown that is not a BrokerError is a bug and answers 500 InternalError.
+ */
+export const ERROR_STATUS = {
+  InvalidRequest: 400,
+  Forbidden: 403,
+  VendorAccessDenied: 403,
+  VendorNotFound: 404,
+  VendorRejected: 422,
+  Throttled: 429,
+  VendorError: 502,
+  VendorUnavailable: 503,
+  KeysUnavailable: 503,
+  Timeout: 504,
+  InternalError: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface BrokerErrorDetails {
+  /** The vendor's own error code, e.g. `Throttling.User` or `RetCode 153`. */
+  vendorCode?: string;
+  vendorRequestId?: string;
+  /** Seconds the caller should wait before trying again (sets `Retry-After`). */
+  retryAfterSeconds?: number;
+  /** Field-level problems of an invalid request. */
+  details?: { path: string; message: string }[];
+  cause?: unknown;
+}
+
+export class BrokerError extends Error {
+  override readonly name = 'BrokerError';
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly vendorCode?: string;
+  readonly vendorRequestId?: string;
+  readonly retryAfterSeconds?: number;
+  readonly details?: { path: string; message: string }[];
+
+  /** `message` goes to callers verbatim: it must never carry a secret. */
+  constructor(code: ErrorCode, message: string, extra: BrokerErrorDetails = {}) {
+    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
+    this.code = code;
+    this.status = ERROR_STATUS[code];
+    if (extra.vendorCode !== undefined) this.vendorCode = extra.vendorCode;
+    if (extra.vendorRequestId !== undefined) this.vendorRequestId = extra.vendorRequestId;
+    if (extra.retryAfterSeconds !== undefined) this.retryAfterSeconds = extra.retryAfterSeconds;
+    if (extra.details !== undefined) this.details = extra.details;
+  }
+}
+
+/** Any thrown value as a BrokerError; unknown errors become a message-free InternalError. */
+export function toBrokerError(error: unknown): BrokerError {
+  if (error instanceof BrokerError) return error;
+  return new BrokerError('InternalError', 'The broker failed unexpectedly; see its logs with the request id.', {
+    cause: error,
+  });
+}
+
+/** The JSON error body of DESIGN.md: no stack, no cause, nothing but what callers may see. */
+export function errorBody(error: BrokerError, requestId: string) {
+  return {
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.vendorCode !== undefined && { vendorCode: error.vendorCode }),
+      ...(error.vendorRequestId !== undefined && { vendorRequestId: error.vendorRequestId }),
+      ...(error.code === 'InvalidRequest' && error.details !== undefined && { details: error.details }),
+      requestId,
+    },
+  };
+}

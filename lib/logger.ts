@@ -1,0 +1,83 @@
+/**
+ * One JSON object per line on stdout, with every secret removed before it is written.
+ * Two nets: keys whose name says "secret" are masked wherever they are nested, and
+ * any string holding a registered secret value (master keys) is scrubbed.
+ */
+const REDACTED = '[REDACTED]';
+
+/** Normalised key names (lower case, letters and digits only) whose values are always secret. */
+const SECRET_KEY_NAMES = new Set([
+  'accesskeysecret',
+  'securitytoken',
+  'sessiontoken',
+  'privatekey',
+  'signature',
+  'authorization',
+  'secret',
+  'password',
+  'xacssecuritytoken',
+]);
+
+const secretValues = new Set<string>();
+
+/** Values that must never be printed (master keys); short values are ignored so `a` does not mask every word. */
+export function registerSecret(value: string | undefined): void {
+  if (value !== undefined && value.length >= 6) secretValues.add(value);
+}
+
+function isSecretKey(key: string): boolean {
+  return SECRET_KEY_NAMES.has(key.toLowerCase().replace(/[^a-z0-9]/g, ''));
+}
+
+function scrubString(value: string): string {
+  let out = value;
+  for (const secret of secretValues) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+  return out;
+}
+
+export function redact(value: unknown, seen = new WeakSet<object>()): unknown {
+  if (typeof value === 'string') return scrubString(value);
+  if (value instanceof Error) {
+    return redact({ name: value.name, message: value.message, ...(value.cause !== undefined && { cause: value.cause }) }, seen);
+  }
+  if (value === null || typeof value !== 'object') return value;
+  if (seen.has(value)) return '[Circular]';
+  seen.add(value);
+  if (Array.isArray(value)) return value.map((item) => redact(item, seen));
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) out[key] = isSecretKey(key) ? REDACTED : redact(inner, seen);
+  return out;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  child(fields: LogFields): Logger;
+}
+
+const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+function threshold(): number {
+  const level = (process.env.LOG_LEVEL ?? 'info').toLowerCase() as LogLevel;
+  return LEVELS[level] ?? LEVELS.info;
+}
+
+export function createLogger(base: LogFields = {}): Logger {
+  const write = (level: LogLevel, message: string, fields?: LogFields) => {
+    if (LEVELS[level] < threshold()) return;
+    const line = redact({ level, time: new Date().toISOString(), message, ...base, ...fields });
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+  };
+  return {
+    debug: (message, fields) => write('debug', message, fields),
+    info: (message, fields) => write('info', message, fields),
+    warn: (message, fields) => write('warn', message, fields),
+    error: (message, fields) => write('error', message, fields),
+    child: (fields) => createLogger({ ...base, ...fields }),
+  };
+}

@@ -1,0 +1,47 @@
+import * as z from 'zod/mini';
+import { defineOperation } from '../operation.js';
+
+/** Alibaba Cloud IMS ProvisionExternalApplication (documented under RAM): installs an external application. */
+export const imsProvisionExternalApplication = defineOperation({
+  name: 'ims:ProvisionExternalApplication',
+  functionName: 'ims-provision-external-application',
+  route: '/v1/aliyun/ims/external-applications',
+  summary: 'Install an external application in the Alibaba Cloud account',
+  vendor: 'aliyun',
+  endpoint: 'ALIYUN_IMS_ENDPOINT',
+  action: 'ProvisionExternalApplication',
+  version: '2019-08-15',
+  paramsIn: 'query',
+  request: z.strictObject({
+    appId: z.string().check(z.minLength(1), z.maxLength(64), z.regex(/^[\w*-]+$/)),
+    scopes: z.optional(
+      z.array(z.string().check(z.minLength(1), z.maxLength(128), z.regex(/^[^;]+$/))).check(z.minLength(1), z.maxLength(50)),
+    ),
+  }),
+  // The vendor takes scopes as one string separated by semicolons.
+  toParams: (body) => ({ AppId: body.appId, Scopes: body.scopes?.join(';') }),
+  response: {
+    field: 'ExternalApplication',
+    data: z.object({
+      foreignAppId: z.string(),
+      displayName: z.optional(z.string()),
+      appPrincipalName: z.optional(z.string()),
+      tenantId: z.optional(z.string()),
+      createDate: z.optional(z.string()),
+      updateDate: z.optional(z.string()),
+      delegatedScope: z.optional(
+        z.object({
+          predefinedScopes: z.optional(
+            z.object({
+              predefinedScope: z.optional(
+                z.array(z.object({ name: z.string(), description: z.optional(z.string()) })),
+              ),
+            }),
+          ),
+        }),
+      ),
+    }),
+  },
+  // Provisioning twice is not an error for an event-driven caller: the app is there.
+  alreadyDone: (vendorCode) => vendorCode.startsWith('EntityAlreadyExists'),
+});

@@ -1,0 +1,51 @@
+import { camelizeKeys, upperFirst } from './case.js';
+import { BrokerError } from './errors.js';
+import type { Operation } from './operation.js';
+import { parseOrThrow } from './schema.js';
+import { type CallOptions, callVendor } from './vendor-call.js';
+import type { VendorParams } from './vendors/types.js';
+
+/** An operation's result, before it is framed for HTTP, a schedule or a queue. */
+export interface OperationResult {
+  operation: string;
+  vendorRequestId?: string;
+  /** ISO 8601; absent where the vendor returns no credentials (IMS). */
+  expiresAt?: string;
+  /** IMS: the application was already provisioned; `data` is then null. */
+  alreadyProvisioned?: boolean;
+  data: unknown;
+}
+
+/** The request body checked against the operation's schema: 400 with the offending fields. */
+export function validateBody<O extends Operation>(op: O, body: unknown): Record<string, unknown> {
+  return parseOrThrow(op.request, body, 'InvalidRequest', 'The request body does not match the schema; see details.');
+}
+
+function defaultParams(body: Record<string, unknown>): VendorParams {
+  const params: VendorParams = {};
+  for (const [field, value] of Object.entries(body)) params[upperFirst(field)] = value as VendorParams[string];
+  return params;
+}
+
+/** Calls the vendor for an already validated body and shapes its answer (DESIGN.md, "HTTP answers"). */
+export async function runOperation(op: Operation, body: Record<string, unknown>, options: CallOptions): Promise<OperationResult> {
+  const params = op.toParams ? op.toParams(body) : defaultParams(body);
+  const result = await callVendor(op, params, options);
+  const vendorRequestId = result.vendorRequestId === undefined ? {} : { vendorRequestId: result.vendorRequestId };
+  if (result.alreadyDone) {
+    return { operation: op.name, ...vendorRequestId, alreadyProvisioned: true, data: null };
+  }
+  const raw = result.payload?.[op.response.field];
+  const data = parseOrThrow(op.response.data, camelizeKeys(raw), 'VendorError', 'The vendor answer does not match the documented shape.');
+  const expiresAt = op.expiresAt?.(data, result.issuedAt);
+  if (expiresAt !== undefined && !(expiresAt > Date.now())) {
+    // Credentials that are already dead are a vendor fault, never something to hand out.
+    throw new BrokerError('VendorError', 'The vendor returned credentials that have already expired.', vendorRequestId);
+  }
+  return {
+    operation: op.name,
+    ...vendorRequestId,
+    ...(expiresAt !== undefined && { expiresAt: new Date(expiresAt).toISOString() }),
+    data,
+  };
+}

@@ -1,0 +1,44 @@
+import * as z from 'zod/mini';
+import { BrokerError } from './errors.js';
+
+/** zod issues as DESIGN.md's `details`: one entry per offending field, unknown fields named one by one. */
+export function issueDetails(error: z.core.$ZodError): { path: string; message: string }[] {
+  const details: { path: string; message: string }[] = [];
+  for (const issue of error.issues) {
+    const path = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) details.push({ path: path ? `${path}.${key}` : key, message: 'unknown field' });
+    } else {
+      details.push({ path: path || '(body)', message: describeIssue(issue) });
+    }
+  }
+  return details;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return `expected ${issue.expected}`;
+    case 'too_small':
+      return `must be at least ${String(issue.minimum)}${issue.origin === 'string' ? ' characters' : ''}`;
+    case 'too_big':
+      return `must be at most ${String(issue.maximum)}${issue.origin === 'string' ? ' characters' : ''}`;
+    case 'invalid_format':
+      return `must match ${issue.format === 'regex' ? 'the documented pattern' : issue.format}`;
+    default:
+      return 'invalid value';
+  }
+}
+
+/** Parses `value` or throws a BrokerError of `code` whose message names no value (values may be secret). */
+export function parseOrThrow<S extends z.core.$ZodType>(
+  schema: S,
+  value: unknown,
+  code: 'InvalidRequest' | 'VendorError' | 'KeysUnavailable',
+  message: string,
+): z.infer<S> {
+  const result = z.safeParse(schema, value);
+  if (result.success) return result.data;
+  // Details name fields, never values; callers see them only for InvalidRequest (errors.ts).
+  throw new BrokerError(code, message, { details: issueDetails(result.error) });
+}

@@ -1,0 +1,169 @@
+import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay, sleep } from './backoff.js';
+import { readConfig } from './config.js';
+import { BrokerError } from './errors.js';
+import { type KeysOf, readKeys } from './keys.js';
+import type { Logger } from './logger.js';
+import type { Operation } from './operation.js';
+import { RateLimitWaitTooLong, type RateLimiter, createRateLimiter } from './rate-limiter.js';
+import { aliyunAdapter } from './vendors/aliyun.js';
+import type { FailureClass, SignedRequest, VendorAdapter, VendorOutcome, VendorParams } from './vendors/types.js';
+import { ucloudAdapter } from './vendors/ucloud.js';
+
+export interface CallOptions {
+  /** Epoch ms by which the caller must have its answer (Lambda deadline less a margin). */
+  deadline: number;
+  logger: Logger;
+  backoff?: BackoffPolicy;
+  random?: () => number;
+}
+
+export interface VendorResult {
+  /** The vendor's whole answer body; undefined when `alreadyDone`. */
+  payload?: Record<string, unknown>;
+  vendorRequestId?: string;
+  /** When the vendor answered: the base of credential lifetimes. */
+  issuedAt: number;
+  /** The vendor said the operation had already been done (an idempotent repeat). */
+  alreadyDone?: boolean;
+}
+
+/** No attempt starts with less time than this left: it could not finish anyway. */
+const MIN_ATTEMPT_MS = 50;
+
+const limiters = new Map<string, RateLimiter>();
+function limiterFor(op: Operation): RateLimiter | undefined {
+  if (op.ratePerSecond === undefined) return undefined;
+  let limiter = limiters.get(op.name);
+  if (!limiter) limiters.set(op.name, (limiter = createRateLimiter(op.ratePerSecond)));
+  return limiter;
+}
+
+function adapterFor(op: Operation): VendorAdapter<KeysOf<typeof op.vendor>> {
+  const adapter = op.vendor === 'aliyun' ? aliyunAdapter(readConfig().ALIYUN_SIGNATURE) : ucloudAdapter;
+  return adapter as VendorAdapter<KeysOf<typeof op.vendor>>;
+}
+
+type Attempt = { outcome: VendorOutcome } | { failure: 'timeout' | 'deadline' | 'network' };
+
+async function send(request: SignedRequest, timeoutMs: number, hitsDeadline: boolean, classify: VendorAdapter<unknown>['classify']): Promise<Attempt> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    const response = await fetch(request.url, {
+      method: request.method,
+      headers: request.headers,
+      ...(request.body !== undefined && { body: request.body }),
+      signal,
+    });
+    const text = await response.text();
+    return { outcome: classify(response.status, response.headers, text) };
+  } catch {
+    // The error itself is dropped on purpose: undici's messages can quote the signed URL.
+    if (signal.aborted) return { failure: hitsDeadline ? 'deadline' : 'timeout' };
+    return { failure: 'network' };
+  }
+}
+
+const FINAL_ERRORS: Partial<Record<FailureClass, [BrokerError['code'], string]>> = {
+  accessDenied: ['VendorAccessDenied', 'The vendor refused the broker permission for this operation.'],
+  notFound: ['VendorNotFound', 'The vendor says the resource does not exist.'],
+  rejected: ['VendorRejected', 'The vendor rejected the request parameters.'],
+  malformed: ['VendorError', 'The vendor sent an answer the broker cannot read.'],
+  bug: ['InternalError', 'The broker sent a request the vendor does not recognise.'],
+  key: ['KeysUnavailable', 'The vendor refused the master key even after it was read again from SSM.'],
+  clock: ['VendorError', 'The vendor refused the request timestamp or nonce twice.'],
+};
+
+function vendorFields(outcome: Exclude<VendorOutcome, { kind: 'ok' }>) {
+  return {
+    vendorCode: outcome.vendorCode,
+    ...(outcome.vendorRequestId !== undefined && { vendorRequestId: outcome.vendorRequestId }),
+  };
+}
+
+/**
+ * Signs and sends one vendor request, retrying as VENDORS.md says: throttling, 5xx and
+ * network errors with full-jitter backoff; a refused key once after re-reading it past
+ * the cache; a refused timestamp or nonce once. Every attempt is signed afresh, and no
+ * attempt starts when the deadline would pass first.
+ */
+export async function callVendor(op: Operation, params: VendorParams, options: CallOptions): Promise<VendorResult> {
+  const { deadline, logger } = options;
+  const policy = options.backoff ?? DEFAULT_BACKOFF;
+  const config = readConfig();
+  const endpoint = config[op.endpoint];
+  const adapter = adapterFor(op);
+  const limiter = limiterFor(op);
+  let keys = await readKeys(op.vendor);
+  let keysReread = false;
+  let resigned = false;
+  let retries = 0;
+
+  for (;;) {
+    if (deadline - Date.now() < MIN_ATTEMPT_MS) throw timeoutError();
+    if (limiter) await acquireSlot(limiter, deadline - MIN_ATTEMPT_MS);
+    const request = adapter.sign({ endpoint, target: op, params, keys, now: new Date() });
+    const remaining = deadline - Date.now();
+    const timeoutMs = Math.min(config.VENDOR_TIMEOUT_MS, remaining);
+    const attempt = await send(request, Math.max(1, timeoutMs), timeoutMs < config.VENDOR_TIMEOUT_MS, adapter.classify);
+    if ('failure' in attempt && attempt.failure === 'deadline') throw timeoutError();
+
+    const outcome: VendorOutcome =
+      'outcome' in attempt ? attempt.outcome : { kind: 'transient', vendorCode: attempt.failure === 'timeout' ? 'Timeout' : 'NetworkError' };
+    if (outcome.kind === 'ok') {
+      return { payload: outcome.payload, issuedAt: Date.now(), ...(outcome.vendorRequestId !== undefined && { vendorRequestId: outcome.vendorRequestId }) };
+    }
+    if (op.alreadyDone?.(outcome.vendorCode)) {
+      return { alreadyDone: true, issuedAt: Date.now(), ...(outcome.vendorRequestId !== undefined && { vendorRequestId: outcome.vendorRequestId }) };
+    }
+    const retryLog = { operation: op.name, vendorCode: outcome.vendorCode, vendorRequestId: outcome.vendorRequestId, attempt: retries + 1 };
+
+    if (outcome.kind === 'key' && !keysReread) {
+      logger.warn('vendor refused the master key; reading it again past the cache', retryLog);
+      keys = await readKeys(op.vendor, { fresh: true });
+      keysReread = true;
+      continue;
+    }
+    if (outcome.kind === 'clock' && !resigned) {
+      logger.warn('vendor refused the timestamp or nonce; signing again', retryLog);
+      resigned = true;
+      continue;
+    }
+    if (outcome.kind === 'throttled' || outcome.kind === 'transient') {
+      const delay = retryDelay(retries, policy, outcome.retryAfterMs, options.random);
+      const canRetry = retries + 1 < policy.maxAttempts && Date.now() + delay + MIN_ATTEMPT_MS < deadline;
+      if (!canRetry) throw exhausted(outcome, delay);
+      logger.warn('vendor call failed; retrying', { ...retryLog, delayMs: delay });
+      await sleep(delay);
+      retries += 1;
+      continue;
+    }
+    const [code, message] = FINAL_ERRORS[outcome.kind] ?? ['VendorError', 'The vendor failed.'];
+    throw new BrokerError(code, message, vendorFields(outcome));
+  }
+}
+
+function timeoutError(): BrokerError {
+  return new BrokerError('Timeout', 'The vendor did not answer before the function deadline.');
+}
+
+function exhausted(outcome: Exclude<VendorOutcome, { kind: 'ok' }>, nextDelayMs: number): BrokerError {
+  if (outcome.kind === 'throttled') {
+    const retryAfterSeconds = Math.max(1, Math.ceil(Math.max(nextDelayMs, outcome.retryAfterMs ?? 0) / 1000));
+    return new BrokerError('Throttled', 'The vendor is throttling requests; try again later.', {
+      ...vendorFields(outcome),
+      retryAfterSeconds,
+    });
+  }
+  return new BrokerError('VendorUnavailable', 'The vendor is unavailable; try again later.', vendorFields(outcome));
+}
+
+async function acquireSlot(limiter: RateLimiter, notAfter: number): Promise<void> {
+  try {
+    await limiter.acquire(notAfter);
+  } catch (error) {
+    if (!(error instanceof RateLimitWaitTooLong)) throw error;
+    throw new BrokerError('Throttled', 'Too many requests for this operation right now; try again shortly.', {
+      retryAfterSeconds: Math.max(1, Math.ceil(error.waitMs / 1000)),
+    });
+  }
+}

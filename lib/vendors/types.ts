@@ -1,0 +1,64 @@
+/** What a vendor adapter produces and how the vendor call treats an answer (VENDORS.md, error classes). */
+export interface SignedRequest {
+  url: string;
+  method: 'POST';
+  headers: Record<string, string>;
+  body?: string;
+}
+
+export type FailureClass =
+  /** Retry with backoff. */
+  | 'throttled'
+  | 'transient'
+  /** Re-read the keys past the cache and retry once. */
+  | 'key'
+  /** Re-sign (new nonce and timestamp) and retry once. */
+  | 'clock'
+  | 'accessDenied'
+  | 'notFound'
+  | 'rejected'
+  /** The broker sent something the vendor cannot route: our bug. */
+  | 'bug'
+  /** The answer could not be read at all. */
+  | 'malformed';
+
+export type VendorOutcome =
+  | { kind: 'ok'; payload: Record<string, unknown>; vendorRequestId?: string }
+  | { kind: FailureClass; vendorCode: string; vendorRequestId?: string; retryAfterMs?: number };
+
+/** Request parameters in the vendor's own names, before encoding. */
+export type VendorParams = Record<string, string | number | boolean | readonly string[] | undefined>;
+
+export interface OperationTarget {
+  action: string;
+  version?: string;
+  /** Alibaba RPC: where the official SDK puts the operation's parameters. */
+  paramsIn?: 'query' | 'body';
+}
+
+/** The part of a vendor call that knows the vendor: how to sign, and how to read an answer. */
+export interface VendorAdapter<Keys> {
+  sign(input: { endpoint: string; target: OperationTarget; params: VendorParams; keys: Keys; now: Date }): SignedRequest;
+  classify(status: number, headers: Headers, text: string): VendorOutcome;
+}
+
+/** Parses a JSON object body, or returns undefined for anything else. */
+export function parseJsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Retry-After in seconds (RFC 9110: delay-seconds or an HTTP date) as milliseconds. */
+export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
+  const value = headers.get('retry-after');
+  if (value === null) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}

@@ -1,0 +1,58 @@
+import type { UcloudKeys } from '../keys.js';
+import { flattenUcloudParams, ucloudSignature } from '../signing/ucloud-sha1.js';
+import { type FailureClass, type VendorAdapter, type VendorOutcome, parseJsonObject, retryAfterMs } from './types.js';
+
+/** VENDORS.md, "UCloud signing": RetCode classes. */
+const RETCODE_CLASS: Record<number, FailureClass> = {
+  153: 'throttled',
+  110: 'transient',
+  130: 'transient',
+  150: 'transient',
+  171: 'key',
+  172: 'key',
+  174: 'key',
+  160: 'bug',
+  161: 'bug',
+  292: 'notFound',
+  293: 'accessDenied',
+  294: 'accessDenied',
+  295: 'accessDenied',
+  299: 'accessDenied',
+};
+
+export function classifyUcloudRetCode(retCode: number): FailureClass {
+  return RETCODE_CLASS[retCode] ?? 'rejected';
+}
+
+export const ucloudAdapter: VendorAdapter<UcloudKeys> = {
+  sign({ endpoint, target, params, keys }) {
+    // The key parameter's projectId is the default project; a body's projectId wins.
+    const withProject = { ProjectId: keys.projectId, ...params };
+    const flat = flattenUcloudParams({ Action: target.action, ...withProject });
+    const signature = ucloudSignature(flat, keys.publicKey, keys.privateKey);
+    // The official JS SDK posts the flattened parameters as JSON.
+    return {
+      url: new URL('/', endpoint).toString(),
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ ...flat, PublicKey: keys.publicKey, Signature: signature }),
+    };
+  },
+  classify: classifyUcloudAnswer,
+};
+
+export function classifyUcloudAnswer(status: number, headers: Headers, text: string): VendorOutcome {
+  const body = parseJsonObject(text);
+  const requestUuid = typeof body?.RequestUUID === 'string' ? { vendorRequestId: body.RequestUUID } : {};
+  if (!body || typeof body.RetCode !== 'number') {
+    return { kind: status >= 500 ? 'transient' : 'malformed', vendorCode: `HTTP ${status}`, ...requestUuid };
+  }
+  if (body.RetCode === 0 && status >= 200 && status < 300) return { kind: 'ok', payload: body, ...requestUuid };
+  const hint = retryAfterMs(headers);
+  return {
+    kind: status >= 500 && body.RetCode === 0 ? 'transient' : classifyUcloudRetCode(body.RetCode),
+    vendorCode: `RetCode ${body.RetCode}`,
+    ...requestUuid,
+    ...(hint !== undefined && { retryAfterMs: hint }),
+  };
+}

@@ -1,0 +1,41 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createLogger, redact, registerSecret } from '../../lib/logger.js';
+
+describe('redact', () => {
+  it('masks secret-named fields wherever they are nested, in any case or spelling', () => {
+    const out = redact({
+      data: { AccessKeySecret: 'a', securityToken: 'b', list: [{ privateKey: 'c', PrivateKey: 'd' }] },
+      headers: { authorization: 'e', 'x-acs-security-token': 'f' },
+      signature: 'g',
+      tokenId: 'kept',
+    });
+    expect(JSON.stringify(out)).not.toMatch(/"[a-g]"/);
+    expect(out).toMatchObject({ tokenId: 'kept', data: { AccessKeySecret: '[REDACTED]' } });
+  });
+
+  it('scrubs a registered secret value from any string, errors included', () => {
+    registerSecret('master-secret-value-123');
+    const out = JSON.stringify(redact({ message: 'url?x=master-secret-value-123&y', error: new Error('bad master-secret-value-123') }));
+    expect(out).not.toContain('master-secret-value-123');
+    expect(out).toContain('[REDACTED]');
+  });
+
+  it('survives cycles', () => {
+    const a: Record<string, unknown> = { name: 'a' };
+    a.self = a;
+    expect(redact(a)).toEqual({ name: 'a', self: '[Circular]' });
+  });
+});
+
+describe('createLogger', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('writes one JSON object per line with the base fields', () => {
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (lines.push(String(chunk)), true));
+    createLogger({ requestId: 'r1' }).child({ messageId: 'm1' }).warn('hello', { accessKeySecret: 'nope' });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.endsWith('\n')).toBe(true);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'warn', message: 'hello', requestId: 'r1', messageId: 'm1', accessKeySecret: '[REDACTED]' });
+  });
+});

@@ -1,0 +1,111 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+
+/** A Lambda context whose deadline is `remainingMs` from now, like the real one. */
+export function lambdaContext(remainingMs = 10_000, functionName = 'cloud-token-broker-test'): Context {
+  const deadline = Date.now() + remainingMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'test',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+export interface HttpRequestOptions {
+  contentType?: string | null;
+  method?: string;
+  rawBody?: string;
+  base64?: boolean;
+}
+
+function bodyOf(body: unknown, options: HttpRequestOptions): { body: string | undefined; isBase64Encoded: boolean } {
+  const text = options.rawBody ?? (body === undefined ? undefined : JSON.stringify(body));
+  if (text === undefined) return { body: undefined, isBase64Encoded: false };
+  return options.base64 ? { body: Buffer.from(text).toString('base64'), isBase64Encoded: true } : { body: text, isBase64Encoded: false };
+}
+
+function headersOf(options: HttpRequestOptions): Record<string, string> {
+  const type = options.contentType === undefined ? 'application/json' : options.contentType;
+  return type === null ? {} : { 'content-type': type };
+}
+
+/** An API Gateway HTTP API (payload 2.0) proxy event. */
+export function httpApiEvent(route: string, body?: unknown, options: HttpRequestOptions = {}): APIGatewayProxyEventV2 {
+  const method = options.method ?? 'POST';
+  return {
+    version: '2.0',
+    routeKey: `${method} ${route}`,
+    rawPath: route,
+    rawQueryString: '',
+    headers: headersOf(options),
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'api',
+      domainName: 'api.example.test',
+      domainPrefix: 'api',
+      http: { method, path: route, protocol: 'HTTP/1.1', sourceIp: '198.51.100.7', userAgent: 'vitest' },
+      requestId: randomUUID(),
+      routeKey: `${method} ${route}`,
+      stage: '$default',
+      time: new Date().toUTCString(),
+      timeEpoch: Date.now(),
+    },
+    ...bodyOf(body, options),
+  };
+}
+
+/** An API Gateway REST API (payload 1.0) proxy event. */
+export function restApiEvent(route: string, body?: unknown, options: HttpRequestOptions = {}): APIGatewayProxyEvent {
+  const method = options.method ?? 'POST';
+  const headers = headersOf(options);
+  // REST APIs keep the caller's header case.
+  const restHeaders = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.replace(/(^|-)\w/g, (c) => c.toUpperCase()), v]));
+  return {
+    resource: route,
+    path: route,
+    httpMethod: method,
+    headers: restHeaders,
+    multiValueHeaders: Object.fromEntries(Object.entries(restHeaders).map(([k, v]) => [k, [v]])),
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'api',
+      authorizer: null,
+      httpMethod: method,
+      identity: { sourceIp: '198.51.100.7', userAgent: 'vitest' } as APIGatewayProxyEvent['requestContext']['identity'],
+      path: `/prod${route}`,
+      protocol: 'HTTP/1.1',
+      requestId: randomUUID(),
+      requestTimeEpoch: Date.now(),
+      resourceId: 'res',
+      resourcePath: route,
+      stage: 'prod',
+    },
+    ...bodyOf(body, options),
+    body: bodyOf(body, options).body ?? null,
+  };
+}
+
+export type HttpAnswer = APIGatewayProxyResult & { json: Record<string, any> };
+
+/** Runs a handler on an HTTP event and parses its JSON answer. */
+export async function invokeHttp(
+  handler: (event: unknown, context: Context) => Promise<unknown>,
+  event: unknown,
+  context: Context = lambdaContext(),
+): Promise<HttpAnswer> {
+  const result = (await handler(event, context)) as APIGatewayProxyResult;
+  return { ...result, json: JSON.parse(result.body) as Record<string, any> };
+}
