@@ -4,6 +4,7 @@ import { httpMethod, isHttpEvent, jsonBody } from './http.js';
 import type { Invocation } from './invocation.js';
 import type { Operation } from './operation.js';
 import { type OperationResult, runOperation, validateBody } from './run-operation.js';
+import { type RotationReport, bodyKey, cachedCredentials, rotateOne } from './token-cache.js';
 
 /**
  * Every handler recognises the shape it was given (DESIGN.md, "Events other than HTTP")
@@ -11,6 +12,7 @@ import { type OperationResult, runOperation, validateBody } from './run-operatio
  */
 export async function routeEvent(op: Operation, event: unknown, invocation: Invocation): Promise<unknown> {
   if (isHttpEvent(event)) return handleHttp(op, event, invocation);
+  if (isRotationEvent(event)) return handleRotation(op, event, invocation);
   if (isSqsEvent(event)) return handleSqs(op, event, invocation);
   if (isEventBridgeEvent(event)) return handleEventBridge(op, event, invocation);
   throw new BrokerError(
@@ -25,11 +27,56 @@ async function handleBody(op: Operation, body: unknown, invocation: Invocation):
   return runOperation(op, valid, { deadline: invocation.deadline, logger: invocation.logger });
 }
 
-function handleHttp(op: Operation, event: Parameters<typeof jsonBody>[0], invocation: Invocation): Promise<OperationResult> {
+/** HTTPS callers are served from the token cache where the operation returns credentials. */
+async function handleHttp(op: Operation, event: Parameters<typeof jsonBody>[0], invocation: Invocation): Promise<OperationResult> {
   if (httpMethod(event) !== 'POST') {
     throw new BrokerError('InvalidRequest', 'Use POST: every answer carries secrets, which must stay out of URLs.');
   }
-  return handleBody(op, jsonBody(event), invocation);
+  const body = jsonBody(event);
+  if (op.expiresAt === undefined) return handleBody(op, body, invocation);
+  const { result, source } = await cachedCredentials(op, validateBody(op, body), invocation);
+  invocation.logger.debug('credentials served', { source, expiresAt: result.expiresAt });
+  return result;
+}
+
+interface RotationEvent {
+  rotate: unknown[];
+}
+
+function isRotationEvent(event: unknown): event is RotationEvent {
+  return event !== null && typeof event === 'object' && Array.isArray((event as { rotate?: unknown }).rotate);
+}
+
+export class RotationFailed extends Error {
+  override readonly name = 'RotationFailed';
+  constructor(readonly report: RotationReport) {
+    super(`${report.failed.length} of ${report.failed.length + report.rotated + report.fresh} token rotations failed: ${report.failed.map((f) => `${f.key} ${f.code}`).join(', ')}`);
+  }
+}
+
+/**
+ * A scheduled `{"rotate": [body, ...]}`: refreshes each body's stored credentials unless
+ * half their lifetime is left. Throws when any failed, so the invocation counts as an
+ * error and can alarm.
+ */
+async function handleRotation(op: Operation, event: RotationEvent, invocation: Invocation): Promise<RotationReport> {
+  if (op.expiresAt === undefined) {
+    throw new BrokerError('InvalidRequest', `${op.name} returns no credentials; there is nothing to rotate.`);
+  }
+  const report: RotationReport = { rotated: 0, fresh: 0, failed: [] };
+  for (const [index, raw] of event.rotate.entries()) {
+    const key = raw !== null && typeof raw === 'object' ? bodyKey(raw as Record<string, unknown>) : `#${index}`;
+    try {
+      const outcome = await rotateOne(op, validateBody(op, raw), invocation);
+      report[outcome] += 1;
+    } catch (thrown) {
+      const error = toBrokerError(thrown);
+      report.failed.push({ key, code: error.code, message: error.message, ...(error.vendorCode !== undefined && { vendorCode: error.vendorCode }) });
+    }
+  }
+  invocation.logger[report.failed.length ? 'error' : 'info']('rotation finished', { ...report });
+  if (report.failed.length) throw new RotationFailed(report);
+  return report;
 }
 
 function isSqsEvent(event: unknown): event is SQSEvent {
