@@ -9,6 +9,7 @@ export default defineConfig({
     // Handlers keep module-wide caches (keys, tokens); isolate each file.
     isolate: true,
     pool: 'forks',
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    // Logs are asserted on through test/support/log-capture.ts, not printed.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', LOG_LEVEL: 'silent' },
   },
 });

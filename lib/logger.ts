@@ -50,6 +50,7 @@ export function redact(value: unknown, seen = new WeakSet<object>()): unknown {
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+type Threshold = LogLevel | 'silent';
 export type LogFields = Record<string, unknown>;
 
 export interface Logger {
@@ -60,10 +61,11 @@ export interface Logger {
   child(fields: LogFields): Logger;
 }
 
-const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const LEVELS: Record<Threshold, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
+/** LOG_LEVEL: debug, info (default), warn, error or silent. */
 function threshold(): number {
-  const level = (process.env.LOG_LEVEL ?? 'info').toLowerCase() as LogLevel;
+  const level = (process.env.LOG_LEVEL ?? 'info').toLowerCase() as Threshold;
   return LEVELS[level] ?? LEVELS.info;
 }
 

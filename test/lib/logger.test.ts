@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger, redact, registerSecret } from '../../lib/logger.js';
+import { captureLogs } from '../support/log-capture.js';
 
 describe('redact', () => {
   it('masks secret-named fields wherever they are nested, in any case or spelling', () => {
@@ -28,14 +29,27 @@ describe('redact', () => {
 });
 
 describe('createLogger', () => {
-  afterEach(() => vi.restoreAllMocks());
-
   it('writes one JSON object per line with the base fields', () => {
-    const lines: string[] = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (lines.push(String(chunk)), true));
-    createLogger({ requestId: 'r1' }).child({ messageId: 'm1' }).warn('hello', { accessKeySecret: 'nope' });
-    expect(lines).toHaveLength(1);
-    expect(lines[0]!.endsWith('\n')).toBe(true);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'warn', message: 'hello', requestId: 'r1', messageId: 'm1', accessKeySecret: '[REDACTED]' });
+    const logs = captureLogs();
+    try {
+      createLogger({ requestId: 'r1' }).child({ messageId: 'm1' }).warn('hello', { accessKeySecret: 'nope' });
+    } finally {
+      logs.restore();
+    }
+    expect(logs.records()).toEqual([
+      expect.objectContaining({ level: 'warn', message: 'hello', requestId: 'r1', messageId: 'm1', accessKeySecret: '[REDACTED]' }),
+    ]);
+  });
+
+  it('writes nothing below LOG_LEVEL', () => {
+    const logs = captureLogs();
+    process.env.LOG_LEVEL = 'warn';
+    try {
+      createLogger().info('quiet');
+      createLogger().error('loud');
+    } finally {
+      logs.restore();
+    }
+    expect(logs.records().map((r) => r.message)).toEqual(['loud']);
   });
 });

@@ -1,0 +1,79 @@
+import { GetParametersCommand, InternalServerError, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BrokerError } from '../../lib/errors.js';
+import { clearKeys, readKeys } from '../../lib/keys.js';
+
+/**
+ * SSM failure modes a local server cannot be made to show faithfully: the real client's
+ * error classes for throttling and access denial. The happy path and missing or malformed
+ * parameters run against the fake SSM in test/functions.
+ */
+const ssm = mockClient(SSMClient);
+const NAME = '/cloud-token-broker/test/keys/aliyun';
+
+beforeEach(() => {
+  ssm.reset();
+  clearKeys();
+  process.env.ALIYUN_KEYS_PARAMETER = NAME;
+  process.env.AWS_REGION = 'eu-west-1';
+});
+afterEach(() => clearKeys());
+
+function awsError(name: string, message: string) {
+  return Object.assign(new Error(message), { name, __type: name, $fault: 'client', $metadata: { httpStatusCode: 400 } });
+}
+
+const good = { accessKeyId: 'id-1', accessKeySecret: 'secret-value-1' };
+const parameter = (value: string) => ({ Parameters: [{ Name: NAME, Type: 'SecureString' as const, Value: value }], InvalidParameters: [] });
+
+describe('readKeys', () => {
+  it.each([
+    ['throttling', awsError('ThrottlingException', 'Rate exceeded')],
+    ['access denied', awsError('AccessDeniedException', 'not authorized to perform ssm:GetParameters')],
+    ['KMS refusing to decrypt', awsError('AccessDeniedException', 'The ciphertext refers to a customer master key that does not exist')],
+    ['an internal error', new InternalServerError({ message: 'boom', $metadata: {} })],
+  ])('turns %s into KeysUnavailable', async (_name, error) => {
+    ssm.on(GetParametersCommand).rejects(error);
+    const thrown = await readKeys('aliyun').catch((e: unknown) => e);
+    expect(thrown).toBeInstanceOf(BrokerError);
+    expect(thrown).toMatchObject({ code: 'KeysUnavailable', status: 503 });
+  });
+
+  it('turns a missing parameter into KeysUnavailable', async () => {
+    ssm.on(GetParametersCommand).resolves({ Parameters: [], InvalidParameters: [NAME] });
+    await expect(readKeys('aliyun')).rejects.toMatchObject({ code: 'KeysUnavailable' });
+  });
+
+  it.each([
+    ['not JSON', 'just-a-string'],
+    ['a missing field', JSON.stringify({ accessKeyId: 'id-only' })],
+    ['an empty secret', JSON.stringify({ accessKeyId: 'id', accessKeySecret: '' })],
+  ])('turns a value with %s into KeysUnavailable, naming no value', async (_name, value) => {
+    ssm.on(GetParametersCommand).resolves(parameter(value));
+    const thrown = (await readKeys('aliyun').catch((e: unknown) => e)) as BrokerError;
+    expect(thrown.code).toBe('KeysUnavailable');
+    expect(JSON.stringify({ message: thrown.message, details: thrown.details })).not.toContain('id-only');
+  });
+
+  it('asks for decryption, caches for KEYS_CACHE_SECONDS and re-reads on demand', async () => {
+    ssm.on(GetParametersCommand).resolves(parameter(JSON.stringify(good)));
+    await expect(readKeys('aliyun')).resolves.toEqual(good);
+    await readKeys('aliyun');
+    expect(ssm.commandCalls(GetParametersCommand)).toHaveLength(1);
+    expect(ssm.commandCalls(GetParametersCommand)[0]!.args[0].input).toEqual({ Names: [NAME], WithDecryption: true });
+    await readKeys('aliyun', { fresh: true });
+    expect(ssm.commandCalls(GetParametersCommand)).toHaveLength(2);
+  });
+
+  it('does not keep a failed read: the next request tries SSM again', async () => {
+    ssm.on(GetParametersCommand).rejectsOnce(awsError('ThrottlingException', 'Rate exceeded')).resolves(parameter(JSON.stringify(good)));
+    await expect(readKeys('aliyun')).rejects.toMatchObject({ code: 'KeysUnavailable' });
+    await expect(readKeys('aliyun')).resolves.toEqual(good);
+  });
+
+  it('reads nothing at import time', async () => {
+    await import('../../functions/cams-get-upload-authorization.js');
+    expect(ssm.calls()).toHaveLength(0);
+  });
+});
