@@ -1,0 +1,118 @@
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { handler as cams } from '../../functions/cams-get-upload-authorization.js';
+import { handler as ims } from '../../functions/ims-provision-external-application.js';
+import { type BrokerEnv, startBrokerEnv } from '../support/broker-env.js';
+import { lambdaContext } from '../support/lambda.js';
+import { captureLogs } from '../support/log-capture.js';
+
+const ACTION = 'ProvisionExternalApplication';
+
+let broker: BrokerEnv;
+beforeAll(async () => {
+  broker = await startBrokerEnv();
+});
+afterAll(() => broker.close());
+beforeEach(() => {
+  broker.sim.reset();
+  broker.coldStart();
+});
+
+function record(messageId: string, body: string): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: `rh-${messageId}`,
+    body,
+    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0' },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:provisioning',
+    awsRegion: 'eu-west-1',
+  };
+}
+
+const envelope = (detail: unknown) => ({
+  version: '0',
+  id: 'evt-1',
+  'detail-type': 'TenantOnboarded',
+  source: 'cloud-token-broker.tenants',
+  account: '123456789012',
+  time: new Date().toISOString(),
+  region: 'eu-west-1',
+  resources: [],
+  detail,
+});
+
+describe('SQS provisioning', () => {
+  it('reports exactly the messages that failed, logs each once, and loses none', async () => {
+    // Rules apply in order to the next matching calls: m-throttled takes all four
+    // throttled attempts, m-rejected the rejection.
+    broker.sim.script(
+      { action: ACTION, times: 4, fault: { kind: 'aliyunError', status: 400, code: 'Throttling.User' } },
+      { action: ACTION, fault: { kind: 'aliyunError', status: 400, code: 'InvalidParameter.AppId' } },
+    );
+    const event: SQSEvent = {
+      Records: [
+        record('m-throttled', JSON.stringify({ appId: '100' })),
+        record('m-rejected', JSON.stringify({ appId: '101' })),
+        record('m-good', JSON.stringify({ appId: '102', scopes: ['openid'] })),
+        record('m-invalid', JSON.stringify({ appId: 102 })),
+        record('m-not-json', '{"appId":'),
+        record('m-envelope', JSON.stringify(envelope({ appId: '103' }))),
+        record('m-again', JSON.stringify({ appId: '102' })),
+      ],
+    };
+    const logs = captureLogs();
+    let result: unknown;
+    try {
+      result = await ims(event, lambdaContext(60_000));
+    } finally {
+      logs.restore();
+    }
+    expect(result).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'm-throttled' }, { itemIdentifier: 'm-rejected' }, { itemIdentifier: 'm-invalid' }, { itemIdentifier: 'm-not-json' }],
+    });
+    const failures = logs.records().filter((r) => r.message === 'message failed');
+    expect(failures.map((r) => [r.messageId, r.code])).toEqual([
+      ['m-throttled', 'Throttled'],
+      ['m-rejected', 'VendorRejected'],
+      ['m-invalid', 'InvalidRequest'],
+      ['m-not-json', 'InvalidRequest'],
+    ]);
+    const processed = logs.records().filter((r) => r.message === 'message processed');
+    expect(processed.map((r) => [r.messageId, r.alreadyProvisioned])).toEqual([
+      ['m-good', false],
+      ['m-envelope', false],
+      ['m-again', true],
+    ]);
+    // Every message is accounted for: failed or processed, once.
+    expect(failures.length + processed.length).toBe(event.Records.length);
+    expect(broker.sim.callsTo(ACTION).map((c) => c.params.AppId)).toEqual(['100', '100', '100', '100', '101', '102', '103', '102']);
+  });
+});
+
+describe('EventBridge direct delivery', () => {
+  it('takes detail as the body and returns the result', async () => {
+    const result = await ims(envelope({ appId: '200', scopes: ['openid', 'aliuid'] }), lambdaContext());
+    expect(result).toMatchObject({ operation: 'ims:ProvisionExternalApplication', data: { foreignAppId: '200' } });
+    expect(broker.sim.callsTo(ACTION)[0]?.params).toMatchObject({ AppId: '200', Scopes: 'openid;aliuid' });
+  });
+
+  it('throws on failure so Lambda retries the event', async () => {
+    broker.sim.script({ action: ACTION, fault: { kind: 'aliyunError', status: 403, code: 'NoPermission' } });
+    await expect(ims(envelope({ appId: '201' }), lambdaContext())).rejects.toMatchObject({ code: 'VendorAccessDenied' });
+    await expect(ims(envelope({ nope: true }), lambdaContext())).rejects.toMatchObject({ code: 'InvalidRequest' });
+  });
+});
+
+describe('event routing', () => {
+  it.each([
+    ['an empty object', {}],
+    ['null', null],
+    ['an S3 notification', { Records: [{ eventSource: 'aws:s3' }] }],
+    ['a rotate input that is not a list', { rotate: 'all' }],
+  ])('refuses %s with a clear error', async (_name, event) => {
+    await expect(cams(event, lambdaContext())).rejects.toMatchObject({ code: 'InvalidRequest', message: expect.stringMatching(/Unrecognised event/) });
+  });
+});

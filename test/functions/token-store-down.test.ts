@@ -1,0 +1,32 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handler as cams } from '../../functions/cams-get-upload-authorization.js';
+import { type BrokerEnv, startBrokerEnv } from '../support/broker-env.js';
+import { httpApiEvent, invokeHttp } from '../support/lambda.js';
+import { captureLogs } from '../support/log-capture.js';
+
+const CAMS = '/v1/aliyun/cams/upload-authorization';
+
+let broker: BrokerEnv;
+beforeAll(async () => {
+  broker = await startBrokerEnv();
+});
+afterAll(() => broker.close());
+
+describe('the token store', () => {
+  it('is an optimisation: when it cannot be read, the request still works by calling the vendor', async () => {
+    // Warm: the keys are now in memory, so only the store needs SSM from here on.
+    expect((await invokeHttp(cams, httpApiEvent(CAMS, { custSpaceId: 'first' }))).statusCode).toBe(200);
+    await broker.ssm.close();
+
+    const logs = captureLogs();
+    let answer;
+    try {
+      answer = await invokeHttp(cams, httpApiEvent(CAMS, { custSpaceId: 'second' }));
+    } finally {
+      logs.restore();
+    }
+    expect(answer.statusCode).toBe(200);
+    expect(broker.sim.callsTo('GetChatappUploadAuthorization').map((c) => c.params.CustSpaceId)).toEqual(['first', 'second']);
+    expect(logs.records().some((r) => r.message === 'token store unreadable; calling the vendor')).toBe(true);
+  });
+});
