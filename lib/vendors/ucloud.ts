@@ -43,7 +43,9 @@ export const ucloudAdapter: VendorAdapter<UcloudKeys> = {
 
 export function classifyUcloudAnswer(status: number, headers: Headers, text: string): VendorOutcome {
   const body = parseJsonObject(text);
-  const requestUuid = typeof body?.RequestUUID === 'string' ? { vendorRequestId: body.RequestUUID } : {};
+  // The official JS SDK reads the request id from this header; some answers also carry it in the body.
+  const uuid = headers.get('x-ucloud-request-uuid') ?? (typeof body?.RequestUUID === 'string' ? body.RequestUUID : null);
+  const requestUuid = uuid === null ? {} : { vendorRequestId: uuid };
   if (!body || typeof body.RetCode !== 'number') {
     return { kind: status >= 500 ? 'transient' : 'malformed', vendorCode: `HTTP ${status}`, ...requestUuid };
   }

@@ -1,0 +1,818 @@
+/**
+ * A local stand-in for the four vendor operations, served over real HTTP on `/`.
+ *
+ * It checks requests the way the vendors do (VENDORS.md): Alibaba Cloud ACS3-HMAC-SHA256
+ * and HMAC-SHA1 (RPC) signatures, timestamps and nonces; UCloud SHA-1 signatures. It is
+ * written from the vendor documents with node:crypto only and shares no code with lib/,
+ * so a signing bug in the broker shows up here instead of being reproduced.
+ *
+ * Assumptions where the vendor documents are silent are marked "Assumption:".
+ */
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+// ---------------------------------------------------------------------------
+// Public types
+// ---------------------------------------------------------------------------
+
+export interface AliyunKey {
+  accessKeyId: string;
+  accessKeySecret: string;
+}
+
+export interface UcloudKey {
+  publicKey: string;
+  privateKey: string;
+}
+
+export interface SimulatorOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  aliyunKeys?: AliyunKey[];
+  ucloudKeys?: UcloudKey[];
+  /** CAMS `Expire`, in seconds. Default 3600. */
+  camsExpireSeconds?: number;
+  /** UFile `ExpireTime` = now + this many seconds. Default 86400. */
+  ufileLifetimeSeconds?: number;
+  /** Print one JSON line per call on stderr. */
+  log?: boolean;
+}
+
+export type Fault =
+  | { kind: 'aliyunError'; status: number; code: string; message?: string; headers?: Record<string, string> }
+  | { kind: 'ucloudError'; retCode: number; message?: string }
+  | { kind: 'status'; status: number; body?: string }
+  | { kind: 'hang' }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'reset' }
+  | { kind: 'malformed'; body: string };
+
+export interface ScriptRule {
+  /** Only requests for this action consume the rule; any action when absent. */
+  action?: string;
+  /** How many matching requests the rule applies to. Default 1. */
+  times?: number;
+  fault: Fault;
+}
+
+export type SignatureMethod = 'ACS3-HMAC-SHA256' | 'HMAC-SHA1' | 'UCLOUD-SHA1';
+
+export interface SimulatorCall {
+  vendor: 'aliyun' | 'ucloud';
+  /** The requested action, '' when the request named none. */
+  action: string;
+  method: string;
+  /** The operation's own parameters (query and body merged, signing parameters left out). */
+  params: Record<string, string>;
+  /** Everything that came in the query string / the body, as received (decoded). */
+  query: Record<string, string>;
+  body: Record<string, string>;
+  signatureMethod?: SignatureMethod;
+  accessKeyId?: string;
+  publicKey?: string;
+  nonce?: string;
+  /**
+   * Outcome: Alibaba `Code` of the answer ('OK' on success), UCloud RetCode as a string
+   * ('0' on success), `HTTP <status>` for a scripted status/malformed answer, 'hang' or
+   * 'reset' for those faults, 'pending' while the answer is still being prepared.
+   */
+  code: string;
+  /** HTTP status sent; 0 when none was (hang, reset, pending). */
+  status: number;
+  /** The scripted fault that applied to this request, if any. */
+  fault?: Fault['kind'];
+}
+
+export interface VendorSimulator {
+  url: string;
+  port: number;
+  calls: SimulatorCall[];
+  callsTo(action: string): SimulatorCall[];
+  /** Replace the accepted keys: simulates a master-key rotation at the vendor. */
+  setKeys(keys: { aliyun?: AliyunKey[]; ucloud?: UcloudKey[] }): void;
+  script(...rules: ScriptRule[]): void;
+  /** Clears calls, scripts, seen nonces and IMS state. Keys stay as they are. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/** Obviously fake keys accepted by default (never shaped like real cloud keys). */
+export const SIMULATOR_DEFAULT_KEYS: { readonly aliyun: Readonly<AliyunKey>; readonly ucloud: Readonly<UcloudKey> } = Object.freeze({
+  aliyun: Object.freeze({ accessKeyId: 'sim-aliyun-id', accessKeySecret: 'sim-aliyun-secret-0b6f3a9c2d71e845' }),
+  ucloud: Object.freeze({ publicKey: 'sim-ucloud-public', privateKey: 'sim-ucloud-private-5e2c7a19f04b3d68' }),
+});
+
+/** The UFile tokens the simulator describes (stable, so tests can filter on them). */
+export const SIMULATOR_UFILE_TOKENS = [
+  { tokenId: '5a1f0c2e-0000-4000-8000-00000000a001', tokenName: 'sim-upload-token' },
+  { tokenId: '5a1f0c2e-0000-4000-8000-00000000a002', tokenName: 'sim-readonly-token' },
+] as const;
+
+// ---------------------------------------------------------------------------
+// Signature math (from VENDORS.md; exported so tests can check it on the official vectors)
+// ---------------------------------------------------------------------------
+
+/** Alibaba percent-encoding: RFC 3986 unreserved stay, everything else %XY; space is %20. */
+function percentEncode(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+function sha256Hex(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function canonicalParams(params: Record<string, string>): string {
+  return Object.keys(params)
+    .sort()
+    .map((name) => `${percentEncode(name)}=${percentEncode(params[name] ?? '')}`)
+    .join('&');
+}
+
+export interface Acs3Input {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  /** Values of the signed headers, by lower-case name. */
+  headers: Record<string, string>;
+  signedHeaders: string[];
+  payloadHash: string;
+}
+
+export function acs3CanonicalRequest(input: Acs3Input): string {
+  const names = [...input.signedHeaders].sort();
+  const canonicalHeaders = names.map((name) => `${name}:${(input.headers[name] ?? '').trim()}\n`).join('');
+  return [input.method, input.path, canonicalParams(input.query), canonicalHeaders, names.join(';'), input.payloadHash].join('\n');
+}
+
+export function expectedAcs3Signature(input: Acs3Input, secret: string): string {
+  const stringToSign = `ACS3-HMAC-SHA256\n${sha256Hex(acs3CanonicalRequest(input))}`;
+  return createHmac('sha256', secret).update(stringToSign).digest('hex');
+}
+
+/** HMAC-SHA1 over query and form parameters together, `Signature` excluded. */
+export function expectedRpcSignature(method: string, params: Record<string, string>, secret: string): string {
+  const { Signature: _ignored, ...signed } = params;
+  const stringToSign = `${method}&${percentEncode('/')}&${percentEncode(canonicalParams(signed))}`;
+  return createHmac('sha1', `${secret}&`).update(stringToSign).digest('base64');
+}
+
+/** UCloud: names in byte order, name+value concatenated, private key appended, SHA-1 hex. */
+export function expectedUcloudSignature(params: Record<string, string>, privateKey: string): string {
+  const names = Object.keys(params)
+    .filter((name) => name !== 'Signature')
+    .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  const text = names.map((name) => `${name}${params[name]}`).join('') + privateKey;
+  return createHash('sha1').update(text, 'utf8').digest('hex');
+}
+
+/** How UCloud turns a JSON scalar into signed text: true/false, 42 not 42.0, no exponent. */
+export function ucloudValueText(value: string | number | boolean): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (Number.isInteger(value)) return BigInt(value).toString();
+  const text = String(value);
+  return text.includes('e') ? value.toFixed(20).replace(/0+$/, '') : text;
+}
+
+function sameText(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+// ---------------------------------------------------------------------------
+// Request parsing
+// ---------------------------------------------------------------------------
+
+interface ParsedRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  query: Record<string, string>;
+  body: Record<string, string>;
+  rawBody: Buffer;
+  /** A JSON body (UCloud), before its values are turned into text. */
+  json?: Record<string, unknown>;
+  jsonError?: string;
+}
+
+interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const MAX_BODY = 1024 * 1024;
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) reject(new Error('body too large'));
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function header(req: ParsedRequest, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
+function isJsonBody(req: ParsedRequest): boolean {
+  return /^application\/json\b/i.test(header(req, 'content-type') ?? '');
+}
+
+function parseRequest(req: IncomingMessage, rawBody: Buffer): ParsedRequest {
+  const url = new URL(req.url ?? '/', 'http://simulator.invalid');
+  const parsed: ParsedRequest = {
+    method: req.method ?? 'GET',
+    path: url.pathname,
+    headers: req.headers,
+    query: Object.fromEntries(url.searchParams),
+    body: {},
+    rawBody,
+  };
+  if (rawBody.length === 0) return parsed;
+  if (isJsonBody(parsed)) {
+    try {
+      const value: unknown = JSON.parse(rawBody.toString('utf8'));
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('not an object');
+      parsed.json = value as Record<string, unknown>;
+    } catch {
+      parsed.jsonError = 'body is not a JSON object';
+    }
+  } else if (/^application\/x-www-form-urlencoded\b/i.test(header(parsed, 'content-type') ?? '')) {
+    parsed.body = Object.fromEntries(new URLSearchParams(rawBody.toString('utf8')));
+  }
+  return parsed;
+}
+
+/** One path serves every vendor: route by the shape of the request. */
+function detectVendor(req: ParsedRequest): 'aliyun' | 'ucloud' {
+  if (isJsonBody(req)) return 'ucloud';
+  if (/^ACS3-/i.test(header(req, 'authorization') ?? '') || header(req, 'x-acs-action') !== undefined) return 'aliyun';
+  if ('PublicKey' in req.query || 'PublicKey' in req.body) return 'ucloud';
+  return 'aliyun';
+}
+
+// ---------------------------------------------------------------------------
+// Alibaba Cloud
+// ---------------------------------------------------------------------------
+
+interface AliyunAction {
+  product: string;
+  host: string;
+  version: string;
+  required: string[];
+}
+
+const ALIYUN_ACTIONS: Record<string, AliyunAction> = {
+  GetToken: { product: 'BPStudio', host: 'bpstudio.cn-hangzhou.aliyuncs.com', version: '2021-09-31', required: [] },
+  GetChatappUploadAuthorization: {
+    product: 'cams',
+    host: 'cams.ap-southeast-1.aliyuncs.com',
+    version: '2020-06-06',
+    required: ['CustSpaceId'],
+  },
+  ProvisionExternalApplication: { product: 'Ims', host: 'ims.aliyuncs.com', version: '2019-08-15', required: ['AppId'] },
+};
+
+/** RPC common parameters: they sign the request and are not the operation's own. */
+const RPC_COMMON = [
+  'Action',
+  'Version',
+  'Format',
+  'AccessKeyId',
+  'SignatureMethod',
+  'SignatureVersion',
+  'SignatureNonce',
+  'Timestamp',
+  'Signature',
+  'SecurityToken',
+];
+
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
+
+/** A refusal the vendor would send: status and Code. */
+class AliyunRefusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function aliyunErrorReply(status: number, code: string, message: string, host: string, extra: Record<string, string> = {}): Reply {
+  const requestId = randomUUID().toUpperCase();
+  const body = {
+    RequestId: requestId,
+    HostId: host,
+    Code: code,
+    Message: message,
+    Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(code)}&product=simulator&requestId=${requestId}`,
+  };
+  return jsonReply(status, body, { 'x-acs-request-id': requestId, ...extra });
+}
+
+function jsonReply(status: number, body: unknown, headers: Record<string, string> = {}): Reply {
+  return { status, headers: { 'content-type': 'application/json;charset=utf-8', ...headers }, body: JSON.stringify(body) };
+}
+
+/** The verified identity of an Alibaba request. */
+interface AliyunAuth {
+  action: string;
+  version: string;
+  params: Record<string, string>;
+  timestamp: string;
+  nonce: string;
+}
+
+function parseAcs3Authorization(value: string | undefined) {
+  const match = /^ACS3-HMAC-SHA256\s+Credential=([^,\s]+)\s*,\s*SignedHeaders=([^,\s]+)\s*,\s*Signature=([0-9a-fA-F]+)$/.exec(
+    (value ?? '').trim(),
+  );
+  if (!match) throw new AliyunRefusal(400, 'IncompleteSignature', 'The Authorization header is missing or not ACS3-HMAC-SHA256.');
+  return { accessKeyId: match[1]!, signedHeaders: match[2]!.toLowerCase().split(';'), signature: match[3]!.toLowerCase() };
+}
+
+const V3_REQUIRED_HEADERS = ['x-acs-action', 'x-acs-version', 'x-acs-date', 'x-acs-signature-nonce', 'x-acs-content-sha256'];
+
+/**
+ * Every common header present must be signed (vendor doc: "all common request headers
+ * except Authorization, when present, must be signed"): host, content-type, x-acs-*.
+ */
+function checkSignedHeaders(req: ParsedRequest, signed: string[]): void {
+  const missing = V3_REQUIRED_HEADERS.filter((name) => header(req, name) === undefined);
+  if (missing.length > 0) throw new AliyunRefusal(400, 'IncompleteSignature', `Missing header(s): ${missing.join(', ')}.`);
+  const mustSign = Object.keys(req.headers).filter((name) => name === 'host' || name === 'content-type' || name.startsWith('x-acs-'));
+  const unsigned = mustSign.filter((name) => !signed.includes(name));
+  if (unsigned.length > 0) {
+    throw new AliyunRefusal(400, 'IncompleteSignature', `Header(s) present but not signed: ${unsigned.join(', ')}.`);
+  }
+}
+
+function verifyAcs3(req: ParsedRequest, sim: SimulatorState, call: SimulatorCall): AliyunAuth {
+  call.signatureMethod = 'ACS3-HMAC-SHA256';
+  call.action = header(req, 'x-acs-action') ?? '';
+  const auth = parseAcs3Authorization(header(req, 'authorization'));
+  call.accessKeyId = auth.accessKeyId;
+  call.nonce = header(req, 'x-acs-signature-nonce');
+  checkSignedHeaders(req, auth.signedHeaders);
+  const key = findAliyunKey(sim, auth.accessKeyId);
+  const payloadHash = header(req, 'x-acs-content-sha256')!;
+  // Assumption: a body that does not match its declared hash is reported as a signature mismatch.
+  if (payloadHash !== sha256Hex(req.rawBody)) {
+    throw new AliyunRefusal(400, 'SignatureDoesNotMatch', 'x-acs-content-sha256 does not match the request body.');
+  }
+  const headers = Object.fromEntries(auth.signedHeaders.map((name) => [name, header(req, name) ?? '']));
+  const expected = expectedAcs3Signature(
+    { method: req.method, path: req.path, query: req.query, headers, signedHeaders: auth.signedHeaders, payloadHash },
+    key.accessKeySecret,
+  );
+  if (!sameText(expected, auth.signature)) {
+    throw new AliyunRefusal(400, 'SignatureDoesNotMatch', 'The request signature does not conform to Aliyun standards.');
+  }
+  return {
+    action: call.action,
+    version: header(req, 'x-acs-version')!,
+    params: { ...req.query, ...req.body },
+    timestamp: header(req, 'x-acs-date')!,
+    nonce: call.nonce!,
+  };
+}
+
+function requireRpcParam(params: Record<string, string>, name: string): string {
+  const value = params[name];
+  if (value === undefined || value === '') throw new AliyunRefusal(400, `Missing${name}`, `${name} is mandatory for this action.`);
+  return value;
+}
+
+function verifyRpc(req: ParsedRequest, sim: SimulatorState, call: SimulatorCall): AliyunAuth {
+  const all = { ...req.query, ...req.body };
+  call.signatureMethod = 'HMAC-SHA1';
+  call.action = all.Action ?? '';
+  call.accessKeyId = all.AccessKeyId;
+  call.nonce = all.SignatureNonce;
+  for (const name of ['AccessKeyId', 'Signature', 'SignatureMethod', 'SignatureNonce', 'Timestamp', 'Action', 'Version']) {
+    requireRpcParam(all, name);
+  }
+  if (all.SignatureMethod !== 'HMAC-SHA1') throw new AliyunRefusal(400, 'InvalidSignatureMethod', 'Only HMAC-SHA1 is accepted.');
+  if (all.SignatureVersion !== '1.0') throw new AliyunRefusal(400, 'InvalidSignatureVersion', 'SignatureVersion must be 1.0.');
+  // Assumption: the real API answers XML without Format=JSON; the simulator refuses instead.
+  if (all.Format !== 'JSON') throw new AliyunRefusal(400, 'InvalidParameter.Format', 'Format must be JSON.');
+  const key = findAliyunKey(sim, all.AccessKeyId!);
+  if (!sameText(expectedRpcSignature(req.method, all, key.accessKeySecret), all.Signature!)) {
+    throw new AliyunRefusal(400, 'SignatureDoesNotMatch', 'The request signature does not conform to Aliyun standards.');
+  }
+  const params = Object.fromEntries(Object.entries(all).filter(([name]) => !RPC_COMMON.includes(name)));
+  return { action: all.Action!, version: all.Version!, params, timestamp: all.Timestamp!, nonce: all.SignatureNonce! };
+}
+
+function findAliyunKey(sim: SimulatorState, accessKeyId: string): AliyunKey {
+  const key = sim.aliyunKeys.find((k) => k.accessKeyId === accessKeyId);
+  if (!key) throw new AliyunRefusal(404, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.');
+  return key;
+}
+
+/** Runs after the signature is good, so a forged request cannot burn a nonce. */
+function checkFreshness(auth: AliyunAuth, sim: SimulatorState): void {
+  if (!TIMESTAMP.test(auth.timestamp)) {
+    throw new AliyunRefusal(400, 'InvalidTimeStamp.Format', 'Timestamp must be YYYY-MM-DDTHH:mm:ssZ.');
+  }
+  if (Math.abs(Date.now() - Date.parse(auth.timestamp)) > MAX_CLOCK_SKEW_MS) {
+    throw new AliyunRefusal(400, 'InvalidTimeStamp.Expired', 'Specified time stamp or date value is expired.');
+  }
+  if (sim.nonces.has(auth.nonce)) throw new AliyunRefusal(400, 'SignatureNonceUsed', 'Specified signature nonce was used already.');
+  sim.nonces.add(auth.nonce);
+}
+
+function aliyunOperation(auth: AliyunAuth, sim: SimulatorState): Reply {
+  const spec = ALIYUN_ACTIONS[auth.action];
+  if (!spec) throw new AliyunRefusal(404, 'InvalidAction.NotFound', `Specified api is not found, please check your url and method.`);
+  if (auth.version !== spec.version) throw new AliyunRefusal(400, 'InvalidVersion', `Specified parameter Version is not valid.`);
+  for (const name of spec.required) requireRpcParam(auth.params, name);
+  if (auth.action === 'GetToken') return jsonReply(200, bpstudioToken());
+  if (auth.action === 'GetChatappUploadAuthorization') return jsonReply(200, camsAuthorization(auth.params, sim));
+  return imsProvision(auth.params, sim);
+}
+
+// ---- success bodies, in the shapes of the seed documents ----
+
+function randomText(bytes: number): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+function stsAccessKeyId(): string {
+  return `STS.sim${randomBytes(12).toString('hex')}`;
+}
+
+function bpstudioToken() {
+  return {
+    Message: 'Success',
+    RequestId: randomUUID().toUpperCase(),
+    Data: {
+      SecurityToken: `sim-sts-token-${randomText(48)}`,
+      Endpoint: 'https://oss-cn-hangzhou.aliyuncs.com',
+      AccessKeySecret: `sim-sts-secret-${randomText(24)}`,
+      AccessKeyId: stsAccessKeyId(),
+      Bucket: 'sim-bpstudio-diagrams',
+      SnapshotBucket: 'sim-bpstudio-snapshots',
+      UploadPrefix: `/${randomBytes(4).readUInt32BE()}/`,
+    },
+    Code: '200',
+  };
+}
+
+function camsAuthorization(params: Record<string, string>, sim: SimulatorState) {
+  return {
+    RequestId: randomUUID().toUpperCase(),
+    Code: 'OK',
+    Message: 'None',
+    Data: {
+      AccessKeyId: stsAccessKeyId(),
+      AccessKeySecret: `sim-sts-secret-${randomText(24)}`,
+      BucketName: 'sim-cams-media',
+      Dir: `${params.CustSpaceId}/`,
+      EndPoint: 'https://oss-ap-southeast-1.aliyuncs.com',
+      SecurityToken: `sim-sts-token-${randomText(48)}`,
+      Expire: sim.camsExpireSeconds,
+    },
+    AccessDeniedDetail: 'None',
+  };
+}
+
+const SCOPE_DESCRIPTIONS: Record<string, string> = {
+  openid: '用于获取用户的OpenID(默认权限范围,不可移除)',
+  aliuid: 'Obtain the UID of the user',
+  profile: 'Obtain the profile of the user',
+};
+
+const SIM_TENANT_ID = '1000000000000001';
+
+function imsProvision(params: Record<string, string>, sim: SimulatorState): Reply {
+  const appId = params.AppId!;
+  // Assumption: the code a repeated provisioning gets is not documented; this one follows
+  // RAM's EntityAlreadyExists.* family.
+  if (sim.provisioned.has(appId)) {
+    throw new AliyunRefusal(409, 'EntityAlreadyExists.ExternalApplication', `The external application ${appId} is already provisioned.`);
+  }
+  sim.provisioned.add(appId);
+  // Assumption: without Scopes the application gets only the default scope, openid.
+  const scopes = (params.Scopes ?? 'openid').split(';').filter((s) => s !== '');
+  const now = String(Date.now());
+  return jsonReply(200, {
+    RequestId: randomUUID().toUpperCase(),
+    ExternalApplication: {
+      DisplayName: `SimApp-${appId}`,
+      UpdateDate: now,
+      DelegatedScope: {
+        PredefinedScopes: {
+          PredefinedScope: scopes.map((name) => ({ Description: SCOPE_DESCRIPTIONS[name] ?? `Scope ${name}`, Name: name })),
+        },
+      },
+      AppPrincipalName: `SimApp-${appId}@app.${SIM_TENANT_ID}.onaliyun.com`,
+      CreateDate: now,
+      TenantId: SIM_TENANT_ID,
+      ForeignAppId: appId,
+    },
+  });
+}
+
+// ---------------------------------------------------------------------------
+// UCloud
+// ---------------------------------------------------------------------------
+
+class UcloudRefusal extends Error {
+  constructor(
+    readonly retCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function ucloudReply(action: string, body: Record<string, unknown>): Reply {
+  return jsonReply(200, { Action: `${action}Response`, ...body }, { 'x-ucloud-request-uuid': randomUUID() });
+}
+
+/** The JSON body's values as UCloud signs them; null skipped, nested values refused. */
+function ucloudParams(req: ParsedRequest): Record<string, string> {
+  if (req.jsonError) throw new UcloudRefusal(230, `Params not available: ${req.jsonError}`);
+  if (!req.json) return { ...req.query, ...req.body };
+  const params: Record<string, string> = { ...req.query };
+  for (const [name, value] of Object.entries(req.json)) {
+    if (value === null) continue;
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+      // Assumption: the official SDK flattens lists to Name.0 before sending; a nested value is refused.
+      throw new UcloudRefusal(230, `Params [${name}] not available`);
+    }
+    params[name] = ucloudValueText(value);
+  }
+  return params;
+}
+
+const UCLOUD_COMMON = ['Action', 'PublicKey', 'Signature'];
+
+interface UcloudAuth {
+  action: string;
+  params: Record<string, string>;
+}
+
+function verifyUcloud(req: ParsedRequest, sim: SimulatorState, call: SimulatorCall): UcloudAuth {
+  call.signatureMethod = 'UCLOUD-SHA1';
+  const all = ucloudParams(req);
+  call.action = all.Action ?? '';
+  call.publicKey = all.PublicKey;
+  call.params = Object.fromEntries(Object.entries(all).filter(([name]) => !UCLOUD_COMMON.includes(name)));
+  const key = sim.ucloudKeys.find((k) => k.publicKey === all.PublicKey);
+  if (!key) throw new UcloudRefusal(172, 'User Not Exists');
+  if (!all.Signature) throw new UcloudRefusal(170, 'Missing signature');
+  if (!sameText(expectedUcloudSignature(all, key.privateKey), all.Signature.toLowerCase())) {
+    throw new UcloudRefusal(171, 'Signature VerifyAC Error');
+  }
+  if (!all.Action) throw new UcloudRefusal(160, 'Missing Action');
+  return { action: all.Action, params: call.params };
+}
+
+function ucloudOperation(auth: UcloudAuth, sim: SimulatorState): Reply {
+  // The official Go SDK's tests answer an unknown action with 161 "Action [X] not found".
+  if (auth.action !== 'DescribeUFileToken') throw new UcloudRefusal(161, `Action [${auth.action}] not found`);
+  return ucloudReply(auth.action, { RetCode: 0, DataSet: ufileTokens(auth.params, sim) });
+}
+
+function ufileTokens(params: Record<string, string>, sim: SimulatorState) {
+  const now = Math.floor(Date.now() / 1000);
+  // Assumption: Display=0 ("partial information") leaves out the optional IP lists.
+  const partial = params.Display === '0';
+  return SIMULATOR_UFILE_TOKENS.filter((t) => params.TokenId === undefined || t.tokenId === params.TokenId)
+    .filter((t) => params.TokenName === undefined || t.tokenName === params.TokenName)
+    .map((t, index) => ({
+      // Assumption: the tokens exist in whichever region is asked for.
+      Region: params.Region ?? 'cn-bj',
+      TokenId: t.tokenId,
+      TokenName: t.tokenName,
+      PublicKey: `TOKEN_${t.tokenId}`,
+      PrivateKey: sim.ufilePrivateKeys[index]!,
+      AllowedOps: index === 0 ? ['TOKEN_ALLOW_READ', 'TOKEN_ALLOW_WRITE'] : ['TOKEN_ALLOW_READ', 'TOKEN_ALLOW_LIST'],
+      AllowedPrefixes: ['uploads/'],
+      AllowedBuckets: ['sim-ufile-bucket'],
+      ExpireTime: now + sim.ufileLifetimeSeconds,
+      CreateTime: sim.startedAt,
+      ModifyTime: sim.startedAt,
+      ...(partial ? {} : { BlackIPList: [], WhiteIPList: [] }),
+    }));
+}
+
+// ---------------------------------------------------------------------------
+// Scripted faults
+// ---------------------------------------------------------------------------
+
+interface QueuedRule {
+  action?: string;
+  remaining: number;
+  fault: Fault;
+}
+
+function takeFault(sim: SimulatorState, action: string): Fault | undefined {
+  const index = sim.scripts.findIndex((rule) => rule.action === undefined || rule.action === action);
+  const rule = sim.scripts[index];
+  if (!rule) return undefined;
+  rule.remaining -= 1;
+  if (rule.remaining <= 0) sim.scripts.splice(index, 1);
+  return rule.fault;
+}
+
+function faultReply(fault: Fault, call: SimulatorCall, host: string): Reply | undefined {
+  switch (fault.kind) {
+    case 'aliyunError':
+      call.code = fault.code;
+      return aliyunErrorReply(fault.status, fault.code, fault.message ?? `Simulated ${fault.code}.`, host, fault.headers);
+    case 'ucloudError':
+      call.code = String(fault.retCode);
+      return ucloudReply(call.action, { RetCode: fault.retCode, Message: fault.message ?? `Simulated RetCode ${fault.retCode}` });
+    case 'status': {
+      call.code = `HTTP ${fault.status}`;
+      const body = fault.body ?? `<html><body><h1>${fault.status}</h1>Simulated gateway answer</body></html>`;
+      const type = /^\s*[[{]/.test(body) ? 'application/json;charset=utf-8' : 'text/html';
+      return { status: fault.status, headers: { 'content-type': type }, body };
+    }
+    case 'malformed':
+      call.code = 'HTTP 200';
+      return { status: 200, headers: { 'content-type': 'application/json;charset=utf-8' }, body: fault.body };
+    default:
+      return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Server
+// ---------------------------------------------------------------------------
+
+interface SimulatorState {
+  aliyunKeys: AliyunKey[];
+  ucloudKeys: UcloudKey[];
+  camsExpireSeconds: number;
+  ufileLifetimeSeconds: number;
+  calls: SimulatorCall[];
+  scripts: QueuedRule[];
+  nonces: Set<string>;
+  provisioned: Set<string>;
+  ufilePrivateKeys: string[];
+  startedAt: number;
+  timers: Set<NodeJS.Timeout>;
+  closed: boolean;
+}
+
+/** Checks the request like the vendor; returns the action's runner, or throws a refusal. */
+function authenticate(req: ParsedRequest, sim: SimulatorState, call: SimulatorCall): () => Reply {
+  if (call.vendor === 'ucloud') {
+    const auth = verifyUcloud(req, sim, call);
+    return () => ucloudOperation(auth, sim);
+  }
+  if (req.path !== '/') throw new AliyunRefusal(404, 'InvalidApi.NotFound', `Specified api is not found: ${req.path}.`);
+  const isV3 = /^ACS3-/i.test(header(req, 'authorization') ?? '') || header(req, 'x-acs-action') !== undefined;
+  const auth = isV3 ? verifyAcs3(req, sim, call) : verifyRpc(req, sim, call);
+  call.params = auth.params;
+  checkFreshness(auth, sim);
+  return () => aliyunOperation(auth, sim);
+}
+
+function refusalReply(error: unknown, call: SimulatorCall, host: string): Reply {
+  if (error instanceof UcloudRefusal) {
+    call.code = String(error.retCode);
+    return ucloudReply(call.action, { RetCode: error.retCode, Message: error.message });
+  }
+  if (error instanceof AliyunRefusal) {
+    call.code = error.code;
+    return aliyunErrorReply(error.status, error.code, error.message, host);
+  }
+  throw error;
+}
+
+function outcomeCode(call: SimulatorCall): string {
+  if (call.code !== 'pending') return call.code;
+  return call.vendor === 'ucloud' ? '0' : 'OK';
+}
+
+function sleep(sim: SimulatorState, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      sim.timers.delete(timer);
+      resolve();
+    }, ms);
+    sim.timers.add(timer);
+  });
+}
+
+async function serve(sim: SimulatorState, req: ParsedRequest, res: ServerResponse, log: boolean): Promise<void> {
+  const call: SimulatorCall = {
+    vendor: detectVendor(req),
+    action: '',
+    method: req.method,
+    params: {},
+    query: req.query,
+    body: req.json ? Object.fromEntries(Object.entries(req.json).map(([k, v]) => [k, String(v)])) : req.body,
+    code: 'pending',
+    status: 0,
+  };
+  sim.calls.push(call);
+  const host = ALIYUN_ACTIONS[header(req, 'x-acs-action') ?? req.query.Action ?? req.body.Action ?? '']?.host ?? 'simulator.local';
+  let reply: Reply;
+  try {
+    const run = authenticate(req, sim, call);
+    const fault = takeFault(sim, call.action);
+    if (fault) call.fault = fault.kind;
+    if (fault?.kind === 'hang') {
+      call.code = 'hang';
+      return; // never answered; close() destroys the socket
+    }
+    if (fault?.kind === 'reset') {
+      call.code = 'reset';
+      res.socket?.destroy();
+      return;
+    }
+    if (fault?.kind === 'delay') await sleep(sim, fault.ms);
+    reply = (fault && faultReply(fault, call, host)) ?? run();
+  } catch (error) {
+    reply = refusalReply(error, call, host);
+  }
+  call.code = outcomeCode(call);
+  call.status = reply.status;
+  if (log) process.stderr.write(`${JSON.stringify({ simulator: { ...call, params: undefined, query: undefined, body: undefined } })}\n`);
+  if (sim.closed || res.destroyed) return;
+  res.writeHead(reply.status, reply.headers).end(reply.body);
+}
+
+export async function startVendorSimulator(options: SimulatorOptions = {}): Promise<VendorSimulator> {
+  const sim: SimulatorState = {
+    aliyunKeys: options.aliyunKeys ?? [{ ...SIMULATOR_DEFAULT_KEYS.aliyun }],
+    ucloudKeys: options.ucloudKeys ?? [{ ...SIMULATOR_DEFAULT_KEYS.ucloud }],
+    camsExpireSeconds: options.camsExpireSeconds ?? 3600,
+    ufileLifetimeSeconds: options.ufileLifetimeSeconds ?? 86_400,
+    calls: [],
+    scripts: [],
+    nonces: new Set(),
+    provisioned: new Set(),
+    ufilePrivateKeys: SIMULATOR_UFILE_TOKENS.map(() => randomUUID()),
+    startedAt: Math.floor(Date.now() / 1000),
+    timers: new Set(),
+    closed: false,
+  };
+  const sockets = new Set<Socket>();
+  const server = createServer((req, res) => {
+    readBody(req)
+      .then((raw) => serve(sim, parseRequest(req, raw), res, options.log ?? false))
+      .catch((error: unknown) => {
+        if (!res.headersSent && !res.destroyed) res.writeHead(500, { 'content-type': 'text/plain' }).end(String(error));
+      });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    calls: sim.calls,
+    callsTo: (action) => sim.calls.filter((call) => call.action === action),
+    setKeys(keys) {
+      if (keys.aliyun) sim.aliyunKeys = keys.aliyun.map((k) => ({ ...k }));
+      if (keys.ucloud) sim.ucloudKeys = keys.ucloud.map((k) => ({ ...k }));
+    },
+    script(...rules) {
+      for (const rule of rules) {
+        const queued: QueuedRule = { remaining: rule.times ?? 1, fault: rule.fault };
+        if (rule.action !== undefined) queued.action = rule.action;
+        sim.scripts.push(queued);
+      }
+    },
+    reset() {
+      sim.calls.length = 0; // same array object: callers holding `calls` see it cleared
+      sim.scripts.length = 0;
+      sim.nonces.clear();
+      sim.provisioned.clear();
+    },
+    async close() {
+      sim.closed = true;
+      for (const timer of sim.timers) clearTimeout(timer);
+      sim.timers.clear();
+      for (const socket of sockets) socket.destroy(); // hung requests included
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
