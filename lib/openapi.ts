@@ -1,0 +1,104 @@
+import * as z from 'zod/mini';
+import { ERROR_STATUS } from './errors.js';
+import { type Operation, answerSchema } from './operation.js';
+import { bpstudioGetToken } from './operations/bpstudio-get-token.js';
+import { camsGetUploadAuthorization } from './operations/cams-get-upload-authorization.js';
+import { imsProvisionExternalApplication } from './operations/ims-provision-external-application.js';
+import { ufileDescribeToken } from './operations/ufile-describe-token.js';
+
+/**
+ * The OpenAPI 3.1 description of the HTTP API, generated from the very zod schemas the
+ * functions validate with. Not imported by any handler, so it costs the bundles nothing.
+ * `npm run openapi` writes it to openapi.json; a test fails when the file is stale.
+ */
+export const operations: Operation[] = [bpstudioGetToken, camsGetUploadAuthorization, imsProvisionExternalApplication, ufileDescribeToken];
+
+const errorSchema = z.object({
+  error: z.object({
+    code: z.enum(Object.keys(ERROR_STATUS) as [keyof typeof ERROR_STATUS, ...(keyof typeof ERROR_STATUS)[]]),
+    message: z.string(),
+    vendorCode: z.optional(z.string()),
+    vendorRequestId: z.optional(z.string()),
+    details: z.optional(z.array(z.object({ path: z.string(), message: z.string() }))),
+    requestId: z.string(),
+  }),
+});
+
+function jsonSchema(schema: z.core.$ZodType): Record<string, unknown> {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+}
+
+const ERRORS_BY_STATUS: Record<string, string> = {
+  '400': 'InvalidRequest: the body is not JSON, not sent as JSON, or does not match the schema (`details` lists the fields)',
+  '403': 'Forbidden (caller policy) or VendorAccessDenied (the vendor refuses the master key)',
+  '404': 'VendorNotFound',
+  '422': 'VendorRejected',
+  '429': 'Throttled; `Retry-After` says when to try again',
+  '500': 'InternalError',
+  '502': 'VendorError',
+  '503': 'VendorUnavailable or KeysUnavailable',
+  '504': 'Timeout',
+};
+
+const noStore = {
+  'Cache-Control': { schema: { type: 'string', const: 'no-store' } },
+  'X-Request-Id': { schema: { type: 'string' } },
+};
+
+function pathItem(op: Operation) {
+  const errorResponses = Object.fromEntries(
+    Object.entries(ERRORS_BY_STATUS).map(([status, description]) => [
+      status,
+      {
+        description,
+        headers: status === '429' ? { ...noStore, 'Retry-After': { schema: { type: 'integer' } } } : noStore,
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      },
+    ]),
+  );
+  const request = jsonSchema(op.request) as { required?: string[] };
+  return {
+    post: {
+      operationId: op.functionName,
+      summary: op.summary,
+      description: `Calls ${op.name} (${op.vendor === 'aliyun' ? `Alibaba Cloud API version ${op.version}` : 'UCloud API'}).${op.expiresAt ? ' Served from the token cache while a quarter of the credentials\' lifetime is left.' : ''}`,
+      security: [{ awsIam: [] }, { jwt: [] }],
+      // An absent body counts as {}: it is required only where the operation has a required field.
+      requestBody: { required: Boolean(request.required?.length), content: { 'application/json': { schema: request } } },
+      responses: {
+        '200': {
+          description: 'The vendor payload, lowerCamelCased',
+          headers: noStore,
+          content: { 'application/json': { schema: jsonSchema(answerSchema(op.response.data)) } },
+        },
+        ...errorResponses,
+      },
+    },
+  };
+}
+
+export function openApiDocument() {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'cloud-token-broker',
+      version: '1.0.0',
+      description: 'Short-lived vendor credentials from master keys kept in AWS SSM. Every route is POST; every answer says Cache-Control: no-store.',
+    },
+    paths: Object.fromEntries(operations.map((op) => [op.route, pathItem(op)])),
+    components: {
+      schemas: { Error: jsonSchema(errorSchema) },
+      securitySchemes: {
+        awsIam: {
+          type: 'apiKey',
+          name: 'Authorization',
+          in: 'header',
+          description: 'AWS Signature Version 4 for the execute-api service (the default authorizer).',
+          'x-amazon-apigateway-authtype': 'awsSigv4',
+        },
+        jwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'When the stage enables the JWT authorizer.' },
+      },
+    },
+  };
+}
