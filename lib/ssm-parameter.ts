@@ -1,0 +1,71 @@
+import ssm from '@middy/ssm';
+import { clearCache, getInternal } from '@middy/util';
+import * as z from 'zod/mini';
+import { issueDetails } from './schema.js';
+
+/** The one step of @middy/ssm used here: `before` fills `request.internal` with the (cached) value. */
+type SsmBefore = (request: { internal: Record<string, unknown> }) => Promise<void>;
+const readers = new Map<string, SsmBefore>();
+
+/**
+ * @middy/ssm does the reading, decryption, JSON parsing and caching. It is driven here
+ * on demand rather than as a `before` step, because parameters are needed only after a
+ * request is validated (keys: only on a token-cache miss), and must be re-read past the
+ * cache when a vendor refuses a key. Prefetch is off: an import must never touch the network.
+ */
+function readerFor(name: string, cacheSeconds: number): { before: SsmBefore; cacheKey: string } {
+  const cacheKey = `ssm:${name}:${cacheSeconds}`;
+  let before = readers.get(cacheKey);
+  if (!before) {
+    const middleware = ssm({ fetchData: { value: name }, cacheKey, cacheExpiry: cacheSeconds * 1000, disablePrefetch: true });
+    before = middleware.before as unknown as SsmBefore;
+    readers.set(cacheKey, before);
+  }
+  return { before, cacheKey };
+}
+
+/** Why a parameter could not be used: SSM failed, or the value does not fit its schema. */
+export class ParameterUnusable extends Error {
+  override readonly name = 'ParameterUnusable';
+  constructor(
+    readonly reason: 'unreadable' | 'malformed',
+    readonly details: { path: string; message: string }[] = [],
+    cause?: unknown,
+  ) {
+    super(reason === 'unreadable' ? 'the parameter could not be read from SSM' : 'the parameter value does not match its schema', { cause });
+  }
+}
+
+export interface ReadParameterOptions {
+  cacheSeconds: number;
+  /** Bypass the cache (a vendor refused the cached key). */
+  fresh?: boolean;
+}
+
+/** A decrypted JSON SSM parameter, checked against `schema`; cached, and never cached when unusable. */
+export async function readJsonParameter<S extends z.core.$ZodType>(name: string, schema: S, options: ReadParameterOptions): Promise<z.infer<S>> {
+  const { before, cacheKey } = readerFor(name, options.cacheSeconds);
+  if (options.fresh) clearCache([cacheKey]);
+  const request = { internal: {} };
+  let value: unknown;
+  try {
+    await before(request);
+    ({ value } = (await getInternal(['value'], request as never)) as { value: unknown });
+  } catch (error) {
+    // Failed reads are not kept by middy, so the next request tries SSM again.
+    throw new ParameterUnusable('unreadable', [], error);
+  }
+  const parsed = z.safeParse(schema, value);
+  if (!parsed.success) {
+    // Do not keep a malformed value: the operator's fix takes effect on the next request.
+    clearCache([cacheKey]);
+    throw new ParameterUnusable('malformed', issueDetails(parsed.error));
+  }
+  return parsed.data;
+}
+
+/** Forget every cached parameter (tests; a cold start does the same). */
+export function clearParameters(): void {
+  clearCache([...readers.keys()]);
+  readers.clear();
+}
