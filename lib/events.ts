@@ -1,8 +1,10 @@
 import type { EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { BrokerError, toBrokerError } from './errors.js';
-import { httpMethod, isHttpEvent, jsonBody } from './http.js';
+import { callerForAudit, callerOf } from './caller.js';
+import { type HttpEvent, httpMethod, isHttpEvent, jsonBody } from './http.js';
 import type { Invocation } from './invocation.js';
 import type { Operation } from './operation.js';
+import { authorize } from './policy.js';
 import { type OperationResult, runOperation, validateBody } from './run-operation.js';
 import { type RotationReport, bodyKey, cachedCredentials, rotateOne } from './token-cache.js';
 
@@ -27,15 +29,31 @@ async function handleBody(op: Operation, body: unknown, invocation: Invocation):
   return runOperation(op, valid, { deadline: invocation.deadline, logger: invocation.logger });
 }
 
-/** HTTPS callers are served from the token cache where the operation returns credentials. */
-async function handleHttp(op: Operation, event: Parameters<typeof jsonBody>[0], invocation: Invocation): Promise<OperationResult> {
+/**
+ * HTTPS callers: validated, checked against the caller policy before any key is read,
+ * then served from the token cache where the operation returns credentials.
+ */
+async function handleHttp(op: Operation, event: HttpEvent, invocation: Invocation): Promise<OperationResult> {
+  const { audit } = invocation;
+  const caller = callerOf(event);
+  audit.caller = callerForAudit(caller);
   if (httpMethod(event) !== 'POST') {
     throw new BrokerError('InvalidRequest', 'Use POST: every answer carries secrets, which must stay out of URLs.');
   }
-  const body = jsonBody(event);
-  if (op.expiresAt === undefined) return handleBody(op, body, invocation);
-  const { result, source } = await cachedCredentials(op, validateBody(op, body), invocation);
-  invocation.logger.debug('credentials served', { source, expiresAt: result.expiresAt });
+  const body = validateBody(op, jsonBody(event));
+  audit.bodyHash = bodyKey(body);
+  // Denied until the policy says otherwise, so a refusal is recorded as one.
+  audit.decision = { allowed: false };
+  audit.decision = await authorize(op.name, caller, body, invocation.logger);
+  if (op.expiresAt === undefined) {
+    audit.source = 'vendor';
+    return runOperation(op, body, { deadline: invocation.deadline, logger: invocation.logger });
+  }
+  // Set before the call so a failed vendor call is still recorded as one.
+  audit.source = 'vendor';
+  const { result, source } = await cachedCredentials(op, body, invocation);
+  audit.source = source;
+  if (result.expiresAt !== undefined) audit.expiresAt = result.expiresAt;
   return result;
 }
 

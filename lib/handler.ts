@@ -43,8 +43,19 @@ function httpAnswers(): middy.MiddlewareObj<unknown, unknown, Error, BrokerConte
   };
 }
 
+/** Every HTTP request ends with one audit record: who asked for what, the decision, the outcome. Never a secret. */
 function logOutcome(invocation: Invocation, status: number, error?: BrokerError): void {
   const fields = { status, durationMs: Date.now() - invocation.startedAt };
+  const { caller, bodyHash, decision, source, expiresAt } = invocation.audit;
+  invocation.logger.audit({
+    caller: caller ?? { kind: 'anonymous' },
+    bodyHash: bodyHash ?? null,
+    decision: decision === undefined ? 'not reached' : decision.allowed ? 'allowed' : 'denied',
+    ...(decision?.allowed && { rule: decision.rule ?? 'no policy configured' }),
+    outcome: { status, ...(error && { code: error.code }), ...(error?.vendorCode !== undefined && { vendorCode: error.vendorCode }) },
+    source: source ?? null,
+    expiresAt: expiresAt ?? null,
+  });
   if (!error) return invocation.logger.info('request answered', fields);
   const detail = {
     ...fields,

@@ -58,6 +58,8 @@ export interface Logger {
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
+  /** A `{"type": "audit"}` record: written at every level but `silent`. */
+  audit(fields: LogFields): void;
   child(fields: LogFields): Logger;
 }
 
@@ -70,16 +72,19 @@ function threshold(): number {
 }
 
 export function createLogger(base: LogFields = {}): Logger {
+  const emit = (record: LogFields) => process.stdout.write(`${JSON.stringify(redact(record))}\n`);
   const write = (level: LogLevel, message: string, fields?: LogFields) => {
     if (LEVELS[level] < threshold()) return;
-    const line = redact({ level, time: new Date().toISOString(), message, ...base, ...fields });
-    process.stdout.write(`${JSON.stringify(line)}\n`);
+    emit({ level, time: new Date().toISOString(), message, ...base, ...fields });
   };
   return {
     debug: (message, fields) => write('debug', message, fields),
     info: (message, fields) => write('info', message, fields),
     warn: (message, fields) => write('warn', message, fields),
     error: (message, fields) => write('error', message, fields),
+    audit: (fields) => {
+      if (threshold() < LEVELS.silent) emit({ type: 'audit', time: new Date().toISOString(), ...base, ...fields });
+    },
     child: (fields) => createLogger({ ...base, ...fields }),
   };
 }

@@ -25,6 +25,8 @@ export interface HttpRequestOptions {
   method?: string;
   rawBody?: string;
   base64?: boolean;
+  /** What the API Gateway authorizer put on the event, e.g. `{ iam: { userArn } }` or `{ jwt: { claims } }`. */
+  authorizer?: Record<string, unknown>;
 }
 
 function bodyOf(body: unknown, options: HttpRequestOptions): { body: string | undefined; isBase64Encoded: boolean } {
@@ -53,6 +55,7 @@ export function httpApiEvent(route: string, body?: unknown, options: HttpRequest
       domainName: 'api.example.test',
       domainPrefix: 'api',
       http: { method, path: route, protocol: 'HTTP/1.1', sourceIp: '198.51.100.7', userAgent: 'vitest' },
+      ...(options.authorizer && { authorizer: options.authorizer }),
       requestId: randomUUID(),
       routeKey: `${method} ${route}`,
       stage: '$default',

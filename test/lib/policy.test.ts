@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import * as z from 'zod/mini';
+import type { Caller } from '../../lib/caller.js';
+import { type Policy, decide, policySchema } from '../../lib/policy.js';
+
+const CAMS = 'cams:GetChatappUploadAuthorization';
+const jwt = (claims: Record<string, string | string[]>): Caller => ({ kind: 'jwt', subject: String(claims.sub ?? ''), claims });
+const iam = (principal: string): Caller => ({ kind: 'iam', principal });
+
+const policy: Policy = {
+  version: 1,
+  rules: [
+    {
+      id: 'own-tenant-uploads',
+      callers: [{ claims: { tenant: '*', scope: 'uploads' } }],
+      operations: [CAMS],
+      constraints: { custSpaceId: { equals: '${tenant}' } },
+    },
+    {
+      id: 'provisioner-role',
+      callers: [{ principal: 'arn:aws:sts::123456789012:assumed-role/provisioner-*/*' }],
+      operations: ['ims:*'],
+      constraints: { scopes: { oneOf: ['openid', 'aliuid'] } },
+    },
+    {
+      id: 'diagrams-by-prefix',
+      callers: [{ claims: { sub: 'svc-*' } }],
+      operations: ['bpstudio:GetToken'],
+      constraints: { resourceGroupId: { prefix: 'rg-${team}-' } },
+    },
+    {
+      id: 'ufile-pattern',
+      callers: [{ claims: { team: '*' } }],
+      operations: ['ufile:DescribeUFileToken'],
+      constraints: { tokenName: { pattern: '^${team}-[a-z]+$' } },
+    },
+  ],
+};
+
+describe('decide', () => {
+  it('allows a caller its own tenant, by rule id, and nobody else\'s', () => {
+    const alice = jwt({ sub: 'alice', tenant: 'space-a', scope: 'openid uploads' });
+    expect(decide(policy, alice, CAMS, { custSpaceId: 'space-a' })).toEqual({ allowed: true, rule: 'own-tenant-uploads' });
+    expect(decide(policy, alice, CAMS, { custSpaceId: 'space-b' })).toEqual({ allowed: false });
+  });
+
+  it('needs every claim a matcher names, and one item of a list claim', () => {
+    expect(decide(policy, jwt({ sub: 'a', tenant: 'space-a', scope: 'openid' }), CAMS, { custSpaceId: 'space-a' }).allowed).toBe(false);
+    expect(decide(policy, jwt({ sub: 'a', scope: 'uploads' }), CAMS, { custSpaceId: 'space-a' }).allowed).toBe(false);
+    expect(decide(policy, jwt({ sub: 'a', tenant: 'space-a', scope: ['x', 'uploads'] }), CAMS, { custSpaceId: 'space-a' }).allowed).toBe(true);
+  });
+
+  it('matches IAM principals and operations with * wildcards, and constrains every item of a list field', () => {
+    const role = iam('arn:aws:sts::123456789012:assumed-role/provisioner-prod/session-1');
+    expect(decide(policy, role, 'ims:ProvisionExternalApplication', { appId: '1', scopes: ['openid', 'aliuid'] })).toMatchObject({ allowed: true });
+    expect(decide(policy, role, 'ims:ProvisionExternalApplication', { appId: '1', scopes: ['openid', 'admin'] }).allowed).toBe(false);
+    expect(decide(policy, iam('arn:aws:sts::999999999999:assumed-role/provisioner-prod/s'), 'ims:ProvisionExternalApplication', { appId: '1', scopes: ['openid'] }).allowed).toBe(false);
+    expect(decide(policy, role, CAMS, { custSpaceId: 'x' }).allowed).toBe(false);
+  });
+
+  it('treats a constrained field that is absent as not allowed', () => {
+    const role = iam('arn:aws:sts::123456789012:assumed-role/provisioner-prod/s');
+    expect(decide(policy, role, 'ims:ProvisionExternalApplication', { appId: '1' }).allowed).toBe(false);
+  });
+
+  it('substitutes claims into prefixes and, literally, into patterns', () => {
+    const svc = jwt({ sub: 'svc-render', team: 'data' });
+    expect(decide(policy, svc, 'bpstudio:GetToken', { resourceGroupId: 'rg-data-1' }).allowed).toBe(true);
+    expect(decide(policy, svc, 'bpstudio:GetToken', { resourceGroupId: 'rg-web-1' }).allowed).toBe(false);
+    expect(decide(policy, jwt({ sub: 'x', team: 'a.b' }), 'ufile:DescribeUFileToken', { tokenName: 'a.b-upload' }).allowed).toBe(true);
+    // The dot of the claim is literal: "aXb" must not match "a.b".
+    expect(decide(policy, jwt({ sub: 'x', team: 'a.b' }), 'ufile:DescribeUFileToken', { tokenName: 'aXb-upload' }).allowed).toBe(false);
+  });
+
+  it('never matches a rule whose substituted claim is missing', () => {
+    expect(decide(policy, jwt({ sub: 'svc-render' }), 'bpstudio:GetToken', { resourceGroupId: 'rg--1' }).allowed).toBe(false);
+  });
+
+  it('denies anonymous callers and everything under an empty policy', () => {
+    expect(decide(policy, { kind: 'anonymous' }, CAMS, { custSpaceId: 'space-a' }).allowed).toBe(false);
+    expect(decide({ version: 1, rules: [] }, jwt({ sub: 'a', tenant: 't', scope: 'uploads' }), CAMS, { custSpaceId: 't' }).allowed).toBe(false);
+  });
+});
+
+describe('policySchema', () => {
+  it.each([
+    ['an unknown rule field', { version: 1, rules: [{ id: 'r', callers: [{ principal: '*' }], operations: ['*'], allow: true }] }],
+    ['no callers', { version: 1, rules: [{ id: 'r', callers: [], operations: ['*'] }] }],
+    ['an unknown constraint', { version: 1, rules: [{ id: 'r', callers: [{ principal: '*' }], operations: ['*'], constraints: { a: { like: 'x' } } }] }],
+    ['another version', { version: 2, rules: [] }],
+  ])('refuses %s', (_name, document) => {
+    expect(z.safeParse(policySchema, document).success).toBe(false);
+  });
+});
