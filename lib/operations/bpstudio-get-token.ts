@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { defineOperation } from '../operation.js';
+import { stsCredentialFields } from './sts-credentials.js';
 
 /** Alibaba Cloud BPStudio GetToken: 30-minute OSS credentials for architecture diagrams. */
 export const bpstudioGetToken = defineOperation({
@@ -18,9 +19,7 @@ export const bpstudioGetToken = defineOperation({
   response: {
     field: 'Data',
     data: z.object({
-      accessKeyId: z.string(),
-      accessKeySecret: z.string(),
-      securityToken: z.string(),
+      ...stsCredentialFields,
       endpoint: z.optional(z.string()),
       bucket: z.optional(z.string()),
       snapshotBucket: z.optional(z.string()),

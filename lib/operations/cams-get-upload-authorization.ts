@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { defineOperation } from '../operation.js';
+import { stsCredentialFields } from './sts-credentials.js';
 
 /** Alibaba Cloud CAMS GetChatappUploadAuthorization: OSS upload credentials for a sub-customer space. */
 export const camsGetUploadAuthorization = defineOperation({
@@ -18,9 +19,7 @@ export const camsGetUploadAuthorization = defineOperation({
   response: {
     field: 'Data',
     data: z.object({
-      accessKeyId: z.string(),
-      accessKeySecret: z.string(),
-      securityToken: z.string(),
+      ...stsCredentialFields,
       bucketName: z.optional(z.string()),
       dir: z.optional(z.string()),
       endPoint: z.optional(z.string()),

@@ -1,22 +1,14 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler as cams } from '../../functions/cams-get-upload-authorization.js';
 import { handler as ims } from '../../functions/ims-provision-external-application.js';
-import { type BrokerEnv, startBrokerEnv } from '../support/broker-env.js';
+import { useBrokerEnv } from '../support/broker-env.js';
 import { lambdaContext } from '../support/lambda.js';
 import { captureLogs } from '../support/log-capture.js';
 
 const ACTION = 'ProvisionExternalApplication';
 
-let broker: BrokerEnv;
-beforeAll(async () => {
-  broker = await startBrokerEnv();
-});
-afterAll(() => broker.close());
-beforeEach(() => {
-  broker.sim.reset();
-  broker.coldStart();
-});
+const broker = useBrokerEnv();
 
 function record(messageId: string, body: string): SQSRecord {
   return {

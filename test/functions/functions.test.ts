@@ -1,21 +1,13 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler as bpstudio } from '../../functions/bpstudio-get-token.js';
 import { handler as cams } from '../../functions/cams-get-upload-authorization.js';
 import { handler as ims } from '../../functions/ims-provision-external-application.js';
 import { handler as ufile } from '../../functions/ufile-describe-token.js';
-import { type BrokerEnv, startBrokerEnv } from '../support/broker-env.js';
+import { useBrokerEnv } from '../support/broker-env.js';
 import { httpApiEvent, invokeHttp, lambdaContext, restApiEvent } from '../support/lambda.js';
 import { SIMULATOR_UFILE_TOKENS } from '../support/vendor-simulator.js';
 
-let broker: BrokerEnv;
-beforeAll(async () => {
-  broker = await startBrokerEnv({ simulator: { camsExpireSeconds: 3600, ufileLifetimeSeconds: 7200 } });
-});
-afterAll(() => broker.close());
-beforeEach(() => {
-  broker.sim.reset();
-  broker.coldStart();
-});
+const broker = useBrokerEnv({ simulator: { camsExpireSeconds: 3600, ufileLifetimeSeconds: 7200 } });
 
 const SECURITY_HEADERS = {
   'Content-Type': 'application/json',

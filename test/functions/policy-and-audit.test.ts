@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as cams } from '../../functions/cams-get-upload-authorization.js';
 import { handler as ims } from '../../functions/ims-provision-external-application.js';
 import { bodyKey } from '../../lib/token-cache.js';
-import { type BrokerEnv, KEY_PARAMETERS, startBrokerEnv } from '../support/broker-env.js';
+import { KEY_PARAMETERS, useBrokerEnv } from '../support/broker-env.js';
 import { httpApiEvent, invokeHttp, lambdaContext } from '../support/lambda.js';
 import { captureLogs, stringsIn } from '../support/log-capture.js';
 import { SIMULATOR_DEFAULT_KEYS } from '../support/vendor-simulator.js';
@@ -32,14 +32,8 @@ const twoTenants = {
 const tenant = (name: string) => ({ jwt: { claims: { sub: `user-of-${name}`, iss: 'https://issuer.example.test', tenant: name, scope: 'openid uploads' }, scopes: null } });
 const asTenant = (name: string, custSpaceId: string) => httpApiEvent(CAMS, { custSpaceId }, { authorizer: tenant(name) });
 
-let broker: BrokerEnv;
-beforeAll(async () => {
-  broker = await startBrokerEnv({ env: { POLICY_PARAMETER: POLICY } });
-});
-afterAll(() => broker.close());
+const broker = useBrokerEnv({ env: { POLICY_PARAMETER: POLICY } });
 beforeEach(() => {
-  broker.sim.reset();
-  broker.coldStart();
   broker.ssm.put(POLICY, twoTenants);
   broker.ssm.clearRequests();
 });

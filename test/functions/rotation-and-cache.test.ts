@@ -1,24 +1,18 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as cams } from '../../functions/cams-get-upload-authorization.js';
 import { handler as ims } from '../../functions/ims-provision-external-application.js';
 import { handler as ufile } from '../../functions/ufile-describe-token.js';
 import { camsGetUploadAuthorization } from '../../lib/operations/cams-get-upload-authorization.js';
 import { bodyKey, storeName } from '../../lib/token-cache.js';
-import { type BrokerEnv, TOKEN_STORE_PREFIX, startBrokerEnv } from '../support/broker-env.js';
+import { TOKEN_STORE_PREFIX, useBrokerEnv } from '../support/broker-env.js';
 import { httpApiEvent, invokeHttp, lambdaContext } from '../support/lambda.js';
 
 const CAMS = '/v1/aliyun/cams/upload-authorization';
 const ACTION = 'GetChatappUploadAuthorization';
 const LIFETIME_S = 3600;
 
-let broker: BrokerEnv;
-beforeAll(async () => {
-  broker = await startBrokerEnv({ simulator: { camsExpireSeconds: LIFETIME_S } });
-});
-afterAll(() => broker.close());
+const broker = useBrokerEnv({ simulator: { camsExpireSeconds: LIFETIME_S } });
 beforeEach(() => {
-  broker.sim.reset();
-  broker.coldStart();
   for (const name of broker.ssm.names()) if (name.startsWith(TOKEN_STORE_PREFIX)) broker.ssm.delete(name);
 });
 

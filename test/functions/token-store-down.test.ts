@@ -1,16 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler as cams } from '../../functions/cams-get-upload-authorization.js';
-import { type BrokerEnv, startBrokerEnv } from '../support/broker-env.js';
+import { useBrokerEnv } from '../support/broker-env.js';
 import { httpApiEvent, invokeHttp } from '../support/lambda.js';
 import { captureLogs } from '../support/log-capture.js';
 
 const CAMS = '/v1/aliyun/cams/upload-authorization';
 
-let broker: BrokerEnv;
-beforeAll(async () => {
-  broker = await startBrokerEnv();
-});
-afterAll(() => broker.close());
+// No per-test reset: the one test below runs on the env as started.
+const broker = useBrokerEnv({}, { resetEach: false });
 
 describe('the token store', () => {
   it('is an optimisation: when it cannot be read, the request still works by calling the vendor', async () => {

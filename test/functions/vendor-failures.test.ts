@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as cams } from '../../functions/cams-get-upload-authorization.js';
 import { handler as ims } from '../../functions/ims-provision-external-application.js';
 import { handler as ufile } from '../../functions/ufile-describe-token.js';
-import { type BrokerEnv, KEY_PARAMETERS, startBrokerEnv } from '../support/broker-env.js';
+import { KEY_PARAMETERS, useBrokerEnv } from '../support/broker-env.js';
 import { httpApiEvent, invokeHttp, lambdaContext } from '../support/lambda.js';
 import { captureLogs, stringsIn } from '../support/log-capture.js';
 import { SIMULATOR_DEFAULT_KEYS } from '../support/vendor-simulator.js';
@@ -11,14 +11,8 @@ const CAMS = '/v1/aliyun/cams/upload-authorization';
 const camsEvent = (custSpaceId = 'space-1') => httpApiEvent(CAMS, { custSpaceId });
 const ACTION = 'GetChatappUploadAuthorization';
 
-let broker: BrokerEnv;
-beforeAll(async () => {
-  broker = await startBrokerEnv();
-});
-afterAll(() => broker.close());
+const broker = useBrokerEnv();
 beforeEach(() => {
-  broker.sim.reset();
-  broker.coldStart();
   broker.sim.setKeys({ aliyun: [SIMULATOR_DEFAULT_KEYS.aliyun], ucloud: [SIMULATOR_DEFAULT_KEYS.ucloud] });
   broker.ssm.put(KEY_PARAMETERS.aliyun, SIMULATOR_DEFAULT_KEYS.aliyun);
 });

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { clearKeys } from '../../lib/keys.js';
 import { clearTokenMemory } from '../../lib/token-cache.js';
 import { type FakeSsm, startFakeSsm } from './fake-ssm.js';
@@ -20,7 +21,12 @@ export interface BrokerEnv {
   close(): Promise<void>;
 }
 
-export async function startBrokerEnv(options: { simulator?: SimulatorOptions; env?: Record<string, string> } = {}): Promise<BrokerEnv> {
+export interface BrokerEnvOptions {
+  simulator?: SimulatorOptions;
+  env?: Record<string, string>;
+}
+
+export async function startBrokerEnv(options: BrokerEnvOptions = {}): Promise<BrokerEnv> {
   const sim = await startVendorSimulator(options.simulator);
   const ssm = await startFakeSsm();
   ssm.put(KEY_PARAMETERS.aliyun, SIMULATOR_DEFAULT_KEYS.aliyun);
@@ -60,6 +66,48 @@ export async function startBrokerEnv(options: { simulator?: SimulatorOptions; en
         else process.env[key] = previous[key];
       }
       await Promise.all([sim.close(), ssm.close()]);
+    },
+  };
+}
+
+/**
+ * One broker env for a whole test file: started in beforeAll, closed in afterAll and, unless
+ * `resetEach` is false, given a cold start with a cleared simulator before each test. The
+ * returned object's fields reach the env once it is started (read them inside hooks and tests).
+ */
+export function useBrokerEnv(options: BrokerEnvOptions = {}, { resetEach = true }: { resetEach?: boolean } = {}): BrokerEnv {
+  let broker: BrokerEnv | undefined;
+  const started = (): BrokerEnv => {
+    if (!broker) throw new Error('useBrokerEnv: the broker env is read before beforeAll has started it');
+    return broker;
+  };
+  beforeAll(async () => {
+    broker = await startBrokerEnv(options);
+  });
+  afterAll(() => broker?.close());
+  if (resetEach) {
+    beforeEach(() => {
+      started().sim.reset();
+      started().coldStart();
+    });
+  }
+  return {
+    get sim() {
+      return started().sim;
+    },
+    get ssm() {
+      return started().ssm;
+    },
+    get env() {
+      return started().env;
+    },
+    get coldStart() {
+      const env = started();
+      return () => env.coldStart();
+    },
+    get close() {
+      const env = started();
+      return () => env.close();
     },
   };
 }

@@ -8,7 +8,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from './loopback-server.js';
 
 export type ParameterType = 'String' | 'SecureString' | 'StringList';
 
@@ -313,7 +313,6 @@ function handle(params: Store, requests: FakeSsmRequest[], req: IncomingMessage,
 export async function startFakeSsm(options: { port?: number } = {}): Promise<FakeSsm> {
   const params: Store = new Map();
   const requests: FakeSsmRequest[] = [];
-  const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     readBody(req)
       .then((text) => reply(res, 200, handle(params, requests, req, text)))
@@ -322,19 +321,11 @@ export async function startFakeSsm(options: { port?: number } = {}): Promise<Fak
         else reply(res, 500, { __type: 'InternalServerError', message: String(error) });
       });
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const loopback = await listenOnLoopback(server, options.port);
 
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: loopback.url,
+    port: loopback.port,
     put(name, value, type = 'SecureString') {
       store(params, name, typeof value === 'string' ? value : JSON.stringify(value), type);
     },
@@ -345,9 +336,6 @@ export async function startFakeSsm(options: { port?: number } = {}): Promise<Fak
     clearRequests() {
       requests.length = 0;
     },
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: loopback.close,
   };
 }

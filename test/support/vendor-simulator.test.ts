@@ -22,6 +22,7 @@ import {
   startVendorSimulator,
   ucloudValueText,
 } from './vendor-simulator.js';
+import { ACS3_EXAMPLE, EMPTY_SHA256, HMAC_SHA1_EXAMPLE, UCLOUD_EXAMPLE } from './vendor-examples.js';
 
 const KEY: AliyunTestKey = SIMULATOR_DEFAULT_KEYS.aliyun;
 const UKEY = SIMULATOR_DEFAULT_KEYS.ucloud;
@@ -72,46 +73,29 @@ function minutesAgo(minutes: number): string {
 
 describe('signature math on the vendors\' official examples', () => {
   it('V3: canonical request hash and signature of the RunInstances example', () => {
+    const { request, signedHeaders, hashedCanonicalRequest, credentials, signature } = ACS3_EXAMPLE;
     const input = {
-      method: 'POST',
-      path: '/',
-      query: { ImageId: 'win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd', RegionId: 'cn-shanghai' },
-      headers: {
-        host: 'ecs.cn-shanghai.aliyuncs.com',
-        'x-acs-action': 'RunInstances',
-        'x-acs-content-sha256': 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
-        'x-acs-date': '2023-10-26T10:22:32Z',
-        'x-acs-signature-nonce': '3156853299f313e23d1673dc12e1703d',
-        'x-acs-version': '2014-05-26',
-      },
-      signedHeaders: ['host', 'x-acs-action', 'x-acs-content-sha256', 'x-acs-date', 'x-acs-signature-nonce', 'x-acs-version'],
-      payloadHash: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+      method: request.method,
+      path: request.path,
+      query: request.query,
+      headers: request.headers,
+      signedHeaders: signedHeaders.split(';'),
+      payloadHash: EMPTY_SHA256,
     };
-    expect(createHash('sha256').update(acs3CanonicalRequest(input)).digest('hex')).toBe(
-      '7ea06492da5221eba5297e897ce16e55f964061054b7695beedaac1145b1e259',
-    );
-    expect(expectedAcs3Signature(input, 'YourAccessKeySecret')).toBe('06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0');
+    expect(createHash('sha256').update(acs3CanonicalRequest(input)).digest('hex')).toBe(hashedCanonicalRequest);
+    expect(expectedAcs3Signature(input, credentials.accessKeySecret)).toBe(signature);
   });
 
   it('HMAC-SHA1: the DescribeRegions example', () => {
-    const params = {
-      AccessKeyId: 'testid',
-      Action: 'DescribeRegions',
-      Format: 'XML',
-      SignatureMethod: 'HMAC-SHA1',
-      SignatureNonce: '3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf',
-      SignatureVersion: '1.0',
-      Timestamp: '2016-02-23T12:46:24Z',
-      Version: '2014-05-26',
-    };
-    expect(expectedRpcSignature('GET', params, 'testsecret')).toBe('OLeaidS1JvxuMvnyHOwuJ+uX5qY=');
+    const { method, params, secret, signature } = HMAC_SHA1_EXAMPLE;
+    expect(expectedRpcSignature(method, params, secret)).toBe(signature);
   });
 
   it('UCloud: the DescribeUHostInstance example, in the simulator and in the test signer', () => {
-    const params = { Action: 'DescribeUHostInstance', Region: 'cn-bj2', Limit: '10', PublicKey: 'ucloudsomeone@example.com1296235120854146120' };
-    const privateKey = '46f09bb9fab4f12dfc160dae12273d5332b5debe';
-    expect(expectedUcloudSignature(params, privateKey)).toBe('cba5cf5ec4d4233d206b1b54951e3787350a642f');
-    expect(ucloudSignature({ ...params, Limit: 10 }, privateKey)).toBe('cba5cf5ec4d4233d206b1b54951e3787350a642f');
+    const { publicKey, privateKey, signature } = UCLOUD_EXAMPLE;
+    const params = { ...UCLOUD_EXAMPLE.params, Limit: '10', PublicKey: publicKey };
+    expect(expectedUcloudSignature(params, privateKey)).toBe(signature);
+    expect(ucloudSignature({ ...params, Limit: 10 }, privateKey)).toBe(signature);
   });
 
   it('UCloud value text: booleans, integers without .0, no exponent', () => {

@@ -10,7 +10,7 @@
  */
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from './loopback-server.js';
 
 // ---------------------------------------------------------------------------
 // Public types
@@ -767,7 +767,6 @@ export async function startVendorSimulator(options: SimulatorOptions = {}): Prom
     timers: new Set(),
     closed: false,
   };
-  const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     readBody(req)
       .then((raw) => serve(sim, parseRequest(req, raw), res, options.log ?? false))
@@ -775,19 +774,11 @@ export async function startVendorSimulator(options: SimulatorOptions = {}): Prom
         if (!res.headersSent && !res.destroyed) res.writeHead(500, { 'content-type': 'text/plain' }).end(String(error));
       });
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const loopback = await listenOnLoopback(server, options.port);
 
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: loopback.url,
+    port: loopback.port,
     calls: sim.calls,
     callsTo: (action) => sim.calls.filter((call) => call.action === action),
     setKeys(keys) {
@@ -811,8 +802,7 @@ export async function startVendorSimulator(options: SimulatorOptions = {}): Prom
       sim.closed = true;
       for (const timer of sim.timers) clearTimeout(timer);
       sim.timers.clear();
-      for (const socket of sockets) socket.destroy(); // hung requests included
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await loopback.close(); // drops open connections, hung requests included
     },
   };
 }

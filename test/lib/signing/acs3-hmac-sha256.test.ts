@@ -1,29 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { type Acs3Request, acs3Authorization, canonicalRequest, sha256Hex } from '../../../lib/signing/acs3-hmac-sha256.js';
+import { ACS3_EXAMPLE, EMPTY_SHA256 } from '../../support/vendor-examples.js';
 
-const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
-const credentials = { accessKeyId: 'YourAccessKeyId', accessKeySecret: 'YourAccessKeySecret' };
-
-/** VENDORS.md, "ACS3-HMAC-SHA256": the vendor's worked example (RunInstances). */
-const example: Acs3Request = {
-  method: 'POST',
-  host: 'ecs.cn-shanghai.aliyuncs.com',
-  path: '/',
-  query: { RegionId: 'cn-shanghai', ImageId: 'win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd' },
-  headers: {
-    host: 'ecs.cn-shanghai.aliyuncs.com',
-    'x-acs-action': 'RunInstances',
-    'x-acs-version': '2014-05-26',
-    'x-acs-date': '2023-10-26T10:22:32Z',
-    'x-acs-signature-nonce': '3156853299f313e23d1673dc12e1703d',
-    'x-acs-content-sha256': EMPTY_SHA256,
-  },
-  body: '',
-};
-const SIGNED = 'host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version';
-const EXPECTED =
-  'ACS3-HMAC-SHA256 Credential=YourAccessKeyId,SignedHeaders=' +
-  `${SIGNED},Signature=06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0`;
+const { credentials, request: example, signedHeaders: SIGNED, authorization: EXPECTED } = ACS3_EXAMPLE;
 
 describe('ACS3-HMAC-SHA256', () => {
   it('hashes the empty body to the documented constant', () => {
@@ -33,23 +12,8 @@ describe('ACS3-HMAC-SHA256', () => {
   it('reproduces the official canonical request and its hash', () => {
     const { canonical, signedHeaders } = canonicalRequest(example);
     expect(signedHeaders).toBe(SIGNED);
-    expect(canonical).toBe(
-      [
-        'POST',
-        '/',
-        'ImageId=win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd&RegionId=cn-shanghai',
-        'host:ecs.cn-shanghai.aliyuncs.com',
-        'x-acs-action:RunInstances',
-        `x-acs-content-sha256:${EMPTY_SHA256}`,
-        'x-acs-date:2023-10-26T10:22:32Z',
-        'x-acs-signature-nonce:3156853299f313e23d1673dc12e1703d',
-        'x-acs-version:2014-05-26',
-        '',
-        SIGNED,
-        EMPTY_SHA256,
-      ].join('\n'),
-    );
-    expect(sha256Hex(canonical)).toBe('7ea06492da5221eba5297e897ce16e55f964061054b7695beedaac1145b1e259');
+    expect(canonical).toBe(ACS3_EXAMPLE.canonicalRequest);
+    expect(sha256Hex(canonical)).toBe(ACS3_EXAMPLE.hashedCanonicalRequest);
   });
 
   it('reproduces the official signature', () => {

@@ -7,6 +7,7 @@ import OpenApiUtil from '@alicloud/openapi-util';
 import { describe, expect, it } from 'vitest';
 import { type Acs3Request, acs3Authorization, sha256Hex } from '../../../lib/signing/acs3-hmac-sha256.js';
 import { rpcSignature } from '../../../lib/signing/hmac-sha1.js';
+import { ACS3_EXAMPLE, HMAC_SHA1_EXAMPLE } from '../../support/vendor-examples.js';
 
 // A CJS module with `exports.default`: Node's ESM loader (and tsc) see module.exports, vitest unwraps it.
 type OfficialUtil = typeof OpenApiUtil.default;
@@ -93,24 +94,10 @@ describe('ACS3-HMAC-SHA256 against @alicloud/openapi-util getAuthorization', () 
   });
 
   it('agrees with the vendor example, which pins the official code to the documented signature', () => {
-    const req: Acs3Request = {
-      method: 'POST',
-      host: 'ecs.cn-shanghai.aliyuncs.com',
-      path: '/',
-      query: { ImageId: 'win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd', RegionId: 'cn-shanghai' },
-      headers: {
-        host: 'ecs.cn-shanghai.aliyuncs.com',
-        'x-acs-action': 'RunInstances',
-        'x-acs-version': '2014-05-26',
-        'x-acs-date': '2023-10-26T10:22:32Z',
-        'x-acs-signature-nonce': '3156853299f313e23d1673dc12e1703d',
-        'x-acs-content-sha256': sha256Hex(''),
-      },
-      body: '',
-    };
-    const official = Official.getAuthorization(teaRequest(req), 'ACS3-HMAC-SHA256', sha256Hex(''), 'YourAccessKeyId', 'YourAccessKeySecret');
-    expect(official).toMatch(/,Signature=06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0$/);
-    expect(acs3Authorization(req, { accessKeyId: 'YourAccessKeyId', accessKeySecret: 'YourAccessKeySecret' })).toBe(official);
+    const { request: req, credentials, signature } = ACS3_EXAMPLE;
+    const official = Official.getAuthorization(teaRequest(req), 'ACS3-HMAC-SHA256', sha256Hex(''), credentials.accessKeyId, credentials.accessKeySecret);
+    expect(official).toMatch(new RegExp(`,Signature=${signature}$`));
+    expect(acs3Authorization(req, credentials)).toBe(official);
   });
 });
 
@@ -138,17 +125,8 @@ describe('RPC HMAC-SHA1 against @alicloud/openapi-util getRPCSignature', () => {
   });
 
   it('agrees with the vendor example', () => {
-    const params = {
-      AccessKeyId: 'testid',
-      Action: 'DescribeRegions',
-      Format: 'XML',
-      SignatureMethod: 'HMAC-SHA1',
-      SignatureNonce: '3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf',
-      SignatureVersion: '1.0',
-      Timestamp: '2016-02-23T12:46:24Z',
-      Version: '2014-05-26',
-    };
-    expect(Official.getRPCSignature(params, 'GET', 'testsecret')).toBe('OLeaidS1JvxuMvnyHOwuJ+uX5qY=');
-    expect(rpcSignature('GET', params, 'testsecret')).toBe('OLeaidS1JvxuMvnyHOwuJ+uX5qY=');
+    const { method, params, secret, signature } = HMAC_SHA1_EXAMPLE;
+    expect(Official.getRPCSignature(params, method, secret)).toBe(signature);
+    expect(rpcSignature(method, params, secret)).toBe(signature);
   });
 });

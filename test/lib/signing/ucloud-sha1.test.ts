@@ -1,19 +1,18 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { flattenUcloudParams, ucloudSignature } from '../../../lib/signing/ucloud-sha1.js';
+import { UCLOUD_EXAMPLE } from '../../support/vendor-examples.js';
 
-const PUBLIC_KEY = 'ucloudsomeone@example.com1296235120854146120';
-const PRIVATE_KEY = '46f09bb9fab4f12dfc160dae12273d5332b5debe';
+const { publicKey: PUBLIC_KEY, privateKey: PRIVATE_KEY, signature: SIGNATURE } = UCLOUD_EXAMPLE;
 
 describe('UCloud signature', () => {
   it('reproduces the official example', () => {
-    const params = { Action: 'DescribeUHostInstance', Region: 'cn-bj2', Limit: 10 };
-    expect(ucloudSignature(params, PUBLIC_KEY, PRIVATE_KEY)).toBe('cba5cf5ec4d4233d206b1b54951e3787350a642f');
+    expect(ucloudSignature(UCLOUD_EXAMPLE.params, PUBLIC_KEY, PRIVATE_KEY)).toBe(SIGNATURE);
   });
 
   it('gives the same signature for a string "10" and a number 10.0', () => {
     const a = ucloudSignature({ Action: 'DescribeUHostInstance', Region: 'cn-bj2', Limit: '10' }, PUBLIC_KEY, PRIVATE_KEY);
-    expect(a).toBe('cba5cf5ec4d4233d206b1b54951e3787350a642f');
+    expect(a).toBe(SIGNATURE);
     expect(ucloudSignature({ Action: 'DescribeUHostInstance', Region: 'cn-bj2', Limit: 10.0 }, PUBLIC_KEY, PRIVATE_KEY)).toBe(a);
   });
 
@@ -26,13 +25,13 @@ describe('UCloud signature', () => {
 
   it('skips absent values and lower-cases the hex', () => {
     const sig = ucloudSignature({ Action: 'DescribeUHostInstance', Region: 'cn-bj2', Limit: 10, Zone: undefined, Tag: null }, PUBLIC_KEY, PRIVATE_KEY);
-    expect(sig).toBe('cba5cf5ec4d4233d206b1b54951e3787350a642f');
+    expect(sig).toBe(SIGNATURE);
     expect(sig).toMatch(/^[0-9a-f]{40}$/);
   });
 
   it('uses the given public key over a PublicKey parameter', () => {
     const params = { Action: 'DescribeUHostInstance', Region: 'cn-bj2', Limit: 10, PublicKey: 'stale' };
-    expect(ucloudSignature(params, PUBLIC_KEY, PRIVATE_KEY)).toBe('cba5cf5ec4d4233d206b1b54951e3787350a642f');
+    expect(ucloudSignature(params, PUBLIC_KEY, PRIVATE_KEY)).toBe(SIGNATURE);
   });
 });
 
