@@ -55,6 +55,16 @@ describe('retries', () => {
     expect(broker.sim.callsTo(ACTION)).toHaveLength(2);
   });
 
+  it('keeps CAMS under 5 requests per second from one instance', async () => {
+    broker.coldStart();
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => invokeHttp(cams, camsEvent(`limit-${i}`), lambdaContext(30_000))));
+    expect(answers.every((a) => a.statusCode === 200)).toBe(true);
+    const times = broker.sim.callsTo(ACTION).map((c) => c.receivedAt).sort((a, b) => a - b);
+    expect(times).toHaveLength(12);
+    // Any six consecutive calls span at least a second (less a little timer slack).
+    for (let i = 5; i < times.length; i++) expect(times[i]! - times[i - 5]!).toBeGreaterThanOrEqual(990);
+  });
+
   it('does not retry what retrying cannot fix', async () => {
     broker.sim.script({ action: ACTION, fault: { kind: 'aliyunError', status: 400, code: 'InvalidParameter' } });
     const answer = await invokeHttp(cams, camsEvent());

@@ -82,6 +82,8 @@ export interface SimulatorCall {
   status: number;
   /** The scripted fault that applied to this request, if any. */
   fault?: Fault['kind'];
+  /** When the request arrived (epoch ms), to check client-side rate limits. */
+  receivedAt: number;
 }
 
 export interface VendorSimulator {
@@ -723,6 +725,7 @@ async function serve(sim: SimulatorState, req: ParsedRequest, res: ServerRespons
     body: req.json ? Object.fromEntries(Object.entries(req.json).map(([k, v]) => [k, String(v)])) : req.body,
     code: 'pending',
     status: 0,
+    receivedAt: Date.now(),
   };
   sim.calls.push(call);
   const host = ALIYUN_ACTIONS[header(req, 'x-acs-action') ?? req.query.Action ?? req.body.Action ?? '']?.host ?? 'simulator.local';
