@@ -1,0 +1,836 @@
+// `npm run package` (osls package + scripts/package-artifacts.mjs), run offline, and what it writes:
+// the CloudFormation template and one zip per function in .serverless/.
+//
+// Packaging runs twice in beforeAll, with no AWS credentials and with every network connection
+// blocked (test/deploy/block-network.cjs):
+//   - a variant: `--stage prod --param=authorizer=jwt ...` into a temporary directory;
+//   - the default, `npm run package`, into .serverless/ (osls empties .serverless/ on each run,
+//     and a run with `--package <dir>` moves .serverless/ there, hence this order).
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { crc32, inflateRawSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bpstudioGetToken } from '../../lib/operations/bpstudio-get-token.js';
+import { camsGetUploadAuthorization } from '../../lib/operations/cams-get-upload-authorization.js';
+import { imsProvisionExternalApplication } from '../../lib/operations/ims-provision-external-application.js';
+import { ufileDescribeToken } from '../../lib/operations/ufile-describe-token.js';
+import type { Operation } from '../../lib/operation.js';
+import { ROTATE_WHEN_LEFT, SERVE_WHILE_LEFT } from '../../lib/token-cache.js';
+
+const exec = promisify(execFile);
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const serverlessDir = join(root, '.serverless');
+
+/** Each bundle (index.mjs, uncompressed) must stay under this. They are about 680 KB today. */
+const BUNDLE_BUDGET_BYTES = 900 * 1024;
+const SERVICE = 'cloud-token-broker';
+const PSEUDO = '${AWS::Partition}';
+const REGION = '${AWS::Region}';
+const ACCOUNT = '${AWS::AccountId}';
+
+const operations: Operation[] = [bpstudioGetToken, camsGetUploadAuthorization, imsProvisionExternalApplication, ufileDescribeToken];
+const tokenOperations = operations.filter((op) => op.expiresAt !== undefined);
+const functionFiles = readdirSync(join(root, 'functions'))
+  .filter((f) => f.endsWith('.ts'))
+  .map((f) => basename(f, '.ts'))
+  .sort();
+
+const variant = {
+  stage: 'prod',
+  jwtIssuer: 'https://issuer.example.com/',
+  jwtAudience: 'cloud-token-broker-test-audience',
+  camsRotationRate: 'rate(7 minutes)',
+};
+
+// ---------------------------------------------------------------------------------------------
+// CloudFormation template helpers
+// ---------------------------------------------------------------------------------------------
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+interface Resource {
+  Type: string;
+  Properties: JsonObject;
+  DependsOn?: Json;
+}
+interface Template {
+  Resources: Record<string, Resource>;
+  Outputs?: Record<string, JsonObject>;
+  Conditions?: Record<string, Json>;
+}
+
+const isObject = (v: unknown): v is JsonObject => v !== null && typeof v === 'object' && !Array.isArray(v);
+const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/**
+ * An intrinsic as one string in Fn::Sub syntax, so values compare as text:
+ * {Ref: X} → "${X}", {Fn::GetAtt: [X, A]} → "${X.A}", {Fn::Sub: s} → s, Fn::Join joined.
+ */
+function render(value: Json | undefined): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (isObject(value)) {
+    if ('Ref' in value) return `\${${render(value.Ref)}}`;
+    if ('Fn::GetAtt' in value) {
+      const att = value['Fn::GetAtt'];
+      return `\${${Array.isArray(att) ? att.map(render).join('.') : render(att)}}`;
+    }
+    if ('Fn::Sub' in value) {
+      const sub = value['Fn::Sub'];
+      if (typeof sub === 'string') return sub;
+      if (Array.isArray(sub) && typeof sub[0] === 'string' && isObject(sub[1])) {
+        const vars = sub[1];
+        return sub[0].replace(/\$\{([^}]+)\}/g, (whole, name: string) => (name in vars ? render(vars[name]) : whole));
+      }
+    }
+    if ('Fn::Join' in value) {
+      const join = value['Fn::Join'];
+      if (Array.isArray(join) && typeof join[0] === 'string' && Array.isArray(join[1])) return join[1].map(render).join(join[0]);
+    }
+  }
+  return `<unrenderable ${JSON.stringify(value)}>`;
+}
+
+function resourcesOfType(t: Template, type: string): [string, Resource][] {
+  return Object.entries(t.Resources).filter(([, r]) => r.Type === type);
+}
+
+function functionResource(t: Template, stage: string, name: string): [string, Resource] {
+  const found = resourcesOfType(t, 'AWS::Lambda::Function').filter(([, r]) => r.Properties.FunctionName === `${SERVICE}-${stage}-${name}`);
+  expect(found, `one Lambda function named ${SERVICE}-${stage}-${name}`).toHaveLength(1);
+  return found[0]!;
+}
+
+function resource(t: Template, logicalId: string, type: string): Resource {
+  const r = t.Resources[logicalId];
+  expect(r, `resource ${logicalId}`).toBeDefined();
+  expect(r!.Type, `type of ${logicalId}`).toBe(type);
+  return r!;
+}
+
+/** `${X.Arn}` or `${X}` → X */
+function referencedId(rendered: string): string {
+  const match = /^\$\{([A-Za-z0-9]+)(?:\.[A-Za-z]+)?\}$/.exec(rendered);
+  expect(match, `a Ref/GetAtt, got ${rendered}`).not.toBeNull();
+  return match![1]!;
+}
+
+// ---------------------------------------------------------------------------------------------
+// IAM: every policy document in a template, and the rules they must keep
+// ---------------------------------------------------------------------------------------------
+interface Statement {
+  Sid?: string;
+  Effect: 'Allow' | 'Deny';
+  Action?: string | string[];
+  NotAction?: string | string[];
+  Resource?: Json;
+  NotResource?: Json;
+  Principal?: Json;
+  Condition?: Record<string, Record<string, Json>>;
+}
+interface FoundDocument {
+  where: string;
+  statements: Statement[];
+}
+
+/** Every PolicyDocument / AssumeRolePolicyDocument anywhere in the template's resources. */
+function policyDocuments(t: Template): FoundDocument[] {
+  const found: FoundDocument[] = [];
+  const walk = (value: Json | undefined, where: string) => {
+    if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${where}[${i}]`));
+    else if (isObject(value)) {
+      for (const [key, inner] of Object.entries(value)) {
+        if ((key === 'PolicyDocument' || key === 'AssumeRolePolicyDocument') && isObject(inner)) {
+          found.push({ where: `${where}.${key}`, statements: asArray(inner.Statement as unknown as Statement | Statement[]) });
+        } else walk(inner, `${where}.${key}`);
+      }
+    }
+  };
+  for (const [id, r] of Object.entries(t.Resources)) walk(r.Properties as Json, id);
+  return found;
+}
+
+const GUARDED = /^(ssm|kms|sqs):/i;
+
+/** Pseudo parameters as an example account would see them, so ARNs can be matched by pattern. */
+function concrete(rendered: string): string {
+  const values: Record<string, string> = { Partition: 'aws', Region: 'ap-southeast-1', AccountId: '123456789012', URLSuffix: 'amazonaws.com' };
+  return rendered.replace(/\$\{AWS::(\w+)\}/g, (whole, name: string) => values[name] ?? whole);
+}
+
+/** What is wrong with the statements of these documents: an empty list when nothing is. */
+function iamFindings(documents: FoundDocument[]): string[] {
+  const findings: string[] = [];
+  for (const { where, statements } of documents) {
+    for (const [i, s] of statements.entries()) {
+      const at = `${where} statement ${s.Sid ?? i}`;
+      if (s.Effect !== 'Allow') continue;
+      if (s.NotAction !== undefined || s.NotResource !== undefined) findings.push(`${at}: Allow with NotAction/NotResource`);
+      const actions = asArray(s.Action);
+      if (actions.some((a) => a === '*' || /^(ssm|kms|sqs):\*$/i.test(a))) findings.push(`${at}: wildcard action ${actions.join(',')}`);
+      if (!actions.some((a) => GUARDED.test(a) || a === '*')) continue;
+      const resources = asArray(s.Resource as Json | Json[]).map(render);
+      if (resources.length === 0) findings.push(`${at}: no Resource`);
+      for (const r of resources) {
+        // Every parameter, queue or key of an account (or of every account) counts as "*" too.
+        const arnParts = /^arn:[^:]+:(ssm|sqs|kms):[^:]*:[^:]*:(.*)$/.exec(concrete(r));
+        if (r === '*' || (arnParts && /^(\*|parameter\/\*)$/.test(arnParts[2]!))) findings.push(`${at}: ${actions.join(',')} on ${r}`);
+      }
+      if (actions.some((a) => /^kms:/i.test(a))) {
+        const via = s.Condition?.StringEquals?.['kms:ViaService'];
+        if (render(via) !== `ssm.${REGION}.amazonaws.com`) findings.push(`${at}: kms action without kms:ViaService ssm.<region>.amazonaws.com`);
+        // A key wildcard is only acceptable when the key is pinned by a condition as well.
+        if (resources.some((r) => r.endsWith(':key/*')) && s.Condition?.['ForAnyValue:StringEquals']?.['kms:ResourceAliases'] === undefined) {
+          findings.push(`${at}: kms on every key without a kms:ResourceAliases condition`);
+        }
+      }
+    }
+  }
+  return findings;
+}
+
+/** A role's Allow statements as action → sorted resources. */
+function grants(role: Resource): Record<string, string[]> {
+  const out: Record<string, Set<string>> = {};
+  for (const policy of asArray(role.Properties.Policies as Json[])) {
+    expect(isObject(policy) && isObject(policy.PolicyDocument)).toBe(true);
+    const document = (policy as JsonObject).PolicyDocument as JsonObject;
+    for (const s of asArray(document.Statement as unknown as Statement[])) {
+      expect(s.Effect, 'roles hold Allow statements only').toBe('Allow');
+      for (const action of asArray(s.Action)) {
+        for (const r of asArray(s.Resource as Json | Json[])) (out[action] ??= new Set()).add(render(r));
+      }
+    }
+  }
+  return Object.fromEntries(Object.entries(out).map(([a, set]) => [a, [...set].sort()]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secrets in environment values
+// ---------------------------------------------------------------------------------------------
+const SECRET_VALUE_PATTERNS: [string, RegExp][] = [
+  ['an Alibaba Cloud AccessKey id', /LTAI[0-9A-Za-z]{8,}/],
+  ['an AWS access key id', /\b(AKIA|ASIA)[0-9A-Z]{16}\b/],
+  ['a long base64 string', /[A-Za-z0-9+/]{40,}={0,2}/],
+  ['a long hex string', /\b[0-9a-fA-F]{32,}\b/],
+  ['a PEM key', /-----BEGIN [A-Z ]*PRIVATE KEY-----/],
+  ['a CloudFormation secret reference', /\{\{resolve:(ssm-secure|secretsmanager):/],
+];
+const SECRET_NAME = /SECRET|PRIVATE|PASSWORD|PASSWD|CREDENTIAL|ACCESS_?KEY/i;
+
+function secretFindings(variables: Record<string, Json>): string[] {
+  const findings: string[] = [];
+  for (const [name, value] of Object.entries(variables)) {
+    if (SECRET_NAME.test(name)) findings.push(`${name}: the name says it holds a secret`);
+    const text = render(value);
+    for (const [what, pattern] of SECRET_VALUE_PATTERNS) if (pattern.test(text)) findings.push(`${name}: looks like ${what}`);
+  }
+  return findings;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A small ZIP reader: central directory, local headers, deflate/store, CRC-32
+// ---------------------------------------------------------------------------------------------
+interface ZipEntry {
+  name: string;
+  data: Buffer;
+  mode: number;
+}
+
+function readZip(zip: Buffer): ZipEntry[] {
+  let eocd = -1;
+  for (let i = zip.length - 22; i >= Math.max(0, zip.length - 22 - 0xffff); i--) {
+    if (zip.readUInt32LE(i) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) throw new Error('not a zip: no end of central directory');
+  const count = zip.readUInt16LE(eocd + 10);
+  let p = zip.readUInt32LE(eocd + 16);
+  const entries: ZipEntry[] = [];
+  for (let n = 0; n < count; n++) {
+    if (zip.readUInt32LE(p) !== 0x02014b50) throw new Error('bad central directory entry');
+    const method = zip.readUInt16LE(p + 10);
+    const crc = zip.readUInt32LE(p + 16);
+    const compressedSize = zip.readUInt32LE(p + 20);
+    const size = zip.readUInt32LE(p + 24);
+    const nameLength = zip.readUInt16LE(p + 28);
+    const extraLength = zip.readUInt16LE(p + 30);
+    const commentLength = zip.readUInt16LE(p + 32);
+    const external = zip.readUInt32LE(p + 38);
+    const localOffset = zip.readUInt32LE(p + 42);
+    const name = zip.subarray(p + 46, p + 46 + nameLength).toString('utf8');
+    p += 46 + nameLength + extraLength + commentLength;
+
+    if (zip.readUInt32LE(localOffset) !== 0x04034b50) throw new Error(`bad local header for ${name}`);
+    const localName = zip.subarray(localOffset + 30, localOffset + 30 + zip.readUInt16LE(localOffset + 26)).toString('utf8');
+    if (localName !== name) throw new Error(`local header names ${localName}, central directory ${name}`);
+    const start = localOffset + 30 + zip.readUInt16LE(localOffset + 26) + zip.readUInt16LE(localOffset + 28);
+    const raw = zip.subarray(start, start + compressedSize);
+    const data = method === 8 ? inflateRawSync(raw) : method === 0 ? Buffer.from(raw) : undefined;
+    if (!data) throw new Error(`${name}: unsupported compression method ${method}`);
+    if (data.length !== size) throw new Error(`${name}: ${data.length} bytes, the directory says ${size}`);
+    if (crc32(data) !== crc) throw new Error(`${name}: CRC mismatch`);
+    entries.push({ name, data, mode: external >>> 16 });
+  }
+  return entries;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Packaging runs
+// ---------------------------------------------------------------------------------------------
+interface Run {
+  dir: string;
+  template: Template;
+  networkAttempts: string;
+  seconds: number;
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'ctb-package-'));
+
+async function runPackage(args: string[], dir: string, label: string): Promise<Run> {
+  const networkLog = join(scratch, `${label}-network.log`);
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  // No credentials at all: packaging must not need them.
+  for (const name of Object.keys(env)) {
+    if (/^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|SECURITY_TOKEN|PROFILE|DEFAULT_PROFILE|CONFIG_FILE|SHARED_CREDENTIALS_FILE)$/.test(name)) delete env[name];
+  }
+  Object.assign(env, {
+    NODE_OPTIONS: `--require ${JSON.stringify(join(root, 'test/deploy/block-network.cjs'))}`,
+    BLOCK_NETWORK_LOG: networkLog,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    npm_config_update_notifier: 'false',
+    npm_config_fund: 'false',
+  });
+  const started = Date.now();
+  try {
+    await exec('npm', ['run', '--silent', 'package', '--', ...args], { cwd: root, env, maxBuffer: 32 * 1024 * 1024, timeout: 180_000 });
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    throw new Error(`npm run package ${args.join(' ')} failed:\n${stdout ?? ''}\n${stderr ?? ''}`, { cause: error });
+  }
+  let networkAttempts = '';
+  try {
+    networkAttempts = readFileSync(networkLog, 'utf8');
+  } catch {
+    // no attempt, no file
+  }
+  const template = JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+  return { dir, template, networkAttempts, seconds: (Date.now() - started) / 1000 };
+}
+
+let dev: Run;
+let prod: Run;
+
+beforeAll(async () => {
+  const prodDir = join(scratch, 'prod');
+  prod = await runPackage(
+    [
+      '--stage',
+      variant.stage,
+      '--param=authorizer=jwt',
+      `--param=jwtIssuer=${variant.jwtIssuer}`,
+      `--param=jwtAudience=${variant.jwtAudience}`,
+      `--param=camsRotationRate=${variant.camsRotationRate}`,
+      '--package',
+      prodDir,
+    ],
+    prodDir,
+    'prod',
+  );
+  dev = await runPackage([], serverlessDir, 'dev');
+}, 300_000);
+
+afterAll(() => {
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('the checks themselves catch what they are for', () => {
+  it('flags ssm/kms/sqs actions on "*", wildcard actions and kms without the SSM condition', () => {
+    const bad: FoundDocument = {
+      where: 'synthetic',
+      statements: [
+        { Effect: 'Allow', Action: 'ssm:GetParameter', Resource: '*' },
+        { Effect: 'Allow', Action: ['sqs:ReceiveMessage'], Resource: { 'Fn::Sub': `arn:${PSEUDO}:sqs:${REGION}:${ACCOUNT}:*` } },
+        { Effect: 'Allow', Action: 'kms:Decrypt', Resource: { 'Fn::Sub': `arn:${PSEUDO}:kms:${REGION}:${ACCOUNT}:key/abc` } },
+        { Effect: 'Allow', Action: 'kms:*', Resource: 'arn:aws:kms:r:1:key/abc', Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': `ssm.${REGION}.amazonaws.com` } } } },
+        {
+          Effect: 'Allow',
+          Action: 'kms:Decrypt',
+          Resource: { 'Fn::Sub': `arn:${PSEUDO}:kms:${REGION}:${ACCOUNT}:key/*` },
+          Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': `ssm.${REGION}.amazonaws.com` } } },
+        },
+        { Effect: 'Allow', NotAction: 'iam:*', Resource: '*' },
+        { Effect: 'Allow', Action: 'ssm:PutParameter', Resource: { 'Fn::Sub': `arn:${PSEUDO}:ssm:${REGION}:${ACCOUNT}:parameter/*` } },
+      ],
+    };
+    const findings = iamFindings([bad]);
+    expect(findings.some((f) => f.includes('ssm:GetParameter on *'))).toBe(true);
+    expect(findings.some((f) => f.includes(':sqs:') && f.includes(':*'))).toBe(true);
+    expect(findings.some((f) => f.includes('statement 2') && f.includes('kms:ViaService'))).toBe(true);
+    expect(findings.some((f) => f.includes('wildcard action kms:*'))).toBe(true);
+    expect(findings.some((f) => f.includes('statement 4') && f.includes('kms:ResourceAliases'))).toBe(true);
+    expect(findings.some((f) => f.includes('NotAction'))).toBe(true);
+    expect(findings.some((f) => f.includes('ssm:PutParameter on') && f.endsWith(':parameter/*'))).toBe(true);
+    // …and Deny statements may be broad.
+    expect(iamFindings([{ where: 'deny', statements: [{ Effect: 'Deny', Action: 'sqs:*', Resource: '*' }] }])).toEqual([]);
+  });
+
+  it('flags secret-looking environment values and names', () => {
+    expect(secretFindings({ A: 'LTAI5tQ2bXw7yZ1aB3cD4eF5' })).toHaveLength(1);
+    expect(secretFindings({ A: 'AKIAIOSFODNN7EXAMPLE' })).toHaveLength(1);
+    expect(secretFindings({ A: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEYabcd' })).not.toEqual([]);
+    expect(secretFindings({ A: '0123456789abcdef0123456789abcdef' })).not.toEqual([]);
+    expect(secretFindings({ A: '{{resolve:ssm-secure:/x:1}}' })).not.toEqual([]);
+    expect(secretFindings({ ALIYUN_ACCESS_KEY_SECRET: 'x' })).not.toEqual([]);
+    expect(secretFindings({ UCLOUD_PRIVATE_KEY: 'x' })).not.toEqual([]);
+    expect(secretFindings({ ALIYUN_KEYS_PARAMETER: '/cloud-token-broker/dev/keys/aliyun', UCLOUD_API_ENDPOINT: 'https://api.ucloud.cn' })).toEqual([]);
+  });
+
+  it('reads every entry of a zip and notices corruption', async () => {
+    const { zipEntries } = (await import(pathToFileURL(join(root, 'scripts/package-artifacts.mjs')).href)) as {
+      zipEntries: (entries: { name: string; data: Buffer }[]) => Buffer;
+    };
+    const zip = zipEntries([
+      { name: 'index.mjs', data: Buffer.from('export const handler = 1;') },
+      { name: 'extra.js', data: Buffer.from('x'.repeat(1000)) },
+    ]);
+    expect(readZip(zip).map((e) => e.name)).toEqual(['index.mjs', 'extra.js']);
+    const corrupt = Buffer.from(zip);
+    corrupt[40] = corrupt[40]! ^ 0xff; // inside the first entry's compressed data
+    expect(() => readZip(corrupt)).toThrow();
+  });
+
+  it('the network block records (and refuses) connections and DNS lookups', async () => {
+    const log = join(scratch, 'self-test-network.log');
+    const script = "require('node:net').connect(443, '192.0.2.1').on('error', () => {}); require('node:dns').lookup('sts.amazonaws.com', () => {});";
+    await exec(process.execPath, ['--require', join(root, 'test/deploy/block-network.cjs'), '-e', script], { env: { ...process.env, BLOCK_NETWORK_LOG: log } });
+    const attempts = readFileSync(log, 'utf8');
+    expect(attempts).toContain('192.0.2.1');
+    expect(attempts).toContain('sts.amazonaws.com');
+  });
+
+  it('renders intrinsics to comparable text', () => {
+    expect(render({ 'Fn::GetAtt': ['Q', 'Arn'] })).toBe('${Q.Arn}');
+    expect(render({ Ref: 'Q' })).toBe('${Q}');
+    expect(render({ 'Fn::Join': ['/', ['a', { Ref: 'B' }]] })).toBe('a/${B}');
+    expect(render({ 'Fn::Sub': ['x-${V}', { V: { Ref: 'W' } }] })).toBe('x-${W}');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('npm run package', () => {
+  it('runs offline: no network connection, no DNS lookup, no AWS credentials', () => {
+    expect(dev.networkAttempts).toBe('');
+    expect(prod.networkAttempts).toBe('');
+  });
+
+  it('writes the template and exactly one zip per function into .serverless/', () => {
+    expect(functionFiles).toEqual(operations.map((op) => op.functionName).sort());
+    const files = readdirSync(serverlessDir).sort();
+    expect(files.filter((f) => f.endsWith('.zip'))).toEqual(functionFiles.map((f) => `${f}.zip`));
+    expect(files).toContain('cloudformation-template-update-stack.json');
+    expect(files).toContain('cloudformation-template-create-stack.json');
+    expect(files.filter((f) => !f.endsWith('.zip') && !f.endsWith('.json'))).toEqual([]);
+  });
+
+  it.each(functionFiles)('%s.zip holds only index.mjs: its own minified ESM bundle, under budget', (name) => {
+    const entries = readZip(readFileSync(join(serverlessDir, `${name}.zip`)));
+    expect(entries.map((e) => e.name)).toEqual(['index.mjs']);
+    const bundle = entries[0]!.data;
+    expect(entries[0]!.mode & 0o444, 'readable by the Lambda runtime').toBe(0o444);
+    // The very file our build writes (scripts/build.mjs, as `npm run build` does).
+    expect(bundle.equals(readFileSync(join(root, 'dist', name, 'index.mjs')))).toBe(true);
+    expect(bundle.length).toBeLessThan(BUNDLE_BUDGET_BYTES);
+    const text = bundle.toString('utf8');
+    // ESM with the handler exported, minified (few, very long lines).
+    expect(text.startsWith('import{createRequire')).toBe(true);
+    expect(text).toMatch(/export\s*\{[^}]*\bas handler\s*\}\s*;?\s*$/);
+    expect(text.length / text.split('\n').length).toBeGreaterThan(2000);
+    // That function's operation alone.
+    const own = operations.find((op) => op.functionName === name)!;
+    expect(text).toContain(JSON.stringify(own.name));
+    for (const other of operations.filter((op) => op !== own)) expect(text).not.toContain(JSON.stringify(other.name));
+  });
+
+  it('the prod/jwt variant packages the same four zips', () => {
+    expect(readdirSync(prod.dir).filter((f) => f.endsWith('.zip')).sort()).toEqual(functionFiles.map((f) => `${f}.zip`));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('functions', () => {
+  const expectedEnvironment = (stage: string) => ({
+    ALIYUN_KEYS_PARAMETER: `/cloud-token-broker/${stage}/keys/aliyun`,
+    UCLOUD_KEYS_PARAMETER: `/cloud-token-broker/${stage}/keys/ucloud`,
+    TOKEN_STORE_PREFIX: `/cloud-token-broker/${stage}/tokens`,
+    POLICY_PARAMETER: '',
+    KEYS_CACHE_SECONDS: '300',
+    ALIYUN_SIGNATURE: 'ACS3-HMAC-SHA256',
+    ALIYUN_BPSTUDIO_ENDPOINT: 'https://bpstudio.cn-hangzhou.aliyuncs.com',
+    ALIYUN_CAMS_ENDPOINT: 'https://cams.ap-southeast-1.aliyuncs.com',
+    ALIYUN_IMS_ENDPOINT: 'https://ims.aliyuncs.com',
+    UCLOUD_API_ENDPOINT: 'https://api.ucloud.cn',
+    LOG_LEVEL: 'info',
+  });
+
+  it('deploys exactly the four functions', () => {
+    for (const run of [dev, prod]) {
+      const names = resourcesOfType(run.template, 'AWS::Lambda::Function').map(([, r]) => r.Properties.FunctionName);
+      const stage = run === dev ? 'dev' : variant.stage;
+      expect(names.sort()).toEqual(functionFiles.map((f) => `${SERVICE}-${stage}-${f}`));
+    }
+  });
+
+  it.each(operations.map((op) => op.functionName))('%s: nodejs22.x on arm64, index.handler, 256 MB, a timeout within API Gateway\'s 30 s', (name) => {
+    const [, fn] = functionResource(dev.template, 'dev', name);
+    const p = fn.Properties;
+    expect(p.Runtime).toBe('nodejs22.x');
+    expect(p.Architectures).toEqual(['arm64']);
+    expect(p.Handler).toBe('index.handler');
+    expect(p.MemorySize).toBe(256);
+    expect(p.Timeout).toBeGreaterThanOrEqual(5);
+    expect(p.Timeout).toBeLessThanOrEqual(10);
+    expect(render((p.Code as JsonObject).S3Key)).toMatch(new RegExp(`/${name}\\.zip$`));
+  });
+
+  it.each(operations.map((op) => op.functionName))('%s: the environment of DESIGN.md, key parameters named after the stage', (name) => {
+    expect(functionResource(dev.template, 'dev', name)[1].Properties.Environment).toEqual({ Variables: expectedEnvironment('dev') });
+    expect(functionResource(prod.template, variant.stage, name)[1].Properties.Environment).toEqual({ Variables: expectedEnvironment(variant.stage) });
+  });
+
+  it('no environment value holds a secret, and no name says it does', () => {
+    for (const run of [dev, prod]) {
+      for (const [id, fn] of resourcesOfType(run.template, 'AWS::Lambda::Function')) {
+        const variables = ((fn.Properties.Environment as JsonObject | undefined)?.Variables ?? {}) as Record<string, Json>;
+        expect(secretFindings(variables), id).toEqual([]);
+      }
+      const text = JSON.stringify(run.template);
+      expect(text).not.toMatch(/LTAI[0-9A-Za-z]{8,}|\b(AKIA|ASIA)[0-9A-Z]{16}\b|\{\{resolve:(ssm-secure|secretsmanager):/);
+    }
+  });
+
+  it('serverless.yml and infra/ use neither ${ssm:} (secrets into .serverless/) nor ${aws:} (calls STS)', () => {
+    const sources = ['serverless.yml', ...readdirSync(join(root, 'infra')).filter((f) => /\.ya?ml$/.test(f)).map((f) => `infra/${f}`)];
+    expect(sources.length).toBeGreaterThan(1);
+    for (const file of sources) {
+      const code = readFileSync(join(root, file), 'utf8')
+        .split('\n')
+        .filter((line) => !line.trimStart().startsWith('#'))
+        .map((line) => line.replace(/\s#.*$/, ''))
+        .join('\n');
+      expect(code, file).not.toMatch(/\$\{\s*(ssm|aws)\s*:/);
+    }
+  });
+
+  it('keeps logs for the stage\'s retention (30 days; prod 90)', () => {
+    for (const [run, stage, days] of [
+      [dev, 'dev', 30],
+      [prod, variant.stage, 90],
+    ] as const) {
+      for (const name of functionFiles) {
+        const groups = resourcesOfType(run.template, 'AWS::Logs::LogGroup').filter(([, r]) => r.Properties.LogGroupName === `/aws/lambda/${SERVICE}-${stage}-${name}`);
+        expect(groups, name).toHaveLength(1);
+        expect(groups[0]![1].Properties.RetentionInDays).toBe(days);
+      }
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('HTTP API', () => {
+  function routesOf(t: Template) {
+    return Object.fromEntries(resourcesOfType(t, 'AWS::ApiGatewayV2::Route').map(([, r]) => [String(r.Properties.RouteKey), r.Properties]));
+  }
+
+  function targetFunctionId(t: Template, route: JsonObject): string {
+    const target = render(route.Target);
+    const integrationId = referencedId(target.replace(/^integrations\//, ''));
+    const integration = resource(t, integrationId, 'AWS::ApiGatewayV2::Integration');
+    expect(integration.Properties.IntegrationType).toBe('AWS_PROXY');
+    expect(integration.Properties.PayloadFormatVersion).toBe('2.0');
+    return referencedId(render(integration.Properties.IntegrationUri));
+  }
+
+  it('has exactly one POST route per operation, at the operation\'s route, to its own function', () => {
+    for (const [run, stage] of [
+      [dev, 'dev'],
+      [prod, variant.stage],
+    ] as const) {
+      const routes = routesOf(run.template);
+      expect(Object.keys(routes).sort()).toEqual(operations.map((op) => `POST ${op.route}`).sort());
+      for (const op of operations) {
+        const [fnId] = functionResource(run.template, stage, op.functionName);
+        expect(targetFunctionId(run.template, routes[`POST ${op.route}`]!)).toBe(fnId);
+      }
+    }
+  });
+
+  it('requires AWS IAM (SigV4) authorization on every route by default', () => {
+    for (const route of Object.values(routesOf(dev.template))) {
+      expect(route.AuthorizationType).toBe('AWS_IAM');
+      expect(route.AuthorizerId).toBeUndefined();
+    }
+    expect(resourcesOfType(dev.template, 'AWS::ApiGatewayV2::Authorizer')).toEqual([]);
+  });
+
+  it('switches every route to a JWT authorizer with the stage\'s issuer and audience (param authorizer=jwt)', () => {
+    const authorizers = resourcesOfType(prod.template, 'AWS::ApiGatewayV2::Authorizer');
+    expect(authorizers).toHaveLength(1);
+    const [authorizerId, authorizer] = authorizers[0]!;
+    expect(authorizer.Properties.AuthorizerType).toBe('JWT');
+    expect(authorizer.Properties.IdentitySource).toEqual(['$request.header.Authorization']);
+    expect(authorizer.Properties.JwtConfiguration).toEqual({ Issuer: variant.jwtIssuer, Audience: [variant.jwtAudience] });
+    for (const route of Object.values(routesOf(prod.template))) {
+      expect(route.AuthorizationType).toBe('JWT');
+      expect(render(route.AuthorizerId)).toBe(`\${${authorizerId}}`);
+    }
+  });
+
+  it('is the only way in: API Gateway may invoke the functions, through this API only', () => {
+    const permissions = resourcesOfType(dev.template, 'AWS::Lambda::Permission').filter(([, r]) => r.Properties.Principal === 'apigateway.amazonaws.com');
+    expect(permissions).toHaveLength(operations.length);
+    for (const [, p] of permissions) {
+      expect(render(p.Properties.SourceArn)).toBe('arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*');
+    }
+    expect(dev.template.Outputs?.HttpApiUrl).toBeDefined();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('scheduled rotation', () => {
+  function schedulesOf(t: Template, fnId: string) {
+    return resourcesOfType(t, 'AWS::Events::Rule').filter(
+      ([, r]) => r.Properties.ScheduleExpression !== undefined && asArray(r.Properties.Targets as Json[]).some((target) => isObject(target) && render(target.Arn) === `\${${fnId}.Arn}`),
+    );
+  }
+
+  it('the token operations are the three of the design', () => {
+    expect(tokenOperations.map((op) => op.functionName).sort()).toEqual(['bpstudio-get-token', 'cams-get-upload-authorization', 'ufile-describe-token']);
+  });
+
+  it.each(tokenOperations.map((op) => op.functionName))('%s has an enabled schedule with a {"rotate": [...]} input, allowed to invoke it', (name) => {
+    const [fnId] = functionResource(dev.template, 'dev', name);
+    const rules = schedulesOf(dev.template, fnId);
+    expect(rules).toHaveLength(1);
+    const [ruleId, rule] = rules[0]!;
+    expect(rule.Properties.State).toBe('ENABLED');
+    expect(String(rule.Properties.ScheduleExpression)).toMatch(/^rate\(\d+ (minute|minutes|hour|hours)\)$/);
+    const targets = rule.Properties.Targets as JsonObject[];
+    expect(targets).toHaveLength(1);
+    expect(JSON.parse(String(targets[0]!.Input))).toEqual({ rotate: [] });
+    const permissions = resourcesOfType(dev.template, 'AWS::Lambda::Permission').filter(
+      ([, p]) => p.Properties.Principal === 'events.amazonaws.com' && render(p.Properties.SourceArn) === `\${${ruleId}.Arn}`,
+    );
+    expect(permissions).toHaveLength(1);
+    expect(render(permissions[0]![1].Properties.FunctionName)).toBe(`\${${fnId}.Arn}`);
+  });
+
+  it('takes its rate from the stage params', () => {
+    const rate = (run: Run, stage: string) => {
+      const [fnId] = functionResource(run.template, stage, camsGetUploadAuthorization.functionName);
+      return schedulesOf(run.template, fnId).map(([, r]) => r.Properties.ScheduleExpression);
+    };
+    expect(rate(dev, 'dev')).toEqual(['rate(5 minutes)']);
+    expect(rate(prod, variant.stage)).toEqual([variant.camsRotationRate]);
+  });
+
+  it('BPStudio tokens (30 minutes) are rotated before the HTTPS path stops serving them', () => {
+    const lifetimeMs = bpstudioGetToken.expiresAt!({} as never, 0)!;
+    expect(lifetimeMs).toBe(30 * 60_000);
+    const [fnId] = functionResource(dev.template, 'dev', bpstudioGetToken.functionName);
+    const expression = String(schedulesOf(dev.template, fnId)[0]![1].Properties.ScheduleExpression);
+    const [, count, unit] = /^rate\((\d+) (minute|hour)s?\)$/.exec(expression)!;
+    const periodMs = Number(count) * (unit === 'hour' ? 3_600_000 : 60_000);
+    expect(periodMs).toBeLessThanOrEqual(lifetimeMs * (ROTATE_WHEN_LEFT - SERVE_WHILE_LEFT));
+  });
+
+  it('the IMS function (no credentials to keep) has no schedule', () => {
+    const [fnId] = functionResource(dev.template, 'dev', imsProvisionExternalApplication.functionName);
+    expect(schedulesOf(dev.template, fnId)).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('provisioning: EventBridge rule → SQS → IMS function, dead-letter queue', () => {
+  const ims = imsProvisionExternalApplication.functionName;
+
+  function mapping(t: Template, stage: string) {
+    const [fnId, fn] = functionResource(t, stage, ims);
+    const mappings = resourcesOfType(t, 'AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(1);
+    const [, esm] = mappings[0]!;
+    expect(render(esm.Properties.FunctionName)).toBe(`\${${fnId}.Arn}`);
+    const queueId = referencedId(render(esm.Properties.EventSourceArn));
+    return { fn, esm, queueId, queue: resource(t, queueId, 'AWS::SQS::Queue') };
+  }
+
+  it('the IMS function consumes its queue with partial batch responses', () => {
+    const { esm } = mapping(dev.template, 'dev');
+    expect(esm.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    expect(esm.Properties.BatchSize).toBe(5);
+    expect(esm.Properties.Enabled).toBe(true);
+  });
+
+  it('the queue hides a message for at least 6 × the function timeout and redrives to a dead-letter queue after 5 receives', () => {
+    const { fn, esm, queue } = mapping(dev.template, 'dev');
+    const window = Number(esm.Properties.MaximumBatchingWindowInSeconds ?? 0);
+    expect(Number(queue.Properties.VisibilityTimeout)).toBeGreaterThanOrEqual(6 * Number(fn.Properties.Timeout) + window);
+    const redrive = queue.Properties.RedrivePolicy as JsonObject;
+    expect(redrive.maxReceiveCount).toBe(5);
+    const dlqId = referencedId(render(redrive.deadLetterTargetArn));
+    const dlq = resource(dev.template, dlqId, 'AWS::SQS::Queue');
+    expect(dlq.Properties.RedrivePolicy).toBeUndefined();
+    // A moved message keeps its enqueue time: the DLQ must keep messages longer than the queue.
+    expect(Number(dlq.Properties.MessageRetentionPeriod)).toBeGreaterThan(Number(queue.Properties.MessageRetentionPeriod ?? 345_600));
+  });
+
+  it('an alarm fires on the first message visible in the dead-letter queue', () => {
+    const { queue } = mapping(dev.template, 'dev');
+    const dlqId = referencedId(render((queue.Properties.RedrivePolicy as JsonObject).deadLetterTargetArn));
+    const alarms = resourcesOfType(dev.template, 'AWS::CloudWatch::Alarm').filter(
+      ([, a]) => a.Properties.Namespace === 'AWS/SQS' && asArray(a.Properties.Dimensions as JsonObject[]).some((d) => d.Name === 'QueueName' && render(d.Value) === `\${${dlqId}.QueueName}`),
+    );
+    expect(alarms).toHaveLength(1);
+    const p = alarms[0]![1].Properties;
+    expect(p.MetricName).toBe('ApproximateNumberOfMessagesVisible');
+    expect(p.ComparisonOperator).toBe('GreaterThanOrEqualToThreshold');
+    expect(p.Threshold).toBe(1);
+  });
+
+  it('an EventBridge rule sends TenantOnboarded events to the queue, and the queue policy admits that rule only', () => {
+    const { queueId } = mapping(dev.template, 'dev');
+    const rules = resourcesOfType(dev.template, 'AWS::Events::Rule').filter(([, r]) => r.Properties.EventPattern !== undefined);
+    expect(rules).toHaveLength(1);
+    const [ruleId, rule] = rules[0]!;
+    expect(rule.Properties.EventBusName).toBe('default');
+    expect(rule.Properties.EventPattern).toEqual({ source: ['cloud-token-broker.tenants'], 'detail-type': ['TenantOnboarded'] });
+    expect((rule.Properties.Targets as JsonObject[]).map((t) => render(t.Arn))).toEqual([`\${${queueId}.Arn}`]);
+
+    const policies = resourcesOfType(dev.template, 'AWS::SQS::QueuePolicy');
+    expect(policies).toHaveLength(1);
+    const policy = policies[0]![1].Properties;
+    expect((policy.Queues as Json[]).map(render)).toEqual([`\${${queueId}}`]);
+    const allows = asArray((policy.PolicyDocument as JsonObject).Statement as unknown as Statement[]).filter((s) => s.Effect === 'Allow');
+    expect(allows).toHaveLength(1);
+    const [allow] = allows;
+    expect(allow!.Principal).toEqual({ Service: 'events.amazonaws.com' });
+    expect(asArray(allow!.Action)).toEqual(['sqs:SendMessage']);
+    expect(asArray(allow!.Resource as Json).map(render)).toEqual([`\${${queueId}.Arn}`]);
+    expect(render(allow!.Condition?.ArnEquals?.['aws:SourceArn'])).toBe(`\${${ruleId}.Arn}`);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('alarms', () => {
+  it.each(operations.map((op) => op.functionName))('%s has an Errors and a Throttles alarm', (name) => {
+    const [fnId] = functionResource(dev.template, 'dev', name);
+    const alarms = resourcesOfType(dev.template, 'AWS::CloudWatch::Alarm').filter(
+      ([, a]) => a.Properties.Namespace === 'AWS/Lambda' && asArray(a.Properties.Dimensions as JsonObject[]).some((d) => d.Name === 'FunctionName' && render(d.Value) === `\${${fnId}}`),
+    );
+    expect(alarms.map(([, a]) => a.Properties.MetricName).sort()).toEqual(['Errors', 'Throttles']);
+    for (const [, a] of alarms) {
+      expect(a.Properties.ComparisonOperator).toBe('GreaterThanOrEqualToThreshold');
+      expect(a.Properties.Threshold).toBe(1);
+      expect(a.Properties.Statistic).toBe('Sum');
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('least privilege', () => {
+  it('no policy anywhere allows ssm:, kms: or sqs: actions on "*"; every kms: statement goes through SSM', () => {
+    for (const run of [dev, prod]) {
+      const documents = policyDocuments(run.template);
+      expect(documents.length).toBeGreaterThanOrEqual(operations.length * 2 + 1);
+      expect(iamFindings(documents)).toEqual([]);
+    }
+  });
+
+  it('each function has its own role, assumable by Lambda only, with no managed policies and no shared osls role', () => {
+    for (const [run, stage] of [
+      [dev, 'dev'],
+      [prod, variant.stage],
+    ] as const) {
+      expect(run.template.Resources.IamRoleLambdaExecution).toBeUndefined();
+      const roleIds = operations.map((op) => referencedId(render(functionResource(run.template, stage, op.functionName)[1].Properties.Role)));
+      expect(new Set(roleIds).size).toBe(operations.length);
+      expect(resourcesOfType(run.template, 'AWS::IAM::Role').map(([id]) => id).sort()).toEqual([...roleIds].sort());
+      expect(resourcesOfType(run.template, 'AWS::IAM::Policy')).toEqual([]);
+      expect(resourcesOfType(run.template, 'AWS::IAM::ManagedPolicy')).toEqual([]);
+      for (const id of roleIds) {
+        const role = resource(run.template, id, 'AWS::IAM::Role');
+        expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+        expect(role.Properties.AssumeRolePolicyDocument).toEqual({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        });
+      }
+    }
+  });
+
+  const arn = (service: string, rest: string) => `arn:${PSEUDO}:${service}:${REGION}:${ACCOUNT}:${rest}`;
+  const anyKeyInRegion = arn('kms', 'key/*');
+
+  function expectedGrants(t: Template, stage: string, op: Operation): Record<string, string[]> {
+    const functionName = `${SERVICE}-${stage}-${op.functionName}`;
+    const logGroup = arn('logs', `log-group:/aws/lambda/${functionName}:*`);
+    const readable = [arn('ssm', `parameter/cloud-token-broker/${stage}/keys/${op.vendor}`), arn('ssm', `parameter/cloud-token-broker/${stage}/policy`)];
+    const tokens = arn('ssm', `parameter/cloud-token-broker/${stage}/tokens/${op.functionName}/*`);
+    const grants: Record<string, string[]> = {
+      'logs:CreateLogStream': [logGroup],
+      'logs:PutLogEvents': [logGroup],
+      'ssm:GetParameters': readable,
+      'ssm:GetParameter': readable,
+      'kms:Decrypt': [anyKeyInRegion],
+    };
+    if (op.expiresAt !== undefined) {
+      grants['ssm:GetParameter'] = [...readable, tokens];
+      grants['ssm:PutParameter'] = [tokens];
+      grants['kms:Encrypt'] = [anyKeyInRegion];
+      grants['kms:GenerateDataKey'] = [anyKeyInRegion];
+    }
+    if (op === imsProvisionExternalApplication) {
+      const queue = `\${${mappingQueueId(t)}.Arn}`;
+      for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility']) grants[action] = [queue];
+    }
+    return Object.fromEntries(Object.entries(grants).map(([a, r]) => [a, [...r].sort()]));
+  }
+
+  function mappingQueueId(t: Template): string {
+    const [, esm] = resourcesOfType(t, 'AWS::Lambda::EventSourceMapping')[0]!;
+    return referencedId(render(esm.Properties.EventSourceArn));
+  }
+
+  it.each(operations.map((op) => op.functionName))(
+    '%s: its own log group, its vendor\'s key parameter, its own token path (or queue), nothing else',
+    (name) => {
+      const op = operations.find((o) => o.functionName === name)!;
+      for (const [run, stage] of [
+        [dev, 'dev'],
+        [prod, variant.stage],
+      ] as const) {
+        const [, fn] = functionResource(run.template, stage, name);
+        const role = resource(run.template, referencedId(render(fn.Properties.Role)), 'AWS::IAM::Role');
+        expect(grants(role)).toEqual(expectedGrants(run.template, stage, op));
+        // The log group the role may write is the function's own.
+        const logGroups = resourcesOfType(run.template, 'AWS::Logs::LogGroup').map(([, g]) => g.Properties.LogGroupName);
+        expect(logGroups).toContain(`/aws/lambda/${SERVICE}-${stage}-${name}`);
+      }
+    },
+  );
+
+  it('kms: the SSM condition pins the key: alias/aws/ssm for tokens, the key parameters\' alias for keys', () => {
+    for (const { statements } of policyDocuments(dev.template)) {
+      for (const s of statements.filter((st) => asArray(st.Action).some((a) => a.startsWith('kms:')))) {
+        expect(render(s.Condition?.StringEquals?.['kms:ViaService'])).toBe(`ssm.${REGION}.amazonaws.com`);
+        expect(s.Condition?.['ForAnyValue:StringEquals']?.['kms:ResourceAliases']).toBe('alias/aws/ssm');
+      }
+    }
+  });
+});
