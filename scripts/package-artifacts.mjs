@@ -114,6 +114,9 @@ export default class PackageArtifacts {
     this.hooks = {
       'before:package:createDeploymentArtifacts': () => this.packageAll(),
       'before:package:function:package': () => this.packageOne(this.options.function),
+      // serverless-offline unpacks each function's artifact and runs it: `npm start` runs what a deploy ships.
+      'before:offline:start:init': () => this.packageAll(),
+      'before:offline:start': () => this.packageAll(),
     };
   }
 
