@@ -19,6 +19,9 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 
 const HANDLER = 'index.handler';
+const DEPLOY_DIR = '.serverless';
+/** Where `osls offline` gets its zips (and their bundles): not .serverless/, which `osls package` empties. */
+const LOCAL_DIR = '.serverless-local';
 const ENTRY_NAME = 'index.mjs';
 
 // ---------------------------------------------------------------------------------------------
@@ -114,9 +117,10 @@ export default class PackageArtifacts {
     this.hooks = {
       'before:package:createDeploymentArtifacts': () => this.packageAll(),
       'before:package:function:package': () => this.packageOne(this.options.function),
-      // serverless-offline unpacks each function's artifact and runs it: `npm start` runs what a deploy ships.
-      'before:offline:start:init': () => this.packageAll(),
-      'before:offline:start': () => this.packageAll(),
+      // serverless-offline unpacks each function's artifact and runs it: `npm start` runs what a
+      // deploy ships. Built apart from .serverless/, so a concurrent `osls package` cannot wipe it.
+      'before:offline:start:init': () => this.packageAll(LOCAL_DIR),
+      'before:offline:start': () => this.packageAll(LOCAL_DIR),
     };
   }
 
@@ -152,11 +156,11 @@ export default class PackageArtifacts {
     }
   }
 
-  async buildAndZip(name) {
+  async buildAndZip(name, dir) {
     const { buildFunction } = await import(new URL('./build.mjs', import.meta.url).href);
     // The same call as `npm run build`: dist/<name>/index.mjs (or $BUILD_OUT/<name>/index.mjs).
-    const built = await buildFunction(name);
-    const zipPath = join(this.serviceDir, '.serverless', `${name}.zip`);
+    const built = dir === DEPLOY_DIR ? await buildFunction(name) : await buildFunction(name, join(this.serviceDir, dir, 'dist', name));
+    const zipPath = join(this.serviceDir, dir, `${name}.zip`);
     mkdirSync(dirname(zipPath), { recursive: true });
     const zip = zipEntries([{ name: ENTRY_NAME, data: readFileSync(built.outfile) }]);
     writeFileSync(zipPath, zip);
@@ -164,10 +168,10 @@ export default class PackageArtifacts {
     return { name, bundleBytes: built.bytes, zipBytes: zip.length };
   }
 
-  async packageAll() {
+  async packageAll(dir = DEPLOY_DIR) {
     this.validate();
     const results = [];
-    for (const name of this.serverless.service.getAllFunctions().sort()) results.push(await this.buildAndZip(name));
+    for (const name of this.serverless.service.getAllFunctions().sort()) results.push(await this.buildAndZip(name, dir));
     for (const r of results) {
       this.log.info(`package-artifacts: ${r.name}.zip (index.mjs ${(r.bundleBytes / 1024).toFixed(0)} KB, zip ${(r.zipBytes / 1024).toFixed(0)} KB)`);
     }
@@ -176,6 +180,6 @@ export default class PackageArtifacts {
   async packageOne(name) {
     if (!name) return;
     this.validate();
-    await this.buildAndZip(name);
+    await this.buildAndZip(name, DEPLOY_DIR);
   }
 }

@@ -36,10 +36,10 @@ beforeAll(async () => {
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const started = Date.now();
   while (!output.includes('Ctrl-C stops everything')) {
-    if (child.exitCode !== null || Date.now() - started > 90_000) throw new Error(`npm start did not come up:\n${output}`);
+    if (child.exitCode !== null || Date.now() - started > 150_000) throw new Error(`npm start did not come up:\n${output}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-}, 100_000);
+}, 160_000);
 
 afterAll(async () => {
   if (child.exitCode === null) child.kill('SIGKILL');
