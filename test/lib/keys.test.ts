@@ -1,6 +1,6 @@
 import { GetParametersCommand, InternalServerError, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BrokerError } from '../../lib/errors.js';
 import { clearKeys, readKeys } from '../../lib/keys.js';
 
@@ -70,6 +70,38 @@ describe('readKeys', () => {
     ssm.on(GetParametersCommand).rejectsOnce(awsError('ThrottlingException', 'Rate exceeded')).resolves(parameter(JSON.stringify(good)));
     await expect(readKeys('aliyun')).rejects.toMatchObject({ code: 'KeysUnavailable' });
     await expect(readKeys('aliyun')).resolves.toEqual(good);
+  });
+
+  it('expires cached keys by age, on the request that needs them', async () => {
+    process.env.KEYS_CACHE_SECONDS = '1';
+    try {
+      ssm.on(GetParametersCommand).resolves(parameter(JSON.stringify(good)));
+      await readKeys('aliyun');
+      await readKeys('aliyun');
+      expect(ssm.commandCalls(GetParametersCommand)).toHaveLength(1);
+      const now = Date.now();
+      const clock = vi.spyOn(Date, 'now').mockReturnValue(now + 1_500);
+      await readKeys('aliyun');
+      clock.mockRestore();
+      expect(ssm.commandCalls(GetParametersCommand)).toHaveLength(2);
+    } finally {
+      delete process.env.KEYS_CACHE_SECONDS;
+    }
+  });
+
+  it('sets no refresh timer: SSM failing after the cache expires cannot crash an idle instance', async () => {
+    // middy's own expiry refreshes on a timer, and a failed refresh is an unhandled
+    // rejection (vitest fails the run on one). Here nothing runs until a request asks.
+    process.env.KEYS_CACHE_SECONDS = '1';
+    try {
+      ssm.on(GetParametersCommand).resolvesOnce(parameter(JSON.stringify(good))).rejects(awsError('ThrottlingException', 'Rate exceeded'));
+      await readKeys('aliyun');
+      await new Promise((resolve) => setTimeout(resolve, 1_300));
+      expect(ssm.commandCalls(GetParametersCommand)).toHaveLength(1);
+      await expect(readKeys('aliyun')).rejects.toMatchObject({ code: 'KeysUnavailable' });
+    } finally {
+      delete process.env.KEYS_CACHE_SECONDS;
+    }
   });
 
   it('reads nothing at import time', async () => {
