@@ -27,23 +27,21 @@ const configSchema = z.object({
 export type Config = z.infer<typeof configSchema>;
 export type EndpointVariable = 'ALIYUN_BPSTUDIO_ENDPOINT' | 'ALIYUN_CAMS_ENDPOINT' | 'ALIYUN_IMS_ENDPOINT' | 'UCLOUD_API_ENDPOINT';
 
-let cached: { source: string; config: Config } | undefined;
+const NAMES = Object.keys(configSchema.def.shape);
+let cached: { fingerprint: string; config: Config } | undefined;
 
-/** Empty variables count as unset, so `FOO=` in a template falls back to the default. */
-function relevantEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const key of Object.keys(configSchema.def.shape)) {
-    const value = env[key];
-    if (value !== undefined && value !== '') out[key] = value;
-  }
-  return out;
-}
-
+/**
+ * Parsed once and reused while the variables stay the same (always, on Lambda); the
+ * fingerprint is the cheapest way to notice a change, which tests and local runs make.
+ */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const values = relevantEnv(env);
-  const source = JSON.stringify(values);
-  if (cached?.source === source) return cached.config;
+  let fingerprint = '';
+  for (const name of NAMES) fingerprint += `${env[name] ?? ''}\u0000`;
+  if (cached?.fingerprint === fingerprint) return cached.config;
+  // Empty variables count as unset, so `FOO=` in a template falls back to the default.
+  const values: Record<string, string> = {};
+  for (const name of NAMES) if (env[name]) values[name] = env[name];
   const config = parseOrThrow(configSchema, values, 'KeysUnavailable', 'The broker is misconfigured; see its logs.');
-  cached = { source, config };
+  cached = { fingerprint, config };
   return config;
 }

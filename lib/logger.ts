@@ -65,17 +65,17 @@ export interface Logger {
 
 const LEVELS: Record<Threshold, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
-/** LOG_LEVEL: debug, info (default), warn, error or silent. */
+/** LOG_LEVEL: debug, info (default), warn, error or silent; read once per logger (one per invocation). */
 function threshold(): number {
   const level = (process.env.LOG_LEVEL ?? 'info').toLowerCase() as Threshold;
   return LEVELS[level] ?? LEVELS.info;
 }
 
-export function createLogger(base: LogFields = {}): Logger {
+export function createLogger(base: LogFields = {}, level = threshold()): Logger {
   const emit = (record: LogFields) => process.stdout.write(`${JSON.stringify(redact(record))}\n`);
-  const write = (level: LogLevel, message: string, fields?: LogFields) => {
-    if (LEVELS[level] < threshold()) return;
-    emit({ level, time: new Date().toISOString(), message, ...base, ...fields });
+  const write = (at: LogLevel, message: string, fields?: LogFields) => {
+    if (LEVELS[at] < level) return;
+    emit({ level: at, time: new Date().toISOString(), message, ...base, ...fields });
   };
   return {
     debug: (message, fields) => write('debug', message, fields),
@@ -83,8 +83,8 @@ export function createLogger(base: LogFields = {}): Logger {
     warn: (message, fields) => write('warn', message, fields),
     error: (message, fields) => write('error', message, fields),
     audit: (fields) => {
-      if (threshold() < LEVELS.silent) emit({ type: 'audit', time: new Date().toISOString(), ...base, ...fields });
+      if (level < LEVELS.silent) emit({ type: 'audit', time: new Date().toISOString(), ...base, ...fields });
     },
-    child: (fields) => createLogger({ ...base, ...fields }),
+    child: (fields) => createLogger({ ...base, ...fields }, level),
   };
 }

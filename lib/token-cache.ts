@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readConfig } from './config.js';
+import { readKeys } from './keys.js';
 import type { Invocation } from './invocation.js';
 import type { Operation } from './operation.js';
 import { type OperationResult, runOperation } from './run-operation.js';
@@ -93,6 +94,9 @@ export async function cachedCredentials(
 
 async function refresh(op: Operation, body: Record<string, unknown>, key: string, invocation: Invocation) {
   const name = storeName(op, bodyKey(body));
+  // On a store miss the vendor call needs the keys: read them alongside the store, not after it.
+  // A failure here is left for the vendor call's own read to report.
+  readKeys(op.vendor).catch(() => undefined);
   try {
     const stored = await readStoredToken(name);
     if (stored && lifetimeLeft(stored) >= SERVE_WHILE_LEFT) {

@@ -46,7 +46,10 @@ function adapterFor(op: Operation): VendorAdapter<KeysOf<typeof op.vendor>> {
 type Attempt = { outcome: VendorOutcome } | { failure: 'timeout' | 'deadline' | 'network' };
 
 async function send(request: SignedRequest, timeoutMs: number, hitsDeadline: boolean, classify: VendorAdapter<unknown>['classify']): Promise<Attempt> {
-  const signal = AbortSignal.timeout(timeoutMs);
+  // A plain timer: AbortSignal.timeout() costs several times more per call.
+  const controller = new AbortController();
+  const { signal } = controller;
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
     const response = await fetch(request.url, {
       method: request.method,
@@ -60,6 +63,8 @@ async function send(request: SignedRequest, timeoutMs: number, hitsDeadline: boo
     // The error itself is dropped on purpose: undici's messages can quote the signed URL.
     if (signal.aborted) return { failure: hitsDeadline ? 'deadline' : 'timeout' };
     return { failure: 'network' };
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -40,6 +40,9 @@ export async function buildFunction(name, outDir = join(outRoot, name), entry = 
     platform: 'node',
     target: 'node20',
     metafile: true,
+    // Prefer packages' ESM builds: esbuild's node default (main first) takes the AWS SDK's
+    // CommonJS build, which cannot be tree-shaken (client-ssm alone: 203 KB of every command).
+    mainFields: ['module', 'main'],
     legalComments: 'none',
     logLevel: 'warning',
     // Some dependencies are CommonJS and call require(); ESM output needs one.
