@@ -68,34 +68,36 @@ const offline = spawn(
 children.add(offline);
 offline.on('exit', (code) => void stop(code ?? 1));
 
-// Until the server is ready its chatter is held back, so the banner comes first; shown if it never gets there.
+// Until the server is ready its chatter (on either stream) is held back, so the banner comes
+// first; it is shown if the server never gets there.
 let ready = false;
 let held = '';
 offline.on('exit', () => {
   if (!ready) process.stderr.write(held);
 });
-offline.stderr.on('data', (chunk: Buffer) => (ready ? process.stderr.write(chunk) : (held += chunk.toString())));
-offline.stdout.on('data', (chunk: Buffer) => {
-  const text = chunk.toString();
-  if (!ready) {
-    held += text;
-    if (!held.includes('Server ready')) return;
-    ready = true;
-    console.log(
-      [
-        `cloud-token-broker (stage ${stage}) listening on http://localhost:${httpPort}`,
-        ...banner,
-        `lambda invoke API on http://localhost:${lambdaPort} (SQS / EventBridge / rotation events; see README)`,
-        '',
-        'try:',
-        `  curl -s -X POST http://localhost:${httpPort}/v1/aliyun/cams/upload-authorization -H 'content-type: application/json' -d '{"custSpaceId":"cs-demo"}'`,
-        '',
-        'Ctrl-C stops everything started here.',
-        '',
-      ].join('\n'),
-    );
+
+function onOutput(chunk: Buffer, to: NodeJS.WriteStream): void {
+  if (ready) {
+    // Function logs (one JSON object a line) pass through; serverless-offline's own chatter too.
+    to.write(chunk);
     return;
   }
-  // Function logs (one JSON object a line) pass through; serverless-offline's own chatter too.
-  process.stdout.write(text);
-});
+  held += chunk.toString();
+  if (!held.includes('Server ready')) return;
+  ready = true;
+  console.log(
+    [
+      `cloud-token-broker (stage ${stage}) listening on http://localhost:${httpPort}`,
+      ...banner,
+      `lambda invoke API on http://localhost:${lambdaPort} (SQS / EventBridge / rotation events; see README)`,
+      '',
+      'try:',
+      `  curl -s -X POST http://localhost:${httpPort}/v1/aliyun/cams/upload-authorization -H 'content-type: application/json' -d '{"custSpaceId":"cs-demo"}'`,
+      '',
+      'Ctrl-C stops everything started here.',
+      '',
+    ].join('\n'),
+  );
+}
+offline.stdout!.on('data', (chunk: Buffer) => onOutput(chunk, process.stdout));
+offline.stderr!.on('data', (chunk: Buffer) => onOutput(chunk, process.stderr));

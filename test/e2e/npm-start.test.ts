@@ -30,6 +30,8 @@ beforeAll(async () => {
     cwd: new URL('../..', import.meta.url).pathname,
     env: { ...process.env, PORT: String(httpPort), LAMBDA_PORT: String(lambdaPort), LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so a failed run can still be cleaned up whole.
+    detached: true,
   });
   exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -41,8 +43,9 @@ beforeAll(async () => {
   }
 }, 160_000);
 
-afterAll(async () => {
-  if (child.exitCode === null) child.kill('SIGKILL');
+afterAll(() => {
+  // Only if the Ctrl-C test did not get to stop it: never leave a server behind.
+  if (child?.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
 });
 
 const post = (path: string, body: unknown) =>
