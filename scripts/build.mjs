@@ -28,10 +28,9 @@ export function nonAwsBytes(metafile, outputPath) {
   return bytes;
 }
 
-export async function buildFunction(name, outDir = join(outRoot, name), entry = join(root, 'functions', `${name}.ts`)) {
-  mkdirSync(outDir, { recursive: true });
-  const outfile = join(outDir, 'index.mjs');
-  const result = await build({
+/** The esbuild options of every Lambda bundle; the bench builds its variants from them too. */
+export function lambdaBuildOptions(entry, outfile, extra = {}) {
+  return {
     entryPoints: [entry],
     outfile,
     bundle: true,
@@ -47,7 +46,14 @@ export async function buildFunction(name, outDir = join(outRoot, name), entry = 
     logLevel: 'warning',
     // Some dependencies are CommonJS and call require(); ESM output needs one.
     banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
-  });
+    ...extra,
+  };
+}
+
+export async function buildFunction(name, outDir = join(outRoot, name), entry = join(root, 'functions', `${name}.ts`)) {
+  mkdirSync(outDir, { recursive: true });
+  const outfile = join(outDir, 'index.mjs');
+  const result = await build(lambdaBuildOptions(entry, outfile));
   writeFileSync(join(outDir, 'meta.json'), JSON.stringify(result.metafile));
   return { name, outfile, bytes: statSync(outfile).size, nonAwsBytes: nonAwsBytes(result.metafile, 'index.mjs') };
 }

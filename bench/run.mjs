@@ -1,0 +1,384 @@
+#!/usr/bin/env node
+// Benchmarks ours (A: functions/*, built by scripts/build.mjs) against the baseline a team
+// would write with the official Alibaba Cloud SDK and Powertools Parameters (B: bench/baseline/*),
+// against the same vendor simulator and fake SSM over loopback, A and B alternately.
+//
+//   npm run bench               full run (2–3 minutes on 2 cores); writes bench/RESULTS.md and bench/ratios.svg
+//   npm run bench -- --smoke    a handful of iterations, no targets judged; writes into bench/.out/smoke/
+//   npm run bench -- --report   renders RESULTS.md and ratios.svg again from bench/.out/results.json
+//                               (after editing bench/NOTES.md, which RESULTS.md ends with)
+//
+// Every built file, the bundled test doubles, the raw figures and the profiles go to bench/.out/
+// (gitignored). bench/what-if.mjs measures the changes bench/NOTES.md proposes.
+import { fork, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { buildFunction, functionNames } from '../scripts/build.mjs';
+import { buildWithSourceMap, bytesByPackage, profileColdStarts, warmSelfTime } from './profile.mjs';
+import { renderConsole, renderMarkdown, renderSvg, rowsOf } from './report.mjs';
+import { median, summary } from './stats.mjs';
+
+const root = new URL('..', import.meta.url).pathname;
+const smoke = process.argv.includes('--smoke');
+// A smoke run keeps to its own folder, so it never disturbs a full run's files.
+const outDir = join(root, 'bench', '.out', ...(smoke ? ['smoke'] : []));
+const resultsDir = smoke ? outDir : join(root, 'bench');
+
+const plan = smoke
+  ? { coldRuns: 2, warmup: 10, batches: 2, batchSize: 10, cacheBatchSize: 20, profileRuns: 1, profileWarmCalls: 30 }
+  : { coldRuns: 40, warmup: 300, batches: 25, batchSize: 100, cacheBatchSize: 250, profileRuns: 10, profileWarmCalls: 3000 };
+
+/** The two operations that have a baseline: kind → function name. */
+const PAIRS = { cams: 'cams-get-upload-authorization', ims: 'ims-provision-external-application' };
+const KEYS_PARAMETER = '/cloud-token-broker/bench/keys/aliyun';
+
+const log = (message) => process.stderr.write(`[bench] ${message}\n`);
+const started = Date.now();
+
+function readNotes() {
+  try {
+    return readFileSync(join(root, 'bench', 'NOTES.md'), 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function writeReport({ run, results, analysis }) {
+  const rows = rowsOf(results);
+  process.stdout.write(`${renderConsole(rows, run)}\n`);
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, 'ratios.svg'), renderSvg(rows, run));
+  writeFileSync(join(resultsDir, 'RESULTS.md'), renderMarkdown(rows, run, results, analysis, readNotes()));
+}
+
+// `--report`: render RESULTS.md and ratios.svg again from the last run's figures (after editing
+// bench/NOTES.md or the report), without measuring anything.
+if (process.argv.includes('--report')) {
+  writeReport(JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8')));
+  log(`wrote ${join(resultsDir, 'RESULTS.md')} and ratios.svg from ${join(outDir, 'results.json')}`);
+  process.exit(0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Build: ours and the baseline through scripts/build.mjs, the test doubles with esbuild.
+// ---------------------------------------------------------------------------------------------
+rmSync(join(outDir, 'ours'), { recursive: true, force: true });
+rmSync(join(outDir, 'baseline'), { recursive: true, force: true });
+mkdirSync(outDir, { recursive: true });
+log('building ours, the baseline and the test doubles');
+const [ours, baseline] = await Promise.all([
+  Promise.all(functionNames.map((name) => buildFunction(name, join(outDir, 'ours', name)))),
+  Promise.all(
+    Object.values(PAIRS).map((name) => buildFunction(name, join(outDir, 'baseline', name), join(root, 'bench', 'baseline', `${name}.ts`))),
+  ),
+  build({
+    entryPoints: [join(root, 'bench', 'support.ts')],
+    outfile: join(outDir, 'support.mjs'),
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'warning',
+  }),
+]);
+const bundle = (side, name) => join(outDir, side, name, 'index.mjs');
+const sizes = {
+  ours: Object.fromEntries(ours.map((r) => [r.name, { bytes: r.bytes, nonAwsBytes: r.nonAwsBytes }])),
+  baseline: Object.fromEntries(baseline.map((r) => [r.name, { bytes: r.bytes, nonAwsBytes: r.nonAwsBytes }])),
+};
+const meta = (side, name) => JSON.parse(readFileSync(join(outDir, side, name, 'meta.json'), 'utf8'));
+
+// ---------------------------------------------------------------------------------------------
+// 2. The vendor simulator and the fake SSM, in this process, on loopback.
+// ---------------------------------------------------------------------------------------------
+const { startVendorSimulator, startFakeSsm, SIMULATOR_DEFAULT_KEYS } = await import(join(outDir, 'support.mjs'));
+const sim = await startVendorSimulator({ camsExpireSeconds: 3600 });
+const ssm = await startFakeSsm();
+ssm.put(KEYS_PARAMETER, SIMULATOR_DEFAULT_KEYS.aliyun);
+
+const childEnv = {
+  PATH: process.env.PATH ?? '',
+  HOME: process.env.HOME ?? '',
+  TZ: 'UTC',
+  NODE_ENV: 'production',
+  AWS_ENDPOINT_URL_SSM: ssm.url,
+  AWS_REGION: 'eu-west-1',
+  AWS_ACCESS_KEY_ID: 'fake-ssm-access-key',
+  AWS_SECRET_ACCESS_KEY: 'fake-ssm-secret-key',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  ALIYUN_KEYS_PARAMETER: KEYS_PARAMETER,
+  ALIYUN_CAMS_ENDPOINT: sim.url,
+  ALIYUN_IMS_ENDPOINT: sim.url,
+  ALIYUN_BPSTUDIO_ENDPOINT: sim.url,
+  TOKEN_STORE_PREFIX: '/cloud-token-broker/bench/tokens',
+  KEYS_CACHE_SECONDS: '300',
+  // What serverless.yml deploys by default: ours writes one audit line per request.
+  LOG_LEVEL: 'info',
+};
+
+// ---------------------------------------------------------------------------------------------
+// 3. Cold start: spawn → first answer, above a bare `node -e 0`, all alternating.
+// ---------------------------------------------------------------------------------------------
+const elapsedMs = (since) => Number(process.hrtime.bigint() - since) / 1e6;
+
+/** The code a cold child runs: import the bundle, answer one HTTP event, report on fd 3, exit. */
+function coldCode(bundlePath, route, body) {
+  const event = {
+    version: '2.0',
+    routeKey: `POST ${route}`,
+    rawPath: route,
+    rawQueryString: '',
+    headers: { 'content-type': 'application/json' },
+    requestContext: { accountId: '123456789012', apiId: 'api', http: { method: 'POST', path: route, protocol: 'HTTP/1.1', sourceIp: '198.51.100.7', userAgent: 'bench' }, requestId: 'cold', routeKey: `POST ${route}`, stage: '$default', timeEpoch: 0 },
+    body: JSON.stringify(body),
+    isBase64Encoded: false,
+  };
+  return `const t0 = performance.now();
+const startUs = Number(process.hrtime.bigint() / 1000n);
+const { handler } = await import(${JSON.stringify(bundlePath)});
+const t1 = performance.now();
+const importedUs = Number(process.hrtime.bigint() / 1000n);
+const deadline = Date.now() + 10000;
+const result = await handler(${JSON.stringify(event)}, { awsRequestId: 'cold-${process.pid}', functionName: 'bench', getRemainingTimeInMillis: () => deadline - Date.now() });
+const t2 = performance.now();
+(await import('node:fs')).writeSync(3, JSON.stringify({ status: result.statusCode, body: result.statusCode === 200 ? undefined : result.body, bootMs: t0, importMs: t1 - t0, invokeMs: t2 - t1, pid: process.pid, startUs, importedUs }) + '\\n');
+process.exit(0);`;
+}
+
+/** Spawns `node args`; resolves with the time to the first line on fd 3 (or to exit when there is none). */
+function timeProcess(args, env = childEnv) {
+  return new Promise((resolve, reject) => {
+    const since = process.hrtime.bigint();
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    let answerMs;
+    let report = '';
+    let stderr = '';
+    child.stdout.resume();
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.stdio[3].on('data', (chunk) => {
+      answerMs ??= elapsedMs(since);
+      report += chunk;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const exitMs = elapsedMs(since);
+      if (code !== 0) return reject(new Error(`node ${args.slice(0, 2).join(' ')} exited ${code}: ${stderr}`));
+      resolve({ ms: answerMs ?? exitMs, report: report ? JSON.parse(report) : undefined });
+    });
+  });
+}
+
+async function coldStarts() {
+  const cases = [{ key: 'bare', args: ['-e', '0'] }];
+  for (const [kind, name] of Object.entries(PAIRS)) {
+    for (const side of ['ours', 'baseline']) cases.push({ key: `${side}:${kind}`, side, kind, name });
+  }
+  const results = Object.fromEntries(cases.map((c) => [c.key, []]));
+  for (let round = 0; round < plan.coldRuns; round++) {
+    // Rotate the order every round so no side always runs right after another.
+    const order = cases.map((_, i) => cases[(i + round) % cases.length]);
+    for (const c of order) {
+      const body = c.kind === 'ims' ? { appId: `cold-${c.side}-${round}-${Date.now()}` } : { custSpaceId: `cold-${round}` };
+      const route = c.kind === 'ims' ? '/v1/aliyun/ims/external-applications' : '/v1/aliyun/cams/upload-authorization';
+      const args = c.args ?? ['--input-type=module', '-e', coldCode(bundle(c.side, c.name), route, body)];
+      const run = await timeProcess(args);
+      if (run.report && run.report.status !== 200) throw new Error(`${c.key} cold start answered ${run.report.status}: ${run.report.body}`);
+      results[c.key].push(run);
+    }
+    sim.reset();
+  }
+  const bare = results.bare.map((r) => r.ms);
+  const bareP50 = median(bare);
+  const out = { bare: summary(bare) };
+  for (const c of cases.slice(1)) {
+    const runs = results[c.key];
+    out[c.key] = {
+      total: summary(runs.map((r) => r.ms)),
+      aboveBare: summary(runs.map((r) => r.ms - bareP50)),
+      importMs: median(runs.map((r) => r.report.importMs)),
+      invokeMs: median(runs.map((r) => r.report.invokeMs)),
+      bootMs: median(runs.map((r) => r.report.bootMs)),
+    };
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Warm: one long-lived child per side (bench/worker.mjs), batches alternating A and B.
+// ---------------------------------------------------------------------------------------------
+const workers = [];
+
+async function startWorker(side, name, extraEnv = {}, { execArgv = [], bundlePath = bundle(side, name) } = {}) {
+  const child = fork(join(root, 'bench', 'worker.mjs'), [], {
+    env: { ...childEnv, BENCH_SIDE: side[0], ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    execArgv,
+  });
+  workers.push(child);
+  child.stdout.resume(); // the function's log lines: drained, as Lambda's runtime does
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  let next = 0;
+  const pending = new Map();
+  child.on('message', (message) => {
+    const waiting = pending.get(message.id);
+    if (!waiting) return;
+    pending.delete(message.id);
+    if (message.ok) waiting.resolve(message.value);
+    else waiting.reject(new Error(`${side} ${name}: ${message.error}`));
+  });
+  child.on('exit', (code) => {
+    for (const waiting of pending.values()) waiting.reject(new Error(`${side} ${name} worker exited ${code}: ${stderr}`));
+  });
+  await new Promise((resolve) => child.once('message', resolve));
+  const call = (type, args = {}) =>
+    new Promise((resolve, reject) => {
+      const id = ++next;
+      pending.set(id, { resolve, reject });
+      child.send({ id, type, ...args });
+    });
+  await call('init', { bundle: bundlePath, simUrl: sim.url, keys: SIMULATOR_DEFAULT_KEYS.aliyun });
+  return { side, call, child };
+}
+
+/** Runs `batches` batches on each worker, alternating which goes first. */
+async function alternate(list, kind, { withBare }) {
+  const runs = list.map(() => ({ invoke: [], bare: [], bareHttp: [], elapsedMs: 0 }));
+  for (const w of list) await w.call('batch', { kind, n: plan.warmup, withBare });
+  for (let b = 0; b < plan.batches; b++) {
+    const order = b % 2 === 0 ? list.map((_, i) => i) : list.map((_, i) => list.length - 1 - i);
+    for (const i of order) {
+      const batch = await list[i].call('batch', { kind, n: kind === 'cams' ? plan.cacheBatchSize : plan.batchSize, withBare });
+      runs[i].invoke.push(...batch.invoke);
+      runs[i].bare.push(...batch.bare);
+      runs[i].bareHttp.push(...batch.bareHttp);
+      runs[i].elapsedMs += batch.elapsedMs;
+    }
+    sim.reset(); // keeps the simulator's nonce and call lists short; every AppId is fresh anyway
+  }
+  return runs;
+}
+
+async function warmIms() {
+  const list = [
+    await startWorker('ours', PAIRS.ims),
+    await startWorker('baseline', PAIRS.ims),
+    // Not a target: ours without its audit log line, to show what that line costs.
+    await startWorker('ours', PAIRS.ims, { LOG_LEVEL: 'silent' }),
+  ];
+  const [a, b, quiet] = await alternate(list, 'ims', { withBare: true });
+  const side = (run) => {
+    const invoke = summary(run.invoke);
+    const bare = summary(run.bare);
+    const bareHttp = summary(run.bareHttp);
+    return { invoke, bare, bareHttp, overheadP50: invoke.p50 - bare.p50, overheadP99: invoke.p99 - bare.p99 };
+  };
+  const memory = await Promise.all(list.map((w) => w.call('memory')));
+  return { ours: side(a), baseline: side(b), oursSilent: side(quiet), memory: { ours: memory[0], baseline: memory[1] } };
+}
+
+async function warmCams() {
+  const list = [await startWorker('ours', PAIRS.cams), await startWorker('baseline', PAIRS.cams)];
+  const [a, b] = await alternate(list, 'cams', { withBare: false });
+  const side = (run) => ({ latency: summary(run.invoke), perSecond: (run.invoke.length / run.elapsedMs) * 1000 });
+  const memory = await Promise.all(list.map((w) => w.call('memory')));
+  return { ours: side(a), baseline: side(b), memory: { ours: memory[0], baseline: memory[1] } };
+}
+
+/**
+ * CPU profiles of a warm IMS instance per side: where each invocation's own CPU time goes.
+ * Both instances run at once, profiled, their measured batches alternating.
+ */
+async function profileWarm(entries) {
+  const sides = [];
+  for (const [side, entry] of Object.entries(entries)) {
+    const dir = join(outDir, 'profile', 'warm', side);
+    rmSync(dir, { recursive: true, force: true });
+    const outfile = join(dir, 'index.mjs');
+    await buildWithSourceMap(entry, outfile);
+    const profiles = join(dir, 'profiles');
+    const worker = await startWorker(side, PAIRS.ims, {}, { bundlePath: outfile, execArgv: ['--cpu-prof', `--cpu-prof-dir=${profiles}`, '--cpu-prof-interval=100'] });
+    await worker.call('batch', { kind: 'ims', n: plan.warmup, withBare: false });
+    sides.push({ side, outfile, profiles, worker, windows: [] });
+  }
+  const batches = 6;
+  const n = Math.ceil(plan.profileWarmCalls / batches);
+  for (let b = 0; b < batches; b++) {
+    for (const s of b % 2 === 0 ? sides : [...sides].reverse()) s.windows.push(await s.worker.call('batch', { kind: 'ims', n, withBare: false }));
+    sim.reset();
+  }
+  const out = {};
+  for (const s of sides) {
+    const exited = new Promise((resolve) => s.worker.child.once('exit', resolve));
+    await s.worker.call('exit');
+    await exited;
+    out[s.side] = warmSelfTime(s.profiles, s.outfile, s.windows, n * batches);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Run it all.
+// ---------------------------------------------------------------------------------------------
+let results;
+let analysis;
+try {
+  log(`cold starts: ${plan.coldRuns} rounds of bare node, ours and baseline (CAMS, IMS)`);
+  const cold = await coldStarts();
+  log(`warm IMS: ${plan.warmup} warm-up + ${plan.batches} x ${plan.batchSize} invocations per side, each with a bare fetch`);
+  const ims = await warmIms();
+  log(`warm CAMS: ${plan.warmup} warm-up + ${plan.batches} x ${plan.cacheBatchSize} invocations per side`);
+  const cams = await warmCams();
+  for (const child of workers.splice(0)) child.kill();
+  results = { sizes, cold, ims, cams };
+  if (plan.profileRuns > 0) {
+    log(`profiling ${plan.profileRuns} IMS cold starts and ${plan.profileWarmCalls} warm IMS invocations per side (node --cpu-prof)`);
+    analysis = {
+      bytes: {
+        ours: bytesByPackage(meta('ours', PAIRS.cams), 'index.mjs'),
+        baselineCams: bytesByPackage(meta('baseline', PAIRS.cams), 'index.mjs'),
+        baselineIms: bytesByPackage(meta('baseline', PAIRS.ims), 'index.mjs'),
+      },
+      cpu: await profileColdStarts({
+        outDir: join(outDir, 'profile', 'cold'),
+        runs: plan.profileRuns,
+        entries: {
+          ours: join(root, 'functions', `${PAIRS.ims}.ts`),
+          baseline: join(root, 'bench', 'baseline', `${PAIRS.ims}.ts`),
+        },
+        coldCode,
+        timeProcess,
+        env: childEnv,
+      }),
+      warm: await profileWarm({
+        ours: join(root, 'functions', `${PAIRS.ims}.ts`),
+        baseline: join(root, 'bench', 'baseline', `${PAIRS.ims}.ts`),
+      }),
+    };
+  }
+} finally {
+  for (const child of workers) child.kill();
+  await Promise.all([sim.close(), ssm.close()]);
+}
+
+const cpus = os.cpus();
+const machine = {
+  cpu: cpus[0]?.model ?? 'unknown',
+  cores: cpus.length,
+  memoryGiB: os.totalmem() / 1024 ** 3,
+  os: `${os.type()} ${os.release()} (${os.arch()})`,
+  node: process.version,
+};
+const run = {
+  date: new Date().toISOString(),
+  command: smoke ? 'npm run bench -- --smoke' : 'npm run bench',
+  smoke,
+  plan,
+  durationS: (Date.now() - started) / 1000,
+  machine,
+};
+writeReport({ run, results, analysis });
+writeFileSync(join(outDir, 'results.json'), JSON.stringify({ run, results, analysis }, null, 2));
+log(`wrote ${join(resultsDir, 'RESULTS.md')} and ratios.svg in ${run.durationS.toFixed(0)} s`);

@@ -1,0 +1,168 @@
+#!/usr/bin/env node
+// What would sending vendor calls with node:http instead of the built-in fetch buy? Builds ours
+// both ways and measures each against the baseline, with the same doubles, children and
+// alternation as bench/run.mjs:
+//   as built today            scripts/build.mjs's options
+//   node:http                 + a fetch made of node:http injected (bench/what-if/http-fetch.mjs)
+// Not part of `npm run bench`; nothing in lib/ or scripts/ is changed.
+//   node bench/what-if.mjs [rounds=20]
+import { fork, spawn } from 'node:child_process';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { lambdaBuildOptions, nonAwsBytes } from '../scripts/build.mjs';
+import { median, summary } from './stats.mjs';
+
+const root = new URL('..', import.meta.url).pathname;
+const outDir = join(root, 'bench', '.out', 'what-if');
+const rounds = Number(process.argv[2] ?? 20);
+const KINDS = { ims: 'ims-provision-external-application', cams: 'cams-get-upload-authorization' };
+const ROUTES = { ims: '/v1/aliyun/ims/external-applications', cams: '/v1/aliyun/cams/upload-authorization' };
+const httpFetch = { inject: [join(root, 'bench', 'what-if', 'http-fetch.mjs')] };
+const VARIANTS = {
+  'ours, as built today': {},
+  'ours, node:http for vendor calls': httpFetch,
+};
+const log = (message) => process.stderr.write(`[what-if] ${message}\n`);
+
+rmSync(outDir, { recursive: true, force: true });
+mkdirSync(outDir, { recursive: true });
+log('building');
+const builds = {};
+for (const [kind, name] of Object.entries(KINDS)) {
+  const entries = Object.entries(VARIANTS).map(([variant, extra]) => [variant, join(root, 'functions', `${name}.ts`), extra]);
+  entries.push(['baseline', join(root, 'bench', 'baseline', `${name}.ts`), {}]);
+  for (const [i, [variant, entry, extra]] of entries.entries()) {
+    const outfile = join(outDir, kind, String(i), 'index.mjs');
+    const result = await build(lambdaBuildOptions(entry, outfile, extra));
+    (builds[variant] ??= {})[kind] = { outfile, bytes: statSync(outfile).size, nonAwsBytes: nonAwsBytes(result.metafile, 'index.mjs') };
+  }
+}
+await build({ entryPoints: [join(root, 'bench', 'support.ts')], outfile: join(outDir, 'support.mjs'), bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning' });
+
+const { startVendorSimulator, startFakeSsm, SIMULATOR_DEFAULT_KEYS } = await import(join(outDir, 'support.mjs'));
+const sim = await startVendorSimulator();
+const ssm = await startFakeSsm();
+ssm.put('/cloud-token-broker/bench/keys/aliyun', SIMULATOR_DEFAULT_KEYS.aliyun);
+const env = {
+  PATH: process.env.PATH ?? '',
+  TZ: 'UTC',
+  AWS_ENDPOINT_URL_SSM: ssm.url,
+  AWS_REGION: 'eu-west-1',
+  AWS_ACCESS_KEY_ID: 'fake-ssm-access-key',
+  AWS_SECRET_ACCESS_KEY: 'fake-ssm-secret-key',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  ALIYUN_KEYS_PARAMETER: '/cloud-token-broker/bench/keys/aliyun',
+  ALIYUN_CAMS_ENDPOINT: sim.url,
+  ALIYUN_IMS_ENDPOINT: sim.url,
+  TOKEN_STORE_PREFIX: '/cloud-token-broker/bench/tokens',
+  LOG_LEVEL: 'info',
+};
+
+function cold(bundle, kind, n) {
+  const body = kind === 'ims' ? { appId: `what-if-${n}-${Date.now()}` } : { custSpaceId: `what-if-${n}` };
+  const event = { version: '2.0', rawPath: ROUTES[kind], headers: { 'content-type': 'application/json' }, requestContext: { http: { method: 'POST', path: ROUTES[kind] } }, body: JSON.stringify(body), isBase64Encoded: false };
+  const code = `const { handler } = await import(${JSON.stringify(bundle)});
+const deadline = Date.now() + 10000;
+const result = await handler(${JSON.stringify(event)}, { awsRequestId: 'what-if', getRemainingTimeInMillis: () => deadline - Date.now() });
+(await import('node:fs')).writeSync(3, String(result.statusCode));
+process.exit(0);`;
+  return timed(['--input-type=module', '-e', code]);
+}
+
+function timed(args) {
+  return new Promise((resolve, reject) => {
+    const since = process.hrtime.bigint();
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+    let answered;
+    let status = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.stdio[3].on('data', (chunk) => {
+      answered ??= Number(process.hrtime.bigint() - since) / 1e6;
+      status += chunk;
+    });
+    child.on('exit', (code) => {
+      if (code !== 0 || (status && status !== '200')) reject(new Error(`exit ${code}, status ${status}: ${stderr}`));
+      else resolve(answered ?? Number(process.hrtime.bigint() - since) / 1e6);
+    });
+  });
+}
+
+log(`cold starts: ${rounds} rounds`);
+const variants = Object.keys(builds);
+const coldMs = Object.fromEntries(variants.map((v) => [v, { ims: [], cams: [] }]));
+const bare = [];
+for (let round = 0; round < rounds; round++) {
+  bare.push(await timed(['-e', '0']));
+  for (const kind of Object.keys(KINDS)) {
+    for (let i = 0; i < variants.length; i++) {
+      const variant = variants[(i + round) % variants.length];
+      coldMs[variant][kind].push(await cold(builds[variant][kind].outfile, kind, round));
+    }
+  }
+  sim.reset();
+}
+
+log('warm IMS');
+async function worker(bundle) {
+  const child = fork(join(root, 'bench', 'worker.mjs'), [], { env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] });
+  let next = 0;
+  const pending = new Map();
+  child.on('message', (m) => {
+    if (!m.id) return;
+    const p = pending.get(m.id);
+    pending.delete(m.id);
+    if (m.ok) p.resolve(m.value);
+    else p.reject(new Error(m.error));
+  });
+  await new Promise((resolve) => child.once('message', resolve));
+  const call = (type, args = {}) =>
+    new Promise((resolve, reject) => {
+      const id = ++next;
+      pending.set(id, { resolve, reject });
+      child.send({ id, type, ...args });
+    });
+  await call('init', { bundle, simUrl: sim.url, keys: SIMULATOR_DEFAULT_KEYS.aliyun });
+  await call('batch', { kind: 'ims', n: 300, withBare: true });
+  return { child, call, invoke: [], bareHttp: [] };
+}
+const workers = {};
+for (const variant of variants) workers[variant] = await worker(builds[variant].ims.outfile);
+for (let b = 0; b < rounds; b++) {
+  for (let i = 0; i < variants.length; i++) {
+    const w = workers[variants[(i + b) % variants.length]];
+    const batch = await w.call('batch', { kind: 'ims', n: 100, withBare: true });
+    w.invoke.push(...batch.invoke);
+    w.bareHttp.push(...batch.bareHttp);
+  }
+  sim.reset();
+}
+for (const w of Object.values(workers)) w.child.kill();
+await Promise.all([sim.close(), ssm.close()]);
+
+const bareP50 = median(bare);
+const rows = variants.map((variant) => {
+  const c = coldMs[variant];
+  const w = workers[variant];
+  return {
+    variant,
+    bundleKb: builds[variant].ims.bytes / 1024,
+    nonAwsKb: builds[variant].ims.nonAwsBytes / 1024,
+    coldIms: summary(c.ims.map((ms) => ms - bareP50)),
+    coldCams: summary(c.cams.map((ms) => ms - bareP50)),
+    warmP50: median(w.invoke),
+    overheadHttp: median(w.invoke) - median(w.bareHttp),
+  };
+});
+const base = rows.find((r) => r.variant === 'baseline');
+const lines = [
+  `| build (${rounds} cold starts each, ${rounds * 100} warm IMS calls each) | bundle KB | cold IMS above bare, ms | ratio | cold CAMS above bare, ms | ratio | warm IMS p50, ms | overhead above http.request, ms | ratio |`,
+  '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+  ...rows.map(
+    (r) =>
+      `| ${r.variant} | ${r.bundleKb.toFixed(1)} | ${r.coldIms.p50.toFixed(1)} | ${(r.coldIms.p50 / base.coldIms.p50).toFixed(2)} | ${r.coldCams.p50.toFixed(1)} | ${(r.coldCams.p50 / base.coldCams.p50).toFixed(2)} | ${r.warmP50.toFixed(3)} | ${r.overheadHttp.toFixed(3)} | ${(r.overheadHttp / base.overheadHttp).toFixed(2)} |`,
+  ),
+];
+process.stdout.write(`${lines.join('\n')}\n`);
+writeFileSync(join(outDir, 'results.json'), JSON.stringify({ date: new Date().toISOString(), bareP50, rows }, null, 2));
