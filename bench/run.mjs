@@ -10,7 +10,7 @@
 //
 // Every built file, the bundled test doubles, the raw figures and the profiles go to bench/.out/
 // (gitignored). bench/what-if.mjs measures the changes bench/NOTES.md proposes.
-import { fork, spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import { build } from 'esbuild';
 import { buildFunction, functionNames } from '../scripts/build.mjs';
 import { buildWithSourceMap, bytesByPackage, profileColdStarts, warmSelfTime } from './profile.mjs';
 import { renderConsole, renderMarkdown, renderSvg, rowsOf } from './report.mjs';
+import { coldCode, timeProcess as spawnTimed } from './cold-start.mjs';
 import { median, summary } from './stats.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -121,54 +122,9 @@ const childEnv = {
 // ---------------------------------------------------------------------------------------------
 // 3. Cold start: spawn → first answer, above a bare `node -e 0`, all alternating.
 // ---------------------------------------------------------------------------------------------
-const elapsedMs = (since) => Number(process.hrtime.bigint() - since) / 1e6;
 
-/** The code a cold child runs: import the bundle, answer one HTTP event, report on fd 3, exit. */
-function coldCode(bundlePath, route, body) {
-  const event = {
-    version: '2.0',
-    routeKey: `POST ${route}`,
-    rawPath: route,
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json' },
-    requestContext: { accountId: '123456789012', apiId: 'api', http: { method: 'POST', path: route, protocol: 'HTTP/1.1', sourceIp: '198.51.100.7', userAgent: 'bench' }, requestId: 'cold', routeKey: `POST ${route}`, stage: '$default', timeEpoch: 0 },
-    body: JSON.stringify(body),
-    isBase64Encoded: false,
-  };
-  return `const t0 = performance.now();
-const startUs = Number(process.hrtime.bigint() / 1000n);
-const { handler } = await import(${JSON.stringify(bundlePath)});
-const t1 = performance.now();
-const importedUs = Number(process.hrtime.bigint() / 1000n);
-const deadline = Date.now() + 10000;
-const result = await handler(${JSON.stringify(event)}, { awsRequestId: 'cold-${process.pid}', functionName: 'bench', getRemainingTimeInMillis: () => deadline - Date.now() });
-const t2 = performance.now();
-(await import('node:fs')).writeSync(3, JSON.stringify({ status: result.statusCode, body: result.statusCode === 200 ? undefined : result.body, bootMs: t0, importMs: t1 - t0, invokeMs: t2 - t1, pid: process.pid, startUs, importedUs }) + '\\n');
-process.exit(0);`;
-}
-
-/** Spawns `node args`; resolves with the time to the first line on fd 3 (or to exit when there is none). */
-function timeProcess(args, env = childEnv) {
-  return new Promise((resolve, reject) => {
-    const since = process.hrtime.bigint();
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
-    let answerMs;
-    let report = '';
-    let stderr = '';
-    child.stdout.resume();
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.stdio[3].on('data', (chunk) => {
-      answerMs ??= elapsedMs(since);
-      report += chunk;
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const exitMs = elapsedMs(since);
-      if (code !== 0) return reject(new Error(`node ${args.slice(0, 2).join(' ')} exited ${code}: ${stderr}`));
-      resolve({ ms: answerMs ?? exitMs, report: report ? JSON.parse(report) : undefined });
-    });
-  });
-}
+/** Spawns `node args` with the bench's environment; see cold-start.mjs. */
+const timeProcess = (args, env = childEnv) => spawnTimed(args, env);
 
 async function coldStarts() {
   const cases = [{ key: 'bare', args: ['-e', '0'] }];

@@ -6,11 +6,12 @@
 //   node:http                 + a fetch made of node:http injected (bench/what-if/http-fetch.mjs)
 // Not part of `npm run bench`; nothing in lib/ or scripts/ is changed.
 //   node bench/what-if.mjs [rounds=20]
-import { fork, spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { lambdaBuildOptions, nonAwsBytes } from '../scripts/build.mjs';
+import { coldCode, timeProcess } from './cold-start.mjs';
 import { median, summary } from './stats.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -59,35 +60,14 @@ const env = {
   LOG_LEVEL: 'info',
 };
 
-function cold(bundle, kind, n) {
+async function cold(bundle, kind, n) {
   const body = kind === 'ims' ? { appId: `what-if-${n}-${Date.now()}` } : { custSpaceId: `what-if-${n}` };
-  const event = { version: '2.0', rawPath: ROUTES[kind], headers: { 'content-type': 'application/json' }, requestContext: { http: { method: 'POST', path: ROUTES[kind] } }, body: JSON.stringify(body), isBase64Encoded: false };
-  const code = `const { handler } = await import(${JSON.stringify(bundle)});
-const deadline = Date.now() + 10000;
-const result = await handler(${JSON.stringify(event)}, { awsRequestId: 'what-if', getRemainingTimeInMillis: () => deadline - Date.now() });
-(await import('node:fs')).writeSync(3, String(result.statusCode));
-process.exit(0);`;
-  return timed(['--input-type=module', '-e', code]);
+  const { ms, report } = await timeProcess(['--input-type=module', '-e', coldCode(bundle, ROUTES[kind], body)], env);
+  if (report?.status !== 200) throw new Error(`cold ${kind}: status ${report?.status}`);
+  return ms;
 }
 
-function timed(args) {
-  return new Promise((resolve, reject) => {
-    const since = process.hrtime.bigint();
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
-    let answered;
-    let status = '';
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.stdio[3].on('data', (chunk) => {
-      answered ??= Number(process.hrtime.bigint() - since) / 1e6;
-      status += chunk;
-    });
-    child.on('exit', (code) => {
-      if (code !== 0 || (status && status !== '200')) reject(new Error(`exit ${code}, status ${status}: ${stderr}`));
-      else resolve(answered ?? Number(process.hrtime.bigint() - since) / 1e6);
-    });
-  });
-}
+const timed = async (args) => (await timeProcess(args, env)).ms;
 
 log(`cold starts: ${rounds} rounds`);
 const variants = Object.keys(builds);
