@@ -45,12 +45,9 @@ async function handleHttp(op: Operation, event: HttpEvent, invocation: Invocatio
   // Denied until the policy says otherwise, so a refusal is recorded as one.
   audit.decision = { allowed: false };
   audit.decision = await authorize(op.name, caller, body, invocation.logger);
-  if (op.expiresAt === undefined) {
-    audit.source = 'vendor';
-    return runOperation(op, body, { deadline: invocation.deadline, logger: invocation.logger });
-  }
   // Set before the call so a failed vendor call is still recorded as one.
   audit.source = 'vendor';
+  if (op.expiresAt === undefined) return runOperation(op, body, { deadline: invocation.deadline, logger: invocation.logger });
   const { result, source } = await cachedCredentials(op, body, invocation);
   audit.source = source;
   if (result.expiresAt !== undefined) audit.expiresAt = result.expiresAt;
@@ -90,6 +87,8 @@ async function handleRotation(op: Operation, event: RotationEvent, invocation: I
     } catch (thrown) {
       const error = toBrokerError(thrown);
       report.failed.push({ key, code: error.code, message: error.message, ...(error.vendorCode !== undefined && { vendorCode: error.vendorCode }) });
+      // The report names the failure; the log line keeps its cause (an SSM error, say) for the operator.
+      invocation.logger.error('rotation of one body failed', { key, code: error.code, vendorCode: error.vendorCode, details: error.details, cause: error.cause });
     }
   }
   invocation.logger[report.failed.length ? 'error' : 'info']('rotation finished', { ...report });
