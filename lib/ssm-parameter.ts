@@ -2,6 +2,7 @@ import ssm from '@middy/ssm';
 import { clearCache, getInternal } from '@middy/util';
 import * as z from 'zod/mini';
 import { issueDetails } from './schema.js';
+import { SharedSsmClient } from './ssm-client.js';
 
 /** The one step of @middy/ssm used here: `before` fills `request.internal` with the (cached) value. */
 type SsmBefore = (request: { internal: Record<string, unknown> }) => Promise<void>;
@@ -22,7 +23,7 @@ function readerFor(name: string): { before: SsmBefore; cacheKey: string } {
   const cacheKey = `ssm:${name}`;
   let before = readers.get(cacheKey);
   if (!before) {
-    const middleware = ssm({ fetchData: { value: name }, cacheKey, cacheExpiry: -1, disablePrefetch: true });
+    const middleware = ssm({ fetchData: { value: name }, cacheKey, cacheExpiry: -1, disablePrefetch: true, AwsClient: SharedSsmClient });
     before = middleware.before as unknown as SsmBefore;
     readers.set(cacheKey, before);
   }

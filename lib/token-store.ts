@@ -1,5 +1,6 @@
-import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, ParameterNotFound, PutParameterCommand } from '@aws-sdk/client-ssm';
 import * as z from 'zod/mini';
+import { ssmClient as ssm } from './ssm-client.js';
 
 /**
  * Current credentials kept in SSM (SecureString) by scheduled rotation, so that any
@@ -13,11 +14,6 @@ export const storedTokenSchema = z.object({
 });
 export type StoredToken = z.infer<typeof storedTokenSchema>;
 
-let client: SSMClient | undefined;
-/** Created on first use, not at import: the cold path pays only when the store is used. */
-function ssm(): SSMClient {
-  return (client ??= new SSMClient({}));
-}
 
 /** The stored token, or undefined when there is none or it cannot be read as one. */
 export async function readStoredToken(name: string): Promise<StoredToken | undefined> {
