@@ -10,7 +10,6 @@
 //
 // Every built file, the bundled test doubles, the raw figures and the profiles go to bench/.out/
 // (gitignored). bench/what-if.mjs measures the changes bench/NOTES.md proposes.
-import { fork } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import { buildFunction, functionNames } from '../scripts/build.mjs';
 import { buildWithSourceMap, bytesByPackage, profileColdStarts, warmSelfTime } from './profile.mjs';
 import { renderConsole, renderMarkdown, renderSvg, rowsOf } from './report.mjs';
 import { coldCode, timeProcess as spawnTimed } from './cold-start.mjs';
+import { startWorker as startBenchWorker } from './worker-client.mjs';
 import { median, summary } from './stats.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -167,35 +167,15 @@ async function coldStarts() {
 const workers = [];
 
 async function startWorker(side, name, extraEnv = {}, { execArgv = [], bundlePath = bundle(side, name) } = {}) {
-  const child = fork(join(root, 'bench', 'worker.mjs'), [], {
+  const { child, call } = await startBenchWorker({
+    bundle: bundlePath,
     env: { ...childEnv, BENCH_SIDE: side[0], ...extraEnv },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    simUrl: sim.url,
+    keys: SIMULATOR_DEFAULT_KEYS.aliyun,
     execArgv,
+    label: `${side} ${name}`,
   });
   workers.push(child);
-  child.stdout.resume(); // the function's log lines: drained, as Lambda's runtime does
-  let stderr = '';
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  let next = 0;
-  const pending = new Map();
-  child.on('message', (message) => {
-    const waiting = pending.get(message.id);
-    if (!waiting) return;
-    pending.delete(message.id);
-    if (message.ok) waiting.resolve(message.value);
-    else waiting.reject(new Error(`${side} ${name}: ${message.error}`));
-  });
-  child.on('exit', (code) => {
-    for (const waiting of pending.values()) waiting.reject(new Error(`${side} ${name} worker exited ${code}: ${stderr}`));
-  });
-  await new Promise((resolve) => child.once('message', resolve));
-  const call = (type, args = {}) =>
-    new Promise((resolve, reject) => {
-      const id = ++next;
-      pending.set(id, { resolve, reject });
-      child.send({ id, type, ...args });
-    });
-  await call('init', { bundle: bundlePath, simUrl: sim.url, keys: SIMULATOR_DEFAULT_KEYS.aliyun });
   return { side, call, child };
 }
 

@@ -6,12 +6,12 @@
 //   node:http                 + a fetch made of node:http injected (bench/what-if/http-fetch.mjs)
 // Not part of `npm run bench`; nothing in lib/ or scripts/ is changed.
 //   node bench/what-if.mjs [rounds=20]
-import { fork } from 'node:child_process';
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { lambdaBuildOptions, nonAwsBytes } from '../scripts/build.mjs';
 import { coldCode, timeProcess } from './cold-start.mjs';
+import { startWorker } from './worker-client.mjs';
 import { median, summary } from './stats.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -86,24 +86,7 @@ for (let round = 0; round < rounds; round++) {
 
 log('warm IMS');
 async function worker(bundle) {
-  const child = fork(join(root, 'bench', 'worker.mjs'), [], { env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] });
-  let next = 0;
-  const pending = new Map();
-  child.on('message', (m) => {
-    if (!m.id) return;
-    const p = pending.get(m.id);
-    pending.delete(m.id);
-    if (m.ok) p.resolve(m.value);
-    else p.reject(new Error(m.error));
-  });
-  await new Promise((resolve) => child.once('message', resolve));
-  const call = (type, args = {}) =>
-    new Promise((resolve, reject) => {
-      const id = ++next;
-      pending.set(id, { resolve, reject });
-      child.send({ id, type, ...args });
-    });
-  await call('init', { bundle, simUrl: sim.url, keys: SIMULATOR_DEFAULT_KEYS.aliyun });
+  const { child, call } = await startWorker({ bundle, env, simUrl: sim.url, keys: SIMULATOR_DEFAULT_KEYS.aliyun, label: 'what-if' });
   await call('batch', { kind: 'ims', n: 300, withBare: true });
   return { child, call, invoke: [], bareHttp: [] };
 }
