@@ -26,7 +26,7 @@ export async function routeEvent(op: Operation, event: unknown, invocation: Invo
 /** Validates a body and runs the operation for it: the one path every event source shares. */
 async function handleBody(op: Operation, body: unknown, invocation: Invocation): Promise<OperationResult> {
   const valid = validateBody(op, body);
-  return runOperation(op, valid, { deadline: invocation.deadline, logger: invocation.logger });
+  return runOperation(op, valid, invocation);
 }
 
 /**
@@ -41,14 +41,15 @@ async function handleHttp(op: Operation, event: HttpEvent, invocation: Invocatio
     throw new BrokerError('InvalidRequest', 'Use POST: every answer carries secrets, which must stay out of URLs.');
   }
   const body = validateBody(op, jsonBody(event));
-  audit.bodyHash = bodyKey(body);
+  const hash = bodyKey(body);
+  audit.bodyHash = hash;
   // Denied until the policy says otherwise, so a refusal is recorded as one.
   audit.decision = { allowed: false };
   audit.decision = await authorize(op.name, caller, body, invocation.logger);
   // Set before the call so a failed vendor call is still recorded as one.
   audit.source = 'vendor';
-  if (op.expiresAt === undefined) return runOperation(op, body, { deadline: invocation.deadline, logger: invocation.logger });
-  const { result, source } = await cachedCredentials(op, body, invocation);
+  if (op.expiresAt === undefined) return runOperation(op, body, invocation);
+  const { result, source } = await cachedCredentials(op, body, invocation, hash);
   audit.source = source;
   if (result.expiresAt !== undefined) audit.expiresAt = result.expiresAt;
   return result;

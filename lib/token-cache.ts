@@ -62,6 +62,8 @@ function fromStored(op: Operation, token: StoredToken): OperationResult {
 }
 
 const memory = new Map<string, StoredToken>();
+/** Memory and in-flight requests are keyed per operation and body hash. */
+const memoryKey = (op: Operation, hash: string) => `${op.name}/${hash}`;
 const inFlight = new Map<string, Promise<{ result: OperationResult; source: AnswerSource }>>();
 
 /** Forget what this instance holds in memory (tests; a cold start does the same). */
@@ -79,21 +81,23 @@ export async function cachedCredentials(
   op: Operation,
   body: Record<string, unknown>,
   invocation: Invocation,
+  hash = bodyKey(body),
 ): Promise<{ result: OperationResult; source: AnswerSource }> {
-  const key = `${op.name}/${bodyKey(body)}`;
+  const key = memoryKey(op, hash);
   const held = memory.get(key);
   if (held && lifetimeLeft(held) >= SERVE_WHILE_LEFT) return { result: fromStored(op, held), source: 'memory' };
 
   let pending = inFlight.get(key);
   if (!pending) {
-    pending = refresh(op, body, key, invocation).finally(() => inFlight.delete(key));
+    pending = refresh(op, body, hash, invocation).finally(() => inFlight.delete(key));
     inFlight.set(key, pending);
   }
   return pending;
 }
 
-async function refresh(op: Operation, body: Record<string, unknown>, key: string, invocation: Invocation) {
-  const name = storeName(op, bodyKey(body));
+async function refresh(op: Operation, body: Record<string, unknown>, hash: string, invocation: Invocation) {
+  const key = memoryKey(op, hash);
+  const name = storeName(op, hash);
   // On a store miss the vendor call needs the keys: read them alongside the store, not after it.
   // A failure here is left for the vendor call's own read to report.
   readKeys(op.vendor).catch(() => undefined);
@@ -108,7 +112,7 @@ async function refresh(op: Operation, body: Record<string, unknown>, key: string
     invocation.logger.warn('token store unreadable; calling the vendor', { parameter: name, error });
   }
   const fetchedAt = Date.now();
-  const result = await runOperation(op, body, { deadline: invocation.deadline, logger: invocation.logger });
+  const result = await runOperation(op, body, invocation);
   if (result.expiresAt !== undefined) memory.set(key, toStored(result, fetchedAt));
   return { result, source: 'vendor' as const };
 }
@@ -125,15 +129,16 @@ export interface RotationReport {
  * stored newer ones meanwhile; those are kept, so the store never goes back in time.
  */
 export async function rotateOne(op: Operation, body: Record<string, unknown>, invocation: Invocation): Promise<'rotated' | 'fresh'> {
-  const name = storeName(op, bodyKey(body));
+  const hash = bodyKey(body);
+  const name = storeName(op, hash);
   const stored = await readStoredToken(name);
   if (stored && lifetimeLeft(stored) >= ROTATE_WHEN_LEFT) return 'fresh';
   const fetchedAt = Date.now();
-  const result = await runOperation(op, body, { deadline: invocation.deadline, logger: invocation.logger });
+  const result = await runOperation(op, body, invocation);
   if (result.expiresAt === undefined) return 'rotated';
   const token = toStored(result, fetchedAt);
   const latest = await readStoredToken(name);
   if (!latest || Date.parse(latest.expiresAt) < Date.parse(token.expiresAt)) await writeStoredToken(name, token);
-  memory.set(`${op.name}/${bodyKey(body)}`, token);
+  memory.set(memoryKey(op, hash), token);
   return 'rotated';
 }
