@@ -12,7 +12,15 @@ export function coldCode(bundlePath, route, body) {
     rawPath: route,
     rawQueryString: '',
     headers: { 'content-type': 'application/json' },
-    requestContext: { accountId: '123456789012', apiId: 'api', http: { method: 'POST', path: route, protocol: 'HTTP/1.1', sourceIp: '198.51.100.7', userAgent: 'bench' }, requestId: 'cold', routeKey: `POST ${route}`, stage: '$default', timeEpoch: 0 },
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'api',
+      http: { method: 'POST', path: route, protocol: 'HTTP/1.1', sourceIp: '198.51.100.7', userAgent: 'bench' },
+      requestId: 'cold',
+      routeKey: `POST ${route}`,
+      stage: '$default',
+      timeEpoch: 0,
+    },
     body: JSON.stringify(body),
     isBase64Encoded: false,
   };
@@ -50,4 +58,3 @@ export function timeProcess(args, env) {
     });
   });
 }
-

@@ -1,7 +1,7 @@
 // Where the bytes and the cold-start time go: bytes per package from esbuild's metafile, and
 // CPU time per package from `node --cpu-prof` profiles of cold starts, mapped back to the
 // sources through the bundle's source map (node:module SourceMap).
-import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -146,7 +146,10 @@ export async function profileColdStarts({ outDir, runs, entries, coldCode, timeP
   for (let i = 0; i < runs; i++) {
     for (const s of i % 2 === 0 ? sides : [...sides].reverse()) {
       const code = coldCode(s.outfile, '/v1/aliyun/ims/external-applications', { appId: `profile-${s.side}-${i}-${Date.now()}` });
-      const { report } = await timeProcess(['--cpu-prof', `--cpu-prof-dir=${s.profiles}`, '--cpu-prof-interval=250', '--input-type=module', '-e', code], env);
+      const { report } = await timeProcess(
+        ['--cpu-prof', `--cpu-prof-dir=${s.profiles}`, '--cpu-prof-interval=250', '--input-type=module', '-e', code],
+        env,
+      );
       s.phasesByPid.set(report.pid, report);
     }
   }

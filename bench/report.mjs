@@ -68,7 +68,14 @@ export function rowsOf({ sizes, cold, ims, cams }) {
     );
   }
   rows.push(
-    ratioRow({ id: 'cold:bare', label: 'bare `node -e 0`, p50 (p10–p90)', unit: 'ms', a: cold.bare.p50, aText: spread(cold.bare), chart: false }),
+    ratioRow({
+      id: 'cold:bare',
+      label: 'bare `node -e 0`, p50 (p10–p90)',
+      unit: 'ms',
+      a: cold.bare.p50,
+      aText: spread(cold.bare),
+      chart: false,
+    }),
   );
   for (const kind of ['cams', 'ims']) {
     const a = cold[`ours:${kind}`];
@@ -90,16 +97,74 @@ export function rowsOf({ sizes, cold, ims, cams }) {
   for (const kind of ['cams', 'ims']) {
     const a = cold[`ours:${kind}`];
     const b = cold[`baseline:${kind}`];
-    rows.push(ratioRow({ id: `coldImport:${kind}`, label: `  of which import of the bundle, ${kind.toUpperCase()}, p50`, unit: 'ms', a: a.importMs, b: b.importMs, chart: false }));
-    rows.push(ratioRow({ id: `coldInvoke:${kind}`, label: `  of which first invocation, ${kind.toUpperCase()}, p50`, unit: 'ms', a: a.invokeMs, b: b.invokeMs, chart: false }));
+    rows.push(
+      ratioRow({
+        id: `coldImport:${kind}`,
+        label: `  of which import of the bundle, ${kind.toUpperCase()}, p50`,
+        unit: 'ms',
+        a: a.importMs,
+        b: b.importMs,
+        chart: false,
+      }),
+    );
+    rows.push(
+      ratioRow({
+        id: `coldInvoke:${kind}`,
+        label: `  of which first invocation, ${kind.toUpperCase()}, p50`,
+        unit: 'ms',
+        a: a.invokeMs,
+        b: b.invokeMs,
+        chart: false,
+      }),
+    );
   }
   const ms3 = { digits: 3 };
-  rows.push(ratioRow({ id: 'warm:p50', label: 'warm IMS invocation p50', unit: 'ms', a: ims.ours.invoke.p50, b: ims.baseline.invoke.p50, ...ms3 }));
-  rows.push(ratioRow({ id: 'warm:p99', label: 'warm IMS invocation p99', unit: 'ms', a: ims.ours.invoke.p99, b: ims.baseline.invoke.p99, chart: false, ...ms3 }));
-  rows.push(ratioRow({ id: 'bare:p50', label: 'bare signed fetch to the simulator p50', unit: 'ms', a: ims.ours.bare.p50, b: ims.baseline.bare.p50, chart: false, ...ms3 }));
-  rows.push(ratioRow({ id: 'bare:p99', label: 'bare signed fetch to the simulator p99', unit: 'ms', a: ims.ours.bare.p99, b: ims.baseline.bare.p99, chart: false, ...ms3 }));
   rows.push(
-    ratioRow({ id: 'bareHttp:p50', label: 'bare signed http.request (keep-alive) p50', unit: 'ms', a: ims.ours.bareHttp.p50, b: ims.baseline.bareHttp.p50, chart: false, ...ms3 }),
+    ratioRow({ id: 'warm:p50', label: 'warm IMS invocation p50', unit: 'ms', a: ims.ours.invoke.p50, b: ims.baseline.invoke.p50, ...ms3 }),
+  );
+  rows.push(
+    ratioRow({
+      id: 'warm:p99',
+      label: 'warm IMS invocation p99',
+      unit: 'ms',
+      a: ims.ours.invoke.p99,
+      b: ims.baseline.invoke.p99,
+      chart: false,
+      ...ms3,
+    }),
+  );
+  rows.push(
+    ratioRow({
+      id: 'bare:p50',
+      label: 'bare signed fetch to the simulator p50',
+      unit: 'ms',
+      a: ims.ours.bare.p50,
+      b: ims.baseline.bare.p50,
+      chart: false,
+      ...ms3,
+    }),
+  );
+  rows.push(
+    ratioRow({
+      id: 'bare:p99',
+      label: 'bare signed fetch to the simulator p99',
+      unit: 'ms',
+      a: ims.ours.bare.p99,
+      b: ims.baseline.bare.p99,
+      chart: false,
+      ...ms3,
+    }),
+  );
+  rows.push(
+    ratioRow({
+      id: 'bareHttp:p50',
+      label: 'bare signed http.request (keep-alive) p50',
+      unit: 'ms',
+      a: ims.ours.bareHttp.p50,
+      b: ims.baseline.bareHttp.p50,
+      chart: false,
+      ...ms3,
+    }),
   );
   rows.push(
     ratioRow({
@@ -113,7 +178,17 @@ export function rowsOf({ sizes, cold, ims, cams }) {
       ...ms3,
     }),
   );
-  rows.push(ratioRow({ id: 'overhead:p99', label: 'warm overhead p99 (invocation − bare fetch), IMS', unit: 'ms', a: ims.ours.overheadP99, b: ims.baseline.overheadP99, chart: false, ...ms3 }));
+  rows.push(
+    ratioRow({
+      id: 'overhead:p99',
+      label: 'warm overhead p99 (invocation − bare fetch), IMS',
+      unit: 'ms',
+      a: ims.ours.overheadP99,
+      b: ims.baseline.overheadP99,
+      chart: false,
+      ...ms3,
+    }),
+  );
   rows.push(
     ratioRow({
       id: 'overhead:own',
@@ -148,12 +223,55 @@ export function rowsOf({ sizes, cold, ims, cams }) {
       note: 'higher is better',
     }),
   );
-  rows.push(ratioRow({ id: 'cache:p50', label: 'CAMS warm latency p50 (A: from memory)', short: 'CAMS warm latency p50 (A: from cache)', unit: 'ms', a: cams.ours.latency.p50, b: cams.baseline.latency.p50, ...ms3 }));
-  rows.push(ratioRow({ id: 'cache:p99', label: 'CAMS warm latency p99 (A: from memory)', unit: 'ms', a: cams.ours.latency.p99, b: cams.baseline.latency.p99, chart: false, ...ms3 }));
-  rows.push(ratioRow({ id: 'rss:ims', label: 'peak RSS, warm IMS instance', unit: 'MB', a: ims.memory.ours.maxRssBytes / MB, b: ims.memory.baseline.maxRssBytes / MB }));
-  rows.push(ratioRow({ id: 'rss:cams', label: 'peak RSS, warm CAMS instance', unit: 'MB', a: cams.memory.ours.maxRssBytes / MB, b: cams.memory.baseline.maxRssBytes / MB }));
   rows.push(
-    ratioRow({ id: 'heap:ims', label: 'heap used, warm IMS instance', unit: 'MB', a: ims.memory.ours.heapUsed / MB, b: ims.memory.baseline.heapUsed / MB, chart: false }),
+    ratioRow({
+      id: 'cache:p50',
+      label: 'CAMS warm latency p50 (A: from memory)',
+      short: 'CAMS warm latency p50 (A: from cache)',
+      unit: 'ms',
+      a: cams.ours.latency.p50,
+      b: cams.baseline.latency.p50,
+      ...ms3,
+    }),
+  );
+  rows.push(
+    ratioRow({
+      id: 'cache:p99',
+      label: 'CAMS warm latency p99 (A: from memory)',
+      unit: 'ms',
+      a: cams.ours.latency.p99,
+      b: cams.baseline.latency.p99,
+      chart: false,
+      ...ms3,
+    }),
+  );
+  rows.push(
+    ratioRow({
+      id: 'rss:ims',
+      label: 'peak RSS, warm IMS instance',
+      unit: 'MB',
+      a: ims.memory.ours.maxRssBytes / MB,
+      b: ims.memory.baseline.maxRssBytes / MB,
+    }),
+  );
+  rows.push(
+    ratioRow({
+      id: 'rss:cams',
+      label: 'peak RSS, warm CAMS instance',
+      unit: 'MB',
+      a: cams.memory.ours.maxRssBytes / MB,
+      b: cams.memory.baseline.maxRssBytes / MB,
+    }),
+  );
+  rows.push(
+    ratioRow({
+      id: 'heap:ims',
+      label: 'heap used, warm IMS instance',
+      unit: 'MB',
+      a: ims.memory.ours.heapUsed / MB,
+      b: ims.memory.baseline.heapUsed / MB,
+      chart: false,
+    }),
   );
   return rows;
 }
@@ -167,7 +285,7 @@ const ratioText = (row) => (row.ratio === undefined ? '—' : row.ratio.toFixed(
 
 export function renderConsole(rows, run) {
   const header = ['metric', 'unit', 'ours (A)', 'baseline (B)', 'A/B', 'target', 'verdict'];
-  const body = rows.map((r) => [r.label, r.unit, r.aText, r.bText, ratioText(r), r.target?.text ?? (r.note ?? ''), verdict(r, run)]);
+  const body = rows.map((r) => [r.label, r.unit, r.aText, r.bText, ratioText(r), r.target?.text ?? r.note ?? '', verdict(r, run)]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((line) => line[i].length)));
   const line = (cells) => cells.map((c, i) => (i >= 2 && i <= 4 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
   const title = `cloud-token-broker bench${run.smoke ? ' (smoke: too few iterations to mean anything)' : ''} — ${run.machine.cpu}, ${run.machine.cores} cores, node ${run.machine.node}`;
@@ -180,7 +298,7 @@ function markdownTable(rows, run) {
   for (const r of rows) {
     const v = verdict(r, run);
     lines.push(
-      `| ${esc(r.label.trim().startsWith('of which') ? `&nbsp;&nbsp;${r.label.trim()}` : r.label)} | ${r.unit} | ${r.aText} | ${r.bText} | ${ratioText(r)} | ${r.target?.text ?? (r.note ?? '')} | ${v === 'MISSED' ? '**missed**' : v} |`,
+      `| ${esc(r.label.trim().startsWith('of which') ? `&nbsp;&nbsp;${r.label.trim()}` : r.label)} | ${r.unit} | ${r.aText} | ${r.bText} | ${ratioText(r)} | ${r.target?.text ?? r.note ?? ''} | ${v === 'MISSED' ? '**missed**' : v} |`,
     );
   }
   return lines.join('\n');
@@ -188,7 +306,8 @@ function markdownTable(rows, run) {
 
 function packageTable(rows, total, limit = 12) {
   const lines = ['| package | KB | share |', '|---|--:|--:|'];
-  for (const r of rows.slice(0, limit)) lines.push(`| ${r.name} | ${(r.bytes / KB).toFixed(1)} | ${((100 * r.bytes) / total).toFixed(1)} % |`);
+  for (const r of rows.slice(0, limit))
+    lines.push(`| ${r.name} | ${(r.bytes / KB).toFixed(1)} | ${((100 * r.bytes) / total).toFixed(1)} % |`);
   const rest = rows.slice(limit).reduce((sum, r) => sum + r.bytes, 0);
   if (rest > 0) lines.push(`| (${rows.length - limit} more) | ${(rest / KB).toFixed(1)} | ${((100 * rest) / total).toFixed(1)} % |`);
   return lines.join('\n');
@@ -234,7 +353,14 @@ export function renderMarkdown(rows, run, results, analysis, notes) {
     '',
     run.smoke
       ? ''
-      : `**Targets**: ${judged.filter((r) => r.met).length} of ${judged.length} met${judged.some((r) => !r.met) ? `; missed: ${judged.filter((r) => !r.met).map((r) => r.label).join('; ')}` : ''}.`,
+      : `**Targets**: ${judged.filter((r) => r.met).length} of ${judged.length} met${
+          judged.some((r) => !r.met)
+            ? `; missed: ${judged
+                .filter((r) => !r.met)
+                .map((r) => r.label)
+                .join('; ')}`
+            : ''
+        }.`,
     '',
     '## How it is measured',
     '',
@@ -306,26 +432,42 @@ export function renderSvg(rows, run) {
   ];
   for (let tick = 0; tick <= maxRatio + 1e-9; tick += maxRatio > 2 ? 0.5 : 0.25) {
     parts.push(`<line x1="${x(tick)}" y1="${top - 4}" x2="${x(tick)}" y2="${top + bars.length * rowHeight}" stroke="#e6e6e6"/>`);
-    parts.push(`<text x="${x(tick)}" y="${top + bars.length * rowHeight + 16}" text-anchor="middle" fill="#555" font-size="11">${tick.toFixed(2)}</text>`);
+    parts.push(
+      `<text x="${x(tick)}" y="${top + bars.length * rowHeight + 16}" text-anchor="middle" fill="#555" font-size="11">${tick.toFixed(2)}</text>`,
+    );
   }
   bars.forEach((bar, i) => {
     const y = top + i * rowHeight;
     const good = bar.target ? bar.met : bar.ratio <= 1;
     const fill = bar.target ? (good ? '#2e7d32' : '#c62828') : '#607d8b';
     parts.push(`<text x="${labelWidth - 8}" y="${y + 17}" text-anchor="end">${esc(bar.short)}</text>`);
-    parts.push(`<rect x="${labelWidth}" y="${y + 5}" width="${Math.max(1, x(bar.ratio) - labelWidth)}" height="${rowHeight - 10}" fill="${fill}" opacity="0.85"/>`);
+    parts.push(
+      `<rect x="${labelWidth}" y="${y + 5}" width="${Math.max(1, x(bar.ratio) - labelWidth)}" height="${rowHeight - 10}" fill="${fill}" opacity="0.85"/>`,
+    );
     parts.push(`<text x="${x(bar.ratio) + 5}" y="${y + 17}" fill="#222">${bar.ratio > maxRatio ? '▶ ' : ''}${bar.ratio.toFixed(2)}</text>`);
     if (bar.target) {
-      parts.push(`<line x1="${x(bar.target.max)}" y1="${y + 1}" x2="${x(bar.target.max)}" y2="${y + rowHeight - 1}" stroke="#ff8f00" stroke-width="3"/>`);
+      parts.push(
+        `<line x1="${x(bar.target.max)}" y1="${y + 1}" x2="${x(bar.target.max)}" y2="${y + rowHeight - 1}" stroke="#ff8f00" stroke-width="3"/>`,
+      );
     }
   });
-  parts.push(`<line x1="${x(1)}" y1="${top - 8}" x2="${x(1)}" y2="${top + bars.length * rowHeight}" stroke="#000" stroke-width="1.5" stroke-dasharray="5,3"/>`);
+  parts.push(
+    `<line x1="${x(1)}" y1="${top - 8}" x2="${x(1)}" y2="${top + bars.length * rowHeight}" stroke="#000" stroke-width="1.5" stroke-dasharray="5,3"/>`,
+  );
   parts.push(`<text x="${x(1)}" y="${top - 12}" text-anchor="middle" font-size="11">1.0 = same as baseline</text>`);
   const legendY = height - 14;
-  parts.push(`<rect x="${labelWidth}" y="${legendY - 10}" width="12" height="12" fill="#2e7d32"/><text x="${labelWidth + 16}" y="${legendY}">target met</text>`);
-  parts.push(`<rect x="${labelWidth + 100}" y="${legendY - 10}" width="12" height="12" fill="#c62828"/><text x="${labelWidth + 116}" y="${legendY}">target missed</text>`);
-  parts.push(`<rect x="${labelWidth + 220}" y="${legendY - 10}" width="12" height="12" fill="#607d8b"/><text x="${labelWidth + 236}" y="${legendY}">no target</text>`);
-  parts.push(`<line x1="${labelWidth + 320}" y1="${legendY - 11}" x2="${labelWidth + 320}" y2="${legendY + 2}" stroke="#ff8f00" stroke-width="3"/><text x="${labelWidth + 328}" y="${legendY}">target</text>`);
+  parts.push(
+    `<rect x="${labelWidth}" y="${legendY - 10}" width="12" height="12" fill="#2e7d32"/><text x="${labelWidth + 16}" y="${legendY}">target met</text>`,
+  );
+  parts.push(
+    `<rect x="${labelWidth + 100}" y="${legendY - 10}" width="12" height="12" fill="#c62828"/><text x="${labelWidth + 116}" y="${legendY}">target missed</text>`,
+  );
+  parts.push(
+    `<rect x="${labelWidth + 220}" y="${legendY - 10}" width="12" height="12" fill="#607d8b"/><text x="${labelWidth + 236}" y="${legendY}">no target</text>`,
+  );
+  parts.push(
+    `<line x1="${labelWidth + 320}" y1="${legendY - 11}" x2="${labelWidth + 320}" y2="${legendY + 2}" stroke="#ff8f00" stroke-width="3"/><text x="${labelWidth + 328}" y="${legendY}">target</text>`,
+  );
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
 }

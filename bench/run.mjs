@@ -15,11 +15,11 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { buildFunction, functionNames } from '../scripts/build.mjs';
+import { coldCode, timeProcess as spawnTimed } from './cold-start.mjs';
 import { buildWithSourceMap, bytesByPackage, profileColdStarts, warmSelfTime } from './profile.mjs';
 import { renderConsole, renderMarkdown, renderSvg, rowsOf } from './report.mjs';
-import { coldCode, timeProcess as spawnTimed } from './cold-start.mjs';
-import { startWorker as startBenchWorker } from './worker-client.mjs';
 import { median, summary } from './stats.mjs';
+import { startWorker as startBenchWorker } from './worker-client.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const smoke = process.argv.includes('--smoke');
@@ -235,14 +235,20 @@ async function profileWarm(entries) {
     const outfile = join(dir, 'index.mjs');
     await buildWithSourceMap(entry, outfile);
     const profiles = join(dir, 'profiles');
-    const worker = await startWorker(side, PAIRS.ims, {}, { bundlePath: outfile, execArgv: ['--cpu-prof', `--cpu-prof-dir=${profiles}`, '--cpu-prof-interval=100'] });
+    const worker = await startWorker(
+      side,
+      PAIRS.ims,
+      {},
+      { bundlePath: outfile, execArgv: ['--cpu-prof', `--cpu-prof-dir=${profiles}`, '--cpu-prof-interval=100'] },
+    );
     await worker.call('batch', { kind: 'ims', n: plan.warmup, withBare: false });
     sides.push({ side, outfile, profiles, worker, windows: [] });
   }
   const batches = 6;
   const n = Math.ceil(plan.profileWarmCalls / batches);
   for (let b = 0; b < batches; b++) {
-    for (const s of b % 2 === 0 ? sides : [...sides].reverse()) s.windows.push(await s.worker.call('batch', { kind: 'ims', n, withBare: false }));
+    for (const s of b % 2 === 0 ? sides : [...sides].reverse())
+      s.windows.push(await s.worker.call('batch', { kind: 'ims', n, withBare: false }));
     sim.reset();
   }
   const out = {};

@@ -2,6 +2,11 @@
  * The test doubles the bench runs against, bundled by bench/run.mjs into bench/.out/support.mjs
  * (Node 20 cannot import TypeScript): the vendor simulator, the fake SSM and the key names.
  */
-export { SIMULATOR_DEFAULT_KEYS, startVendorSimulator } from '../test/support/vendor-simulator.js';
+
 export { startFakeSsm } from '../test/support/fake-ssm.js';
-export { acs3CanonicalRequest, expectedAcs3Signature } from '../test/support/vendor-simulator.js';
+export {
+  acs3CanonicalRequest,
+  expectedAcs3Signature,
+  SIMULATOR_DEFAULT_KEYS,
+  startVendorSimulator,
+} from '../test/support/vendor-simulator.js';

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { lambdaBuildOptions, nonAwsBytes } from '../scripts/build.mjs';
 import { coldCode, timeProcess } from './cold-start.mjs';
-import { startWorker } from './worker-client.mjs';
 import { median, summary } from './stats.mjs';
+import { startWorker } from './worker-client.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const outDir = join(root, 'bench', '.out', 'what-if');
@@ -36,10 +36,19 @@ for (const [kind, name] of Object.entries(KINDS)) {
   for (const [i, [variant, entry, extra]] of entries.entries()) {
     const outfile = join(outDir, kind, String(i), 'index.mjs');
     const result = await build(lambdaBuildOptions(entry, outfile, extra));
-    (builds[variant] ??= {})[kind] = { outfile, bytes: statSync(outfile).size, nonAwsBytes: nonAwsBytes(result.metafile, 'index.mjs') };
+    builds[variant] ??= {};
+    builds[variant][kind] = { outfile, bytes: statSync(outfile).size, nonAwsBytes: nonAwsBytes(result.metafile, 'index.mjs') };
   }
 }
-await build({ entryPoints: [join(root, 'bench', 'support.ts')], outfile: join(outDir, 'support.mjs'), bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning' });
+await build({
+  entryPoints: [join(root, 'bench', 'support.ts')],
+  outfile: join(outDir, 'support.mjs'),
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  logLevel: 'warning',
+});
 
 const { startVendorSimulator, startFakeSsm, SIMULATOR_DEFAULT_KEYS } = await import(join(outDir, 'support.mjs'));
 const sim = await startVendorSimulator();

@@ -80,7 +80,10 @@ const sha256 = (s) => createHash('sha256').update(s).digest('hex');
 function signedImsRequest(simUrl, keys) {
   const url = new URL(simUrl);
   const query = { AppId: `bare-${tag}-${++counter}`, Scopes: 'openid;aliuid' };
-  const canonicalQuery = Object.keys(query).sort().map((k) => `${encode(k)}=${encode(query[k])}`).join('&');
+  const canonicalQuery = Object.keys(query)
+    .sort()
+    .map((k) => `${encode(k)}=${encode(query[k])}`)
+    .join('&');
   const headers = {
     host: url.host,
     'x-acs-action': 'ProvisionExternalApplication',
@@ -90,8 +93,17 @@ function signedImsRequest(simUrl, keys) {
     'x-acs-content-sha256': sha256(''),
   };
   const names = Object.keys(headers).sort();
-  const canonical = ['POST', '/', canonicalQuery, names.map((n) => `${n}:${headers[n]}\n`).join(''), names.join(';'), headers['x-acs-content-sha256']].join('\n');
-  const signature = createHmac('sha256', keys.accessKeySecret).update(`ACS3-HMAC-SHA256\n${sha256(canonical)}`).digest('hex');
+  const canonical = [
+    'POST',
+    '/',
+    canonicalQuery,
+    names.map((n) => `${n}:${headers[n]}\n`).join(''),
+    names.join(';'),
+    headers['x-acs-content-sha256'],
+  ].join('\n');
+  const signature = createHmac('sha256', keys.accessKeySecret)
+    .update(`ACS3-HMAC-SHA256\n${sha256(canonical)}`)
+    .digest('hex');
   headers.authorization = `ACS3-HMAC-SHA256 Credential=${keys.accessKeyId},SignedHeaders=${names.join(';')},Signature=${signature}`;
   return { url: `${url.origin}/?${canonicalQuery}`, headers };
 }

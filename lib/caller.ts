@@ -40,12 +40,14 @@ export function callerOf(event: HttpEvent): Caller {
   const authorizer = context.authorizer as Loose;
   // HTTP API (payload 2.0)
   const iam = authorizer?.iam as Loose;
-  if (str(iam?.userArn)) return { kind: 'iam', principal: str(iam!.userArn)!, ...(str(iam!.accountId) && { accountId: str(iam!.accountId) }) };
+  if (str(iam?.userArn))
+    return { kind: 'iam', principal: str(iam!.userArn)!, ...(str(iam!.accountId) && { accountId: str(iam!.accountId) }) };
   const jwt = authorizer?.jwt as Loose;
   if (jwt?.claims && typeof jwt.claims === 'object') return jwtCaller(jwt.claims as Record<string, unknown>);
   // REST API (payload 1.0): IAM identity, or Cognito/JWT claims on the authorizer.
   const identity = context.identity as Loose;
-  if (str(identity?.userArn)) return { kind: 'iam', principal: str(identity!.userArn)!, ...(str(identity!.accountId) && { accountId: str(identity!.accountId) }) };
+  if (str(identity?.userArn))
+    return { kind: 'iam', principal: str(identity!.userArn)!, ...(str(identity!.accountId) && { accountId: str(identity!.accountId) }) };
   if (authorizer?.claims && typeof authorizer.claims === 'object') return jwtCaller(authorizer.claims as Record<string, unknown>);
   return { kind: 'anonymous' };
 }
@@ -53,6 +55,7 @@ export function callerOf(event: HttpEvent): Caller {
 /** The caller as the audit log records it: who, never their whole token. */
 export function callerForAudit(caller: Caller): Record<string, string> {
   if (caller.kind === 'iam') return { kind: 'iam', principal: caller.principal };
-  if (caller.kind === 'jwt') return { kind: 'jwt', ...(caller.subject && { subject: caller.subject }), ...(caller.issuer && { issuer: caller.issuer }) };
+  if (caller.kind === 'jwt')
+    return { kind: 'jwt', ...(caller.subject && { subject: caller.subject }), ...(caller.issuer && { issuer: caller.issuer }) };
   return { kind: 'anonymous' };
 }

@@ -1,5 +1,5 @@
 /**
- * DESIGN.md's one mechanical rule for vendor payloads: every object key gets its
+ * docs/contracts.md's one mechanical rule for vendor payloads: every object key gets its
  * first letter lower-cased, nothing else renamed (`EndPoint` → `endPoint`).
  */
 export function lowerFirst(key: string): string {

@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { parseOrThrow } from './schema.js';
 
 /**
- * The broker's environment (DESIGN.md, "Configuration"), read when a request needs it,
+ * The broker's environment (docs/contracts.md, "Configuration"), read when a request needs it,
  * never at import time: a wrong value answers KeysUnavailable instead of crashing the cold start.
  */
 const baseUrl = z.url({ protocol: /^https?$/ });

@@ -1,5 +1,5 @@
 /**
- * The broker's error vocabulary: one code per row of DESIGN.md's error table.
+ * The broker's error vocabulary: one code per row of docs/contracts.md's error table.
  * Anything thrown that is not a BrokerError is a bug and answers 500 InternalError.
  */
 export const ERROR_STATUS = {
@@ -58,7 +58,7 @@ export function toBrokerError(error: unknown): BrokerError {
   });
 }
 
-/** The JSON error body of DESIGN.md: no stack, no cause, nothing but what callers may see. */
+/** The JSON error body of docs/contracts.md: no stack, no cause, nothing but what callers may see. */
 export function errorBody(error: BrokerError, requestId: string) {
   return {
     error: {

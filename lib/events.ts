@@ -1,15 +1,15 @@
 import type { EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { BrokerError, toBrokerError } from './errors.js';
 import { callerForAudit, callerOf } from './caller.js';
+import { BrokerError, toBrokerError } from './errors.js';
 import { type HttpEvent, httpMethod, isHttpEvent, jsonBody } from './http.js';
 import type { Invocation } from './invocation.js';
 import type { Operation } from './operation.js';
 import { authorize } from './policy.js';
 import { type OperationResult, runOperation, validateBody } from './run-operation.js';
-import { type RotationReport, bodyKey, cachedCredentials, rotateOne } from './token-cache.js';
+import { bodyKey, cachedCredentials, type RotationReport, rotateOne } from './token-cache.js';
 
 /**
- * Every handler recognises the shape it was given (DESIGN.md, "Events other than HTTP")
+ * Every handler recognises the shape it was given (docs/contracts.md, "Events other than HTTP")
  * and routes it here; anything else is refused with a clear error.
  */
 export async function routeEvent(op: Operation, event: unknown, invocation: Invocation): Promise<unknown> {
@@ -66,7 +66,9 @@ function isRotationEvent(event: unknown): event is RotationEvent {
 export class RotationFailed extends Error {
   override readonly name = 'RotationFailed';
   constructor(readonly report: RotationReport) {
-    super(`${report.failed.length} of ${report.failed.length + report.rotated + report.fresh} token rotations failed: ${report.failed.map((f) => `${f.key} ${f.code}`).join(', ')}`);
+    super(
+      `${report.failed.length} of ${report.failed.length + report.rotated + report.fresh} token rotations failed: ${report.failed.map((f) => `${f.key} ${f.code}`).join(', ')}`,
+    );
   }
 }
 
@@ -87,9 +89,20 @@ async function handleRotation(op: Operation, event: RotationEvent, invocation: I
       report[outcome] += 1;
     } catch (thrown) {
       const error = toBrokerError(thrown);
-      report.failed.push({ key, code: error.code, message: error.message, ...(error.vendorCode !== undefined && { vendorCode: error.vendorCode }) });
+      report.failed.push({
+        key,
+        code: error.code,
+        message: error.message,
+        ...(error.vendorCode !== undefined && { vendorCode: error.vendorCode }),
+      });
       // The report names the failure; the log line keeps its cause (an SSM error, say) for the operator.
-      invocation.logger.error('rotation of one body failed', { key, code: error.code, vendorCode: error.vendorCode, details: error.details, cause: error.cause });
+      invocation.logger.error('rotation of one body failed', {
+        key,
+        code: error.code,
+        vendorCode: error.vendorCode,
+        details: error.details,
+        cause: error.cause,
+      });
     }
   }
   invocation.logger[report.failed.length ? 'error' : 'info']('rotation finished', { ...report });
@@ -151,7 +164,13 @@ async function handleEventBridge(op: Operation, event: BrokerEventBridgeEvent, i
     return await handleBody(op, event.detail, invocation);
   } catch (thrown) {
     const error = toBrokerError(thrown);
-    invocation.logger.error('event failed', { eventId: event.id, code: error.code, reason: error.message, vendorCode: error.vendorCode, details: error.details });
+    invocation.logger.error('event failed', {
+      eventId: event.id,
+      code: error.code,
+      reason: error.message,
+      vendorCode: error.vendorCode,
+      details: error.details,
+    });
     throw error;
   }
 }

@@ -13,7 +13,7 @@ export type BrokerHandler = (event: unknown, context: Context) => Promise<unknow
 type BrokerContext = Context & { invocation: Invocation };
 
 /**
- * Frames HTTP answers: a result becomes DESIGN.md's 200 body, any error its error body
+ * Frames HTTP answers: a result becomes docs/contracts.md's 200 body, any error its error body
  * with the table's status; every answer gets the no-store security headers. Other event
  * sources see plain results and thrown errors, so Lambda counts their failures.
  */
@@ -56,7 +56,10 @@ function logOutcome(invocation: Invocation, status: number, error?: BrokerError)
     source: source ?? null,
     expiresAt: expiresAt ?? null,
   });
-  if (!error) return invocation.logger.info('request answered', fields);
+  if (!error) {
+    invocation.logger.info('request answered', fields);
+    return;
+  }
   const detail = {
     ...fields,
     code: error.code,

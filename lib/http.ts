@@ -13,7 +13,9 @@ export function isHttpEvent(event: unknown): event is HttpEvent {
 }
 
 export function httpMethod(event: HttpEvent): string {
-  return 'httpMethod' in event && typeof event.httpMethod === 'string' ? event.httpMethod : (event as APIGatewayProxyEventV2).requestContext.http.method;
+  return 'httpMethod' in event && typeof event.httpMethod === 'string'
+    ? event.httpMethod
+    : (event as APIGatewayProxyEventV2).requestContext.http.method;
 }
 
 function header(event: HttpEvent, name: string): string | undefined {
@@ -52,7 +54,12 @@ export function securityHeaders(requestId: string): Record<string, string> {
   };
 }
 
-export function httpResponse(status: number, body: unknown, requestId: string, extraHeaders: Record<string, string> = {}): APIGatewayProxyResult {
+export function httpResponse(
+  status: number,
+  body: unknown,
+  requestId: string,
+  extraHeaders: Record<string, string> = {},
+): APIGatewayProxyResult {
   return {
     statusCode: status,
     headers: { ...securityHeaders(requestId), ...extraHeaders },

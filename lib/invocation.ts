@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { readConfig } from './config.js';
-import { type Logger, createLogger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
 import type { Operation } from './operation.js';
 
 /** What the audit record of an HTTP request says beyond its outcome; filled in as the request goes. */
@@ -35,5 +35,11 @@ export function invocationOf(op: Operation, context: Context): Invocation {
   } catch {
     // A bad configuration is reported by the first step that needs it, with the right error.
   }
-  return { requestId, startedAt, deadline: startedAt + remaining - margin, logger: createLogger({ requestId, operation: op.name }), audit: {} };
+  return {
+    requestId,
+    startedAt,
+    deadline: startedAt + remaining - margin,
+    logger: createLogger({ requestId, operation: op.name }),
+    audit: {},
+  };
 }

@@ -2,9 +2,9 @@ import * as z from 'zod/mini';
 import { readConfig } from './config.js';
 import { BrokerError } from './errors.js';
 import { registerSecret } from './logger.js';
-import { ParameterUnusable, clearParameters, readJsonParameter } from './ssm-parameter.js';
+import { clearParameters, ParameterUnusable, readJsonParameter } from './ssm-parameter.js';
 
-/** The SSM SecureString values of DESIGN.md, "Configuration". */
+/** The SSM SecureString values of docs/contracts.md, "Configuration". */
 export const aliyunKeysSchema = z.object({
   accessKeyId: z.string().check(z.minLength(1)),
   accessKeySecret: z.string().check(z.minLength(1)),

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { ERROR_STATUS } from './errors.js';
-import { type Operation, answerSchema } from './operation.js';
+import { answerSchema, type Operation } from './operation.js';
 import { bpstudioGetToken } from './operations/bpstudio-get-token.js';
 import { camsGetUploadAuthorization } from './operations/cams-get-upload-authorization.js';
 import { imsProvisionExternalApplication } from './operations/ims-provision-external-application.js';
@@ -62,7 +62,7 @@ function pathItem(op: Operation) {
     post: {
       operationId: op.functionName,
       summary: op.summary,
-      description: `Calls ${op.name} (${op.vendor === 'aliyun' ? `Alibaba Cloud API version ${op.version}` : 'UCloud API'}).${op.expiresAt ? ' Served from the token cache while a quarter of the credentials\' lifetime is left.' : ''}`,
+      description: `Calls ${op.name} (${op.vendor === 'aliyun' ? `Alibaba Cloud API version ${op.version}` : 'UCloud API'}).${op.expiresAt ? " Served from the token cache while a quarter of the credentials' lifetime is left." : ''}`,
       security: [{ awsIam: [] }, { jwt: [] }],
       // An absent body counts as {}: it is required only where the operation has a required field.
       requestBody: { required: Boolean(request.required?.length), content: { 'application/json': { schema: request } } },
@@ -84,7 +84,8 @@ export function openApiDocument() {
     info: {
       title: 'cloud-token-broker',
       version: '1.0.0',
-      description: 'Short-lived vendor credentials from master keys kept in AWS SSM. Every route is POST; every answer says Cache-Control: no-store.',
+      description:
+        'Short-lived vendor credentials from master keys kept in AWS SSM. Every route is POST; every answer says Cache-Control: no-store.',
     },
     paths: Object.fromEntries(operations.map((op) => [op.route, pathItem(op)])),
     components: {

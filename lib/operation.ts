@@ -30,8 +30,10 @@ export interface OperationSpec<Request extends z.ZodMiniObject, Data extends z.Z
   alreadyDone?: (vendorCode: string) => boolean;
 }
 
-export type Operation<Request extends z.ZodMiniObject = z.ZodMiniObject, Data extends z.ZodMiniType = z.ZodMiniType> =
-  OperationSpec<Request, Data>;
+export type Operation<Request extends z.ZodMiniObject = z.ZodMiniObject, Data extends z.ZodMiniType = z.ZodMiniType> = OperationSpec<
+  Request,
+  Data
+>;
 
 export function defineOperation<Request extends z.ZodMiniObject, Data extends z.ZodMiniType>(
   spec: OperationSpec<Request, Data>,

@@ -67,7 +67,8 @@ function callerMatches(matcher: Rule['callers'][number], caller: Caller): boolea
 function substitute(template: string, caller: Caller): string | undefined {
   let missing = false;
   const out = template.replace(/\$\{([\w:.-]+)\}/g, (_, name: string) => {
-    const value = caller.kind === 'jwt' ? caller.claims[name] : name === 'principal' && caller.kind === 'iam' ? caller.principal : undefined;
+    const value =
+      caller.kind === 'jwt' ? caller.claims[name] : name === 'principal' && caller.kind === 'iam' ? caller.principal : undefined;
     if (typeof value !== 'string') {
       missing = true;
       return '';
@@ -98,7 +99,11 @@ function bodySatisfies(constraints: Rule['constraints'], body: Record<string, un
   return Object.entries(constraints ?? {}).every(([field, constraint]) => {
     const value = body[field];
     const items = Array.isArray(value) ? value : [value];
-    return value !== undefined && items.length > 0 && items.every((item) => (typeof item === 'string' || typeof item === 'number') && valueSatisfies(constraint, String(item), caller));
+    return (
+      value !== undefined &&
+      items.length > 0 &&
+      items.every((item) => (typeof item === 'string' || typeof item === 'number') && valueSatisfies(constraint, String(item), caller))
+    );
   });
 }
 
@@ -131,7 +136,10 @@ export async function authorize(operation: string, caller: Caller, body: Record<
     if (error.reason === 'unreadable') {
       throw new BrokerError('KeysUnavailable', 'The caller policy could not be read from SSM.', { cause: error.cause });
     }
-    logger.error('caller policy is malformed; denying every request until it is fixed', { parameter: config.POLICY_PARAMETER, details: error.details });
+    logger.error('caller policy is malformed; denying every request until it is fixed', {
+      parameter: config.POLICY_PARAMETER,
+      details: error.details,
+    });
     policy = DENY_ALL;
   }
   const decision = decide(policy, caller, operation, body);

@@ -27,7 +27,7 @@ function defaultParams(body: Record<string, unknown>): VendorParams {
   return params;
 }
 
-/** Calls the vendor for an already validated body and shapes its answer (DESIGN.md, "HTTP answers"). */
+/** Calls the vendor for an already validated body and shapes its answer (docs/contracts.md, "HTTP answers"). */
 export async function runOperation(op: Operation, body: Record<string, unknown>, options: CallOptions): Promise<OperationResult> {
   const params = op.toParams ? op.toParams(body) : defaultParams(body);
   const result = await callVendor(op, params, options);

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { BrokerError } from './errors.js';
 
-/** zod issues as DESIGN.md's `details`: one entry per offending field, unknown fields named one by one. */
+/** zod issues as docs/contracts.md's `details`: one entry per offending field, unknown fields named one by one. */
 export function issueDetails(error: z.core.$ZodError): { path: string; message: string }[] {
   const details: { path: string; message: string }[] = [];
   for (const issue of error.issues) {

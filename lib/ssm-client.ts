@@ -8,7 +8,8 @@ let client: SSMClient | undefined;
  * should pay once. Created on first use, never at import.
  */
 export function ssmClient(): SSMClient {
-  return (client ??= new SSMClient({}));
+  client ??= new SSMClient({});
+  return client;
 }
 
 /**

@@ -38,7 +38,9 @@ export class ParameterUnusable extends Error {
     readonly details: { path: string; message: string }[] = [],
     cause?: unknown,
   ) {
-    super(reason === 'unreadable' ? 'the parameter could not be read from SSM' : 'the parameter value does not match its schema', { cause });
+    super(reason === 'unreadable' ? 'the parameter could not be read from SSM' : 'the parameter value does not match its schema', {
+      cause,
+    });
   }
 }
 
@@ -49,7 +51,11 @@ export interface ReadParameterOptions {
 }
 
 /** A decrypted JSON SSM parameter, checked against `schema`; cached, and never cached when unusable. */
-export async function readJsonParameter<S extends z.core.$ZodType>(name: string, schema: S, options: ReadParameterOptions): Promise<z.infer<S>> {
+export async function readJsonParameter<S extends z.core.$ZodType>(
+  name: string,
+  schema: S,
+  options: ReadParameterOptions,
+): Promise<z.infer<S>> {
   const { before, cacheKey } = readerFor(name);
   const age = Date.now() - (readAt.get(cacheKey) ?? Number.NEGATIVE_INFINITY);
   if (options.fresh || age >= options.cacheSeconds * 1000) {

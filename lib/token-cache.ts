@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readConfig } from './config.js';
-import { readKeys } from './keys.js';
 import type { Invocation } from './invocation.js';
+import { readKeys } from './keys.js';
 import type { Operation } from './operation.js';
 import { type OperationResult, runOperation } from './run-operation.js';
-import { type StoredToken, readStoredToken, writeStoredToken } from './token-store.js';
+import { readStoredToken, type StoredToken, writeStoredToken } from './token-store.js';
 
 /** Where an answer came from: told to the audit log, never changes the answer. */
 export type AnswerSource = 'memory' | 'store' | 'vendor';

@@ -14,7 +14,6 @@ export const storedTokenSchema = z.object({
 });
 export type StoredToken = z.infer<typeof storedTokenSchema>;
 
-
 /** The stored token, or undefined when there is none or it cannot be read as one. */
 export async function readStoredToken(name: string): Promise<StoredToken | undefined> {
   try {

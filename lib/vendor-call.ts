@@ -4,7 +4,7 @@ import { BrokerError } from './errors.js';
 import { type KeysOf, readKeys } from './keys.js';
 import type { Logger } from './logger.js';
 import type { Operation } from './operation.js';
-import { RateLimitWaitTooLong, type RateLimiter, createRateLimiter } from './rate-limiter.js';
+import { createRateLimiter, type RateLimiter, RateLimitWaitTooLong } from './rate-limiter.js';
 import { aliyunAdapter } from './vendors/aliyun.js';
 import type { FailureClass, SignedRequest, VendorAdapter, VendorOutcome, VendorParams } from './vendors/types.js';
 import { ucloudAdapter } from './vendors/ucloud.js';
@@ -34,7 +34,10 @@ const limiters = new Map<string, RateLimiter>();
 function limiterFor(op: Operation): RateLimiter | undefined {
   if (op.ratePerSecond === undefined) return undefined;
   let limiter = limiters.get(op.name);
-  if (!limiter) limiters.set(op.name, (limiter = createRateLimiter(op.ratePerSecond)));
+  if (!limiter) {
+    limiter = createRateLimiter(op.ratePerSecond);
+    limiters.set(op.name, limiter);
+  }
   return limiter;
 }
 
@@ -45,7 +48,12 @@ function adapterFor(op: Operation): VendorAdapter<KeysOf<typeof op.vendor>> {
 
 type Attempt = { outcome: VendorOutcome } | { failure: 'timeout' | 'deadline' | 'network' };
 
-async function send(request: SignedRequest, timeoutMs: number, hitsDeadline: boolean, classify: VendorAdapter<unknown>['classify']): Promise<Attempt> {
+async function send(
+  request: SignedRequest,
+  timeoutMs: number,
+  hitsDeadline: boolean,
+  classify: VendorAdapter<unknown>['classify'],
+): Promise<Attempt> {
   // A plain timer: AbortSignal.timeout() costs several times more per call.
   const controller = new AbortController();
   const { signal } = controller;
@@ -86,7 +94,7 @@ function vendorFields(outcome: Exclude<VendorOutcome, { kind: 'ok' }>) {
 }
 
 /**
- * Signs and sends one vendor request, retrying as VENDORS.md says: throttling, 5xx and
+ * Signs and sends one vendor request, retrying as docs/vendors.md says: throttling, 5xx and
  * network errors with full-jitter backoff; a refused key once after re-reading it past
  * the cache; a refused timestamp or nonce once. Every attempt is signed afresh, and no
  * attempt starts when the deadline would pass first.
@@ -113,12 +121,22 @@ export async function callVendor(op: Operation, params: VendorParams, options: C
     if ('failure' in attempt && attempt.failure === 'deadline') throw timeoutError();
 
     const outcome: VendorOutcome =
-      'outcome' in attempt ? attempt.outcome : { kind: 'transient', vendorCode: attempt.failure === 'timeout' ? 'Timeout' : 'NetworkError' };
+      'outcome' in attempt
+        ? attempt.outcome
+        : { kind: 'transient', vendorCode: attempt.failure === 'timeout' ? 'Timeout' : 'NetworkError' };
     if (outcome.kind === 'ok') {
-      return { payload: outcome.payload, issuedAt: Date.now(), ...(outcome.vendorRequestId !== undefined && { vendorRequestId: outcome.vendorRequestId }) };
+      return {
+        payload: outcome.payload,
+        issuedAt: Date.now(),
+        ...(outcome.vendorRequestId !== undefined && { vendorRequestId: outcome.vendorRequestId }),
+      };
     }
     if (op.alreadyDone?.(outcome.vendorCode)) {
-      return { alreadyDone: true, issuedAt: Date.now(), ...(outcome.vendorRequestId !== undefined && { vendorRequestId: outcome.vendorRequestId }) };
+      return {
+        alreadyDone: true,
+        issuedAt: Date.now(),
+        ...(outcome.vendorRequestId !== undefined && { vendorRequestId: outcome.vendorRequestId }),
+      };
     }
     const retryLog = { operation: op.name, vendorCode: outcome.vendorCode, vendorRequestId: outcome.vendorRequestId, attempt: retries + 1 };
 

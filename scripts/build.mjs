@@ -1,11 +1,11 @@
 #!/usr/bin/env node
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 // Bundles each function in functions/ on its own: one minified ESM file per function,
 // everything bundled (the AWS SDK included), as Lambda will run it.
 //   node scripts/build.mjs            → dist/<function>/index.mjs (+ meta.json)
 //   node scripts/build.mjs --report   → also prints bundle sizes and their non-AWS-SDK part
 import { build } from 'esbuild';
-import { readdirSync, mkdirSync, writeFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const outRoot = join(root, process.env.BUILD_OUT ?? 'dist');

@@ -45,17 +45,29 @@ broker.ssm.delete(storeParameter);
 
 console.log(`per-request cost over ${iterations} requests each, one warm function (ms)`);
 console.log('path                                            p50      p99   vendor calls');
-for (const [name, { p50, p99 }, calls] of rows) console.log(`${name.padEnd(46)} ${p50.padStart(6)}  ${p99.padStart(7)}   ${String(calls).padStart(6)}`);
+for (const [name, { p50, p99 }, calls] of rows)
+  console.log(`${name.padEnd(46)} ${p50.padStart(6)}  ${p99.padStart(7)}   ${String(calls).padStart(6)}`);
 
 // Bursts: concurrent requests in one warm function, nothing cached beforehand.
-for (const [requests, bodies] of [[200, 1], [200, 10]] as const) {
+for (const [requests, bodies] of [
+  [200, 1],
+  [200, 10],
+] as const) {
   clearTokenMemory();
   broker.sim.reset();
   const started = performance.now();
   const answers = await Promise.all(
-    Array.from({ length: requests }, (_, i) => cams(httpApiEvent('/v1/aliyun/cams/upload-authorization', { custSpaceId: `burst-${i % bodies}` }), lambdaContext()) as Promise<{ statusCode: number }>),
+    Array.from(
+      { length: requests },
+      (_, i) =>
+        cams(httpApiEvent('/v1/aliyun/cams/upload-authorization', { custSpaceId: `burst-${i % bodies}` }), lambdaContext()) as Promise<{
+          statusCode: number;
+        }>,
+    ),
   );
   const ok = answers.filter((a) => a.statusCode === 200).length;
-  console.log(`burst: ${requests} concurrent CAMS requests for ${bodies} bod${bodies === 1 ? 'y' : 'ies'} → ${broker.sim.calls.length} vendor calls, ${ok} answered 200, ${(performance.now() - started).toFixed(0)} ms`);
+  console.log(
+    `burst: ${requests} concurrent CAMS requests for ${bodies} bod${bodies === 1 ? 'y' : 'ies'} → ${broker.sim.calls.length} vendor calls, ${ok} answered 200, ${(performance.now() - started).toFixed(0)} ms`,
+  );
 }
 await broker.close();

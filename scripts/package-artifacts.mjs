@@ -14,7 +14,7 @@
 // It runs after osls's `package:cleanup` (which empties .serverless/) and before osls checks
 // the artifacts, and again before `osls deploy function -f <name>` repackages one function.
 // It never touches the network: esbuild and node:zlib only.
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 
@@ -173,7 +173,9 @@ export default class PackageArtifacts {
     const results = [];
     for (const name of this.serverless.service.getAllFunctions().sort()) results.push(await this.buildAndZip(name, dir));
     for (const r of results) {
-      this.log.info(`package-artifacts: ${r.name}.zip (index.mjs ${(r.bundleBytes / 1024).toFixed(0)} KB, zip ${(r.zipBytes / 1024).toFixed(0)} KB)`);
+      this.log.info(
+        `package-artifacts: ${r.name}.zip (index.mjs ${(r.bundleBytes / 1024).toFixed(0)} KB, zip ${(r.zipBytes / 1024).toFixed(0)} KB)`,
+      );
     }
   }
 

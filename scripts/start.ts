@@ -47,22 +47,41 @@ if (realVendors) {
 } else {
   const sim = await startVendorSimulator({ log: process.env.SIM_LOG === '1' });
   const ssm = await startFakeSsm();
-  cleanups.push(() => sim.close(), () => ssm.close());
+  cleanups.push(
+    () => sim.close(),
+    () => ssm.close(),
+  );
   ssm.put(`/cloud-token-broker/${stage}/keys/aliyun`, SIMULATOR_DEFAULT_KEYS.aliyun);
   ssm.put(`/cloud-token-broker/${stage}/keys/ucloud`, { ...SIMULATOR_DEFAULT_KEYS.ucloud, projectId: 'org-local' });
-  for (const name of ['aliyunBpstudioEndpoint', 'aliyunCamsEndpoint', 'aliyunImsEndpoint', 'ucloudApiEndpoint']) params.push(`--param=${name}=${sim.url}`);
+  for (const name of ['aliyunBpstudioEndpoint', 'aliyunCamsEndpoint', 'aliyunImsEndpoint', 'ucloudApiEndpoint'])
+    params.push(`--param=${name}=${sim.url}`);
   Object.assign(env, {
     AWS_ENDPOINT_URL_SSM: ssm.url,
     AWS_REGION: 'ap-southeast-1',
     AWS_ACCESS_KEY_ID: 'local-fake-ssm',
     AWS_SECRET_ACCESS_KEY: 'local-fake-ssm',
   });
-  banner = [`vendors:  simulator at ${sim.url} (all four endpoints)`, `keys:     fake SSM at ${ssm.url}, seeded with local keys under /cloud-token-broker/${stage}/keys/`];
+  banner = [
+    `vendors:  simulator at ${sim.url} (all four endpoints)`,
+    `keys:     fake SSM at ${ssm.url}, seeded with local keys under /cloud-token-broker/${stage}/keys/`,
+  ];
 }
 
 const offline = spawn(
   osls,
-  ['offline', 'start', '--stage', stage, ...params, '--httpPort', String(httpPort), '--lambdaPort', String(lambdaPort), '--noAuth', '--noPrependStageInUrl'],
+  [
+    'offline',
+    'start',
+    '--stage',
+    stage,
+    ...params,
+    '--httpPort',
+    String(httpPort),
+    '--lambdaPort',
+    String(lambdaPort),
+    '--noAuth',
+    '--noPrependStageInUrl',
+  ],
   { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] },
 );
 children.add(offline);

@@ -5,7 +5,7 @@
  */
 import CamsSdk, * as $Cams from '@alicloud/cams20200606';
 import * as $OpenApi from '@alicloud/openapi-client';
-import { HttpError, aliyunKeys, clientCache, httpHandler, sdkEndpoint } from './common.js';
+import { aliyunKeys, clientCache, HttpError, httpHandler, sdkEndpoint } from './common.js';
 
 const Cams = CamsSdk.default;
 const ENDPOINT = process.env.ALIYUN_CAMS_ENDPOINT || 'https://cams.ap-southeast-1.aliyuncs.com';

@@ -92,12 +92,14 @@ export function sdkFailure(thrown: unknown): HttpError {
   const vendorCode = typeof error?.code === 'string' ? error.code : undefined;
   if (status === 403) return new HttpError(403, 'VendorAccessDenied', 'The vendor refused the request.', vendorCode);
   if (status === 404) return new HttpError(404, 'VendorNotFound', 'The vendor says the resource does not exist.', vendorCode);
-  if (status === 429 || vendorCode?.startsWith('Throttling')) return new HttpError(429, 'Throttled', 'The vendor is throttling requests.', vendorCode);
-  if (status !== undefined && status >= 400 && status < 500) return new HttpError(422, 'VendorRejected', 'The vendor rejected the request.', vendorCode);
+  if (status === 429 || vendorCode?.startsWith('Throttling'))
+    return new HttpError(429, 'Throttled', 'The vendor is throttling requests.', vendorCode);
+  if (status !== undefined && status >= 400 && status < 500)
+    return new HttpError(422, 'VendorRejected', 'The vendor rejected the request.', vendorCode);
   return new HttpError(502, 'VendorError', 'The vendor failed.', vendorCode);
 }
 
-/** Wraps a body handler: JSON in, DESIGN.md-like JSON out, errors as `{error: {...}}`. */
+/** Wraps a body handler: JSON in, docs/contracts.md-like JSON out, errors as `{error: {...}}`. */
 export function httpHandler(
   run: (body: Record<string, unknown>) => Promise<Record<string, unknown>>,
 ): (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2> {

@@ -6,7 +6,7 @@
  */
 import ImsSdk, * as $Ims from '@alicloud/ims20190815';
 import { $OpenApiUtil } from '@alicloud/openapi-core';
-import { HttpError, aliyunKeys, clientCache, httpHandler, sdkEndpoint } from './common.js';
+import { aliyunKeys, clientCache, HttpError, httpHandler, sdkEndpoint } from './common.js';
 
 const Ims = ImsSdk.default;
 const ENDPOINT = process.env.ALIYUN_IMS_ENDPOINT || 'https://ims.aliyuncs.com';

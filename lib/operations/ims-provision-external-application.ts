@@ -33,9 +33,7 @@ export const imsProvisionExternalApplication = defineOperation({
         z.object({
           predefinedScopes: z.optional(
             z.object({
-              predefinedScope: z.optional(
-                z.array(z.object({ name: z.string(), description: z.optional(z.string()) })),
-              ),
+              predefinedScope: z.optional(z.array(z.object({ name: z.string(), description: z.optional(z.string()) }))),
             }),
           ),
         }),

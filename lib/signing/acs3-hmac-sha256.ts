@@ -23,7 +23,7 @@ export function sha256Hex(data: string): string {
 
 /**
  * Like canonicalQuery, but names stay as they are: the official openapi-util encodes only the values
- * (VENDORS.md says both; the vendor's code wins). Alibaba's names ([A-Za-z0-9.]) encode to themselves anyway.
+ * (docs/vendors.md says both; the vendor's code wins). Alibaba's names ([A-Za-z0-9.]) encode to themselves anyway.
  */
 function acs3Query(query: Record<string, string>): string {
   return Object.keys(query)

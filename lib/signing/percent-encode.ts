@@ -1,4 +1,4 @@
-/** Alibaba Cloud percent-encoding (VENDORS.md, "Alibaba Cloud signing"): RFC 3986 unreserved stay, all else %XY. */
+/** Alibaba Cloud percent-encoding (docs/vendors.md, "Alibaba Cloud signing"): RFC 3986 unreserved stay, all else %XY. */
 export function percentEncode(value: string): string {
   // encodeURIComponent leaves !'()* alone; Alibaba encodes them.
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);

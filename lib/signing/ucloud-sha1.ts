@@ -23,8 +23,8 @@ export function flattenUcloudParams(params: Record<string, UcloudValue>): Record
   const flat: Record<string, string> = {};
   for (const [name, value] of Object.entries(params)) {
     if (value === undefined || value === null) continue;
-    if (typeof value === 'object') value.forEach((item, i) => (flat[`${name}.${i}`] = format(item)));
-    else flat[name] = format(value);
+    if (typeof value !== 'object') flat[name] = format(value);
+    else for (const [i, item] of value.entries()) flat[`${name}.${i}`] = format(item);
   }
   return flat;
 }
@@ -32,6 +32,11 @@ export function flattenUcloudParams(params: Record<string, UcloudValue>): Record
 /** Lower-case hex SHA-1 of the byte-sorted `name value` pairs (PublicKey included) followed by the private key. */
 export function ucloudSignature(params: Record<string, UcloudValue>, publicKey: string, privateKey: string): string {
   const flat = flattenUcloudParams({ ...params, PublicKey: publicKey });
-  const text = Object.keys(flat).sort(compareBytes).map((name) => name + flat[name]).join('');
-  return createHash('sha1').update(text + privateKey, 'utf8').digest('hex');
+  const text = Object.keys(flat)
+    .sort(compareBytes)
+    .map((name) => name + flat[name])
+    .join('');
+  return createHash('sha1')
+    .update(text + privateKey, 'utf8')
+    .digest('hex');
 }

@@ -5,12 +5,12 @@ import { rpcSignature } from '../signing/hmac-sha1.js';
 import { canonicalQuery } from '../signing/percent-encode.js';
 import {
   type FailureClass,
+  parseJsonObject,
+  retryAfterMs,
   type SignedRequest,
   type VendorAdapter,
   type VendorOutcome,
   type VendorParams,
-  parseJsonObject,
-  retryAfterMs,
 } from './types.js';
 
 export type AliyunSignatureMethod = 'ACS3-HMAC-SHA256' | 'HMAC-SHA1';
@@ -97,19 +97,14 @@ export function aliyunAdapter(method: AliyunSignatureMethod): VendorAdapter<Aliy
 /** Codes that mean success in the products' own envelopes (BPStudio "200", CAMS "OK"). */
 const SUCCESS_CODES = new Set(['200', 'OK', 'Success']);
 
-const KEY_CODES = new Set([
-  'SignatureDoesNotMatch',
-  'IncompleteSignature',
-  'InvalidAccessKeyId.NotFound',
-  'InvalidAccessKeyId.Inactive',
-]);
+const KEY_CODES = new Set(['SignatureDoesNotMatch', 'IncompleteSignature', 'InvalidAccessKeyId.NotFound', 'InvalidAccessKeyId.Inactive']);
 const CLOCK_CODES = new Set(['InvalidTimeStamp.Expired', 'SignatureNonceUsed']);
 const ACCESS_DENIED_CODES = new Set(['NoPermission', 'Ram.PermissionDeny', 'Product.Unsubscript', 'Unknown.ResourceOwnerId']);
 /** Codes that say the broker itself built a request the vendor cannot route. */
 const BUG_CODES = new Set(['InvalidAction.NotFound', 'InvalidVersion', 'InvalidApi.NotFound']);
 const TRANSIENT_CODES = new Set(['ServiceUnavailable', 'InternalError']);
 
-/** VENDORS.md, "Alibaba Cloud errors": status codes differ between products, so classify by Code. */
+/** docs/vendors.md, "Alibaba Cloud errors": status codes differ between products, so classify by Code. */
 export function classifyAliyunCode(code: string, status: number): FailureClass {
   if (code.startsWith('Throttling') || code === 'System.LimitControl') return 'throttled';
   if (KEY_CODES.has(code)) return 'key';

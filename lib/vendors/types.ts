@@ -1,4 +1,4 @@
-/** What a vendor adapter produces and how the vendor call treats an answer (VENDORS.md, error classes). */
+/** What a vendor adapter produces and how the vendor call treats an answer (docs/vendors.md, error classes). */
 export interface SignedRequest {
   url: string;
   method: 'POST';
@@ -46,9 +46,7 @@ export interface VendorAdapter<Keys> {
 export function parseJsonObject(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === 'object' && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }

@@ -1,8 +1,8 @@
 import type { UcloudKeys } from '../keys.js';
 import { flattenUcloudParams, ucloudSignature } from '../signing/ucloud-sha1.js';
-import { type FailureClass, type VendorAdapter, type VendorOutcome, parseJsonObject, retryAfterMs } from './types.js';
+import { type FailureClass, parseJsonObject, retryAfterMs, type VendorAdapter, type VendorOutcome } from './types.js';
 
-/** VENDORS.md, "UCloud signing": RetCode classes. */
+/** docs/vendors.md, "UCloud signing": RetCode classes. */
 const RETCODE_CLASS: Record<number, FailureClass> = {
   153: 'throttled',
   110: 'transient',

@@ -53,7 +53,12 @@ describe('npm run bench -- --smoke', () => {
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.NODE_OPTIONS; // vitest's own loader options are not the bench's business
 
-    const run = spawnSync(process.execPath, [join(root, 'bench', 'run.mjs'), '--smoke'], { cwd: root, env, encoding: 'utf8', timeout: 110_000 });
+    const run = spawnSync(process.execPath, [join(root, 'bench', 'run.mjs'), '--smoke'], {
+      cwd: root,
+      env,
+      encoding: 'utf8',
+      timeout: 110_000,
+    });
 
     expect(run.error).toBeUndefined();
     expect(run.status, run.stderr).toBe(0);

@@ -7,18 +7,18 @@
 //   - the default, `npm run package`, into .serverless/ (osls empties .serverless/ on each run,
 //     and a run with `--package <dir>` moves .serverless/ there, hence this order).
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { crc32, inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Operation } from '../../lib/operation.js';
 import { bpstudioGetToken } from '../../lib/operations/bpstudio-get-token.js';
 import { camsGetUploadAuthorization } from '../../lib/operations/cams-get-upload-authorization.js';
 import { imsProvisionExternalApplication } from '../../lib/operations/ims-provision-external-application.js';
 import { ufileDescribeToken } from '../../lib/operations/ufile-describe-token.js';
-import type { Operation } from '../../lib/operation.js';
 import { ROTATE_WHEN_LEFT, SERVE_WHILE_LEFT } from '../../lib/token-cache.js';
 
 const exec = promisify(execFile);
@@ -140,8 +140,9 @@ interface FoundDocument {
 function policyDocuments(t: Template): FoundDocument[] {
   const found: FoundDocument[] = [];
   const walk = (value: Json | undefined, where: string) => {
-    if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${where}[${i}]`));
-    else if (isObject(value)) {
+    if (Array.isArray(value)) {
+      for (const [i, v] of value.entries()) walk(v, `${where}[${i}]`);
+    } else if (isObject(value)) {
       for (const [key, inner] of Object.entries(value)) {
         if ((key === 'PolicyDocument' || key === 'AssumeRolePolicyDocument') && isObject(inner)) {
           found.push({ where: `${where}.${key}`, statements: asArray(inner.Statement as unknown as Statement | Statement[]) });
@@ -157,7 +158,12 @@ const GUARDED = /^(ssm|kms|sqs):/i;
 
 /** Pseudo parameters as an example account would see them, so ARNs can be matched by pattern. */
 function concrete(rendered: string): string {
-  const values: Record<string, string> = { Partition: 'aws', Region: 'ap-southeast-1', AccountId: '123456789012', URLSuffix: 'amazonaws.com' };
+  const values: Record<string, string> = {
+    Partition: 'aws',
+    Region: 'ap-southeast-1',
+    AccountId: '123456789012',
+    URLSuffix: 'amazonaws.com',
+  };
   return rendered.replace(/\$\{AWS::(\w+)\}/g, (whole, name: string) => values[name] ?? whole);
 }
 
@@ -181,9 +187,13 @@ function iamFindings(documents: FoundDocument[]): string[] {
       }
       if (actions.some((a) => /^kms:/i.test(a))) {
         const via = s.Condition?.StringEquals?.['kms:ViaService'];
-        if (render(via) !== `ssm.${REGION}.amazonaws.com`) findings.push(`${at}: kms action without kms:ViaService ssm.<region>.amazonaws.com`);
+        if (render(via) !== `ssm.${REGION}.amazonaws.com`)
+          findings.push(`${at}: kms action without kms:ViaService ssm.<region>.amazonaws.com`);
         // A key wildcard is only acceptable when the key is pinned by a condition as well.
-        if (resources.some((r) => r.endsWith(':key/*')) && s.Condition?.['ForAnyValue:StringEquals']?.['kms:ResourceAliases'] === undefined) {
+        if (
+          resources.some((r) => r.endsWith(':key/*')) &&
+          s.Condition?.['ForAnyValue:StringEquals']?.['kms:ResourceAliases'] === undefined
+        ) {
           findings.push(`${at}: kms on every key without a kms:ResourceAliases condition`);
         }
       }
@@ -201,7 +211,8 @@ function grants(role: Resource): Record<string, string[]> {
     for (const s of asArray(document.Statement as unknown as Statement[])) {
       expect(s.Effect, 'roles hold Allow statements only').toBe('Allow');
       for (const action of asArray(s.Action)) {
-        for (const r of asArray(s.Resource as Json | Json[])) (out[action] ??= new Set()).add(render(r));
+        out[action] ??= new Set();
+        for (const r of asArray(s.Resource as Json | Json[])) out[action].add(render(r));
       }
     }
   }
@@ -297,7 +308,12 @@ async function runPackage(args: string[], dir: string, label: string): Promise<R
   const env: NodeJS.ProcessEnv = { ...process.env };
   // No credentials at all: packaging must not need them.
   for (const name of Object.keys(env)) {
-    if (/^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|SECURITY_TOKEN|PROFILE|DEFAULT_PROFILE|CONFIG_FILE|SHARED_CREDENTIALS_FILE)$/.test(name)) delete env[name];
+    if (
+      /^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|SECURITY_TOKEN|PROFILE|DEFAULT_PROFILE|CONFIG_FILE|SHARED_CREDENTIALS_FILE)$/.test(
+        name,
+      )
+    )
+      delete env[name];
   }
   Object.assign(env, {
     NODE_OPTIONS: `--require ${JSON.stringify(join(root, 'test/deploy/block-network.cjs'))}`,
@@ -358,7 +374,12 @@ describe('the checks themselves catch what they are for', () => {
         { Effect: 'Allow', Action: 'ssm:GetParameter', Resource: '*' },
         { Effect: 'Allow', Action: ['sqs:ReceiveMessage'], Resource: { 'Fn::Sub': `arn:${PSEUDO}:sqs:${REGION}:${ACCOUNT}:*` } },
         { Effect: 'Allow', Action: 'kms:Decrypt', Resource: { 'Fn::Sub': `arn:${PSEUDO}:kms:${REGION}:${ACCOUNT}:key/abc` } },
-        { Effect: 'Allow', Action: 'kms:*', Resource: 'arn:aws:kms:r:1:key/abc', Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': `ssm.${REGION}.amazonaws.com` } } } },
+        {
+          Effect: 'Allow',
+          Action: 'kms:*',
+          Resource: 'arn:aws:kms:r:1:key/abc',
+          Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': `ssm.${REGION}.amazonaws.com` } } },
+        },
         {
           Effect: 'Allow',
           Action: 'kms:Decrypt',
@@ -390,7 +411,9 @@ describe('the checks themselves catch what they are for', () => {
     expect(secretFindings({ A: '{{resolve:ssm-secure:/x:1}}' })).not.toEqual([]);
     expect(secretFindings({ ALIYUN_ACCESS_KEY_SECRET: 'x' })).not.toEqual([]);
     expect(secretFindings({ UCLOUD_PRIVATE_KEY: 'x' })).not.toEqual([]);
-    expect(secretFindings({ ALIYUN_KEYS_PARAMETER: '/cloud-token-broker/dev/keys/aliyun', UCLOUD_API_ENDPOINT: 'https://api.ucloud.cn' })).toEqual([]);
+    expect(
+      secretFindings({ ALIYUN_KEYS_PARAMETER: '/cloud-token-broker/dev/keys/aliyun', UCLOUD_API_ENDPOINT: 'https://api.ucloud.cn' }),
+    ).toEqual([]);
   });
 
   it('reads every entry of a zip and notices corruption', async () => {
@@ -409,8 +432,11 @@ describe('the checks themselves catch what they are for', () => {
 
   it('the network block records (and refuses) connections and DNS lookups', async () => {
     const log = join(scratch, 'self-test-network.log');
-    const script = "require('node:net').connect(443, '192.0.2.1').on('error', () => {}); require('node:dns').lookup('sts.amazonaws.com', () => {});";
-    await exec(process.execPath, ['--require', join(root, 'test/deploy/block-network.cjs'), '-e', script], { env: { ...process.env, BLOCK_NETWORK_LOG: log } });
+    const script =
+      "require('node:net').connect(443, '192.0.2.1').on('error', () => {}); require('node:dns').lookup('sts.amazonaws.com', () => {});";
+    await exec(process.execPath, ['--require', join(root, 'test/deploy/block-network.cjs'), '-e', script], {
+      env: { ...process.env, BLOCK_NETWORK_LOG: log },
+    });
     const attempts = readFileSync(log, 'utf8');
     expect(attempts).toContain('192.0.2.1');
     expect(attempts).toContain('sts.amazonaws.com');
@@ -460,7 +486,11 @@ describe('npm run package', () => {
   });
 
   it('the prod/jwt variant packages the same four zips', () => {
-    expect(readdirSync(prod.dir).filter((f) => f.endsWith('.zip')).sort()).toEqual(functionFiles.map((f) => `${f}.zip`));
+    expect(
+      readdirSync(prod.dir)
+        .filter((f) => f.endsWith('.zip'))
+        .sort(),
+    ).toEqual(functionFiles.map((f) => `${f}.zip`));
   });
 });
 
@@ -488,22 +518,30 @@ describe('functions', () => {
     }
   });
 
-  it.each(operations.map((op) => op.functionName))('%s: nodejs22.x on arm64, index.handler, 256 MB, a timeout within API Gateway\'s 30 s', (name) => {
-    const [, fn] = functionResource(dev.template, 'dev', name);
-    const p = fn.Properties;
-    expect(p.Runtime).toBe('nodejs22.x');
-    expect(p.Architectures).toEqual(['arm64']);
-    expect(p.Handler).toBe('index.handler');
-    expect(p.MemorySize).toBe(256);
-    expect(p.Timeout).toBeGreaterThanOrEqual(5);
-    expect(p.Timeout).toBeLessThanOrEqual(10);
-    expect(render((p.Code as JsonObject).S3Key)).toMatch(new RegExp(`/${name}\\.zip$`));
-  });
+  it.each(operations.map((op) => op.functionName))(
+    "%s: nodejs22.x on arm64, index.handler, 256 MB, a timeout within API Gateway's 30 s",
+    (name) => {
+      const [, fn] = functionResource(dev.template, 'dev', name);
+      const p = fn.Properties;
+      expect(p.Runtime).toBe('nodejs22.x');
+      expect(p.Architectures).toEqual(['arm64']);
+      expect(p.Handler).toBe('index.handler');
+      expect(p.MemorySize).toBe(256);
+      expect(p.Timeout).toBeGreaterThanOrEqual(5);
+      expect(p.Timeout).toBeLessThanOrEqual(10);
+      expect(render((p.Code as JsonObject).S3Key)).toMatch(new RegExp(`/${name}\\.zip$`));
+    },
+  );
 
-  it.each(operations.map((op) => op.functionName))('%s: the environment of DESIGN.md, key parameters named after the stage', (name) => {
-    expect(functionResource(dev.template, 'dev', name)[1].Properties.Environment).toEqual({ Variables: expectedEnvironment('dev') });
-    expect(functionResource(prod.template, variant.stage, name)[1].Properties.Environment).toEqual({ Variables: expectedEnvironment(variant.stage) });
-  });
+  it.each(operations.map((op) => op.functionName))(
+    '%s: the environment of docs/contracts.md, key parameters named after the stage',
+    (name) => {
+      expect(functionResource(dev.template, 'dev', name)[1].Properties.Environment).toEqual({ Variables: expectedEnvironment('dev') });
+      expect(functionResource(prod.template, variant.stage, name)[1].Properties.Environment).toEqual({
+        Variables: expectedEnvironment(variant.stage),
+      });
+    },
+  );
 
   it('no environment value holds a secret, and no name says it does', () => {
     for (const run of [dev, prod]) {
@@ -517,7 +555,12 @@ describe('functions', () => {
   });
 
   it('serverless.yml and infra/ use neither ${ssm:} (secrets into .serverless/) nor ${aws:} (calls STS)', () => {
-    const sources = ['serverless.yml', ...readdirSync(join(root, 'infra')).filter((f) => /\.ya?ml$/.test(f)).map((f) => `infra/${f}`)];
+    const sources = [
+      'serverless.yml',
+      ...readdirSync(join(root, 'infra'))
+        .filter((f) => /\.ya?ml$/.test(f))
+        .map((f) => `infra/${f}`),
+    ];
     expect(sources.length).toBeGreaterThan(1);
     for (const file of sources) {
       const code = readFileSync(join(root, file), 'utf8')
@@ -529,13 +572,15 @@ describe('functions', () => {
     }
   });
 
-  it('keeps logs for the stage\'s retention (30 days; prod 90)', () => {
+  it("keeps logs for the stage's retention (30 days; prod 90)", () => {
     for (const [run, stage, days] of [
       [dev, 'dev', 30],
       [prod, variant.stage, 90],
     ] as const) {
       for (const name of functionFiles) {
-        const groups = resourcesOfType(run.template, 'AWS::Logs::LogGroup').filter(([, r]) => r.Properties.LogGroupName === `/aws/lambda/${SERVICE}-${stage}-${name}`);
+        const groups = resourcesOfType(run.template, 'AWS::Logs::LogGroup').filter(
+          ([, r]) => r.Properties.LogGroupName === `/aws/lambda/${SERVICE}-${stage}-${name}`,
+        );
         expect(groups, name).toHaveLength(1);
         expect(groups[0]![1].Properties.RetentionInDays).toBe(days);
       }
@@ -558,7 +603,7 @@ describe('HTTP API', () => {
     return referencedId(render(integration.Properties.IntegrationUri));
   }
 
-  it('has exactly one POST route per operation, at the operation\'s route, to its own function', () => {
+  it("has exactly one POST route per operation, at the operation's route, to its own function", () => {
     for (const [run, stage] of [
       [dev, 'dev'],
       [prod, variant.stage],
@@ -580,7 +625,7 @@ describe('HTTP API', () => {
     expect(resourcesOfType(dev.template, 'AWS::ApiGatewayV2::Authorizer')).toEqual([]);
   });
 
-  it('switches every route to a JWT authorizer with the stage\'s issuer and audience (param authorizer=jwt)', () => {
+  it("switches every route to a JWT authorizer with the stage's issuer and audience (param authorizer=jwt)", () => {
     const authorizers = resourcesOfType(prod.template, 'AWS::ApiGatewayV2::Authorizer');
     expect(authorizers).toHaveLength(1);
     const [authorizerId, authorizer] = authorizers[0]!;
@@ -594,7 +639,9 @@ describe('HTTP API', () => {
   });
 
   it('is the only way in: API Gateway may invoke the functions, through this API only', () => {
-    const permissions = resourcesOfType(dev.template, 'AWS::Lambda::Permission').filter(([, r]) => r.Properties.Principal === 'apigateway.amazonaws.com');
+    const permissions = resourcesOfType(dev.template, 'AWS::Lambda::Permission').filter(
+      ([, r]) => r.Properties.Principal === 'apigateway.amazonaws.com',
+    );
     expect(permissions).toHaveLength(operations.length);
     for (const [, p] of permissions) {
       expect(render(p.Properties.SourceArn)).toBe('arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*');
@@ -607,30 +654,39 @@ describe('HTTP API', () => {
 describe('scheduled rotation', () => {
   function schedulesOf(t: Template, fnId: string) {
     return resourcesOfType(t, 'AWS::Events::Rule').filter(
-      ([, r]) => r.Properties.ScheduleExpression !== undefined && asArray(r.Properties.Targets as Json[]).some((target) => isObject(target) && render(target.Arn) === `\${${fnId}.Arn}`),
+      ([, r]) =>
+        r.Properties.ScheduleExpression !== undefined &&
+        asArray(r.Properties.Targets as Json[]).some((target) => isObject(target) && render(target.Arn) === `\${${fnId}.Arn}`),
     );
   }
 
   it('the token operations are the three of the design', () => {
-    expect(tokenOperations.map((op) => op.functionName).sort()).toEqual(['bpstudio-get-token', 'cams-get-upload-authorization', 'ufile-describe-token']);
+    expect(tokenOperations.map((op) => op.functionName).sort()).toEqual([
+      'bpstudio-get-token',
+      'cams-get-upload-authorization',
+      'ufile-describe-token',
+    ]);
   });
 
-  it.each(tokenOperations.map((op) => op.functionName))('%s has an enabled schedule with a {"rotate": [...]} input, allowed to invoke it', (name) => {
-    const [fnId] = functionResource(dev.template, 'dev', name);
-    const rules = schedulesOf(dev.template, fnId);
-    expect(rules).toHaveLength(1);
-    const [ruleId, rule] = rules[0]!;
-    expect(rule.Properties.State).toBe('ENABLED');
-    expect(String(rule.Properties.ScheduleExpression)).toMatch(/^rate\(\d+ (minute|minutes|hour|hours)\)$/);
-    const targets = rule.Properties.Targets as JsonObject[];
-    expect(targets).toHaveLength(1);
-    expect(JSON.parse(String(targets[0]!.Input))).toEqual({ rotate: [] });
-    const permissions = resourcesOfType(dev.template, 'AWS::Lambda::Permission').filter(
-      ([, p]) => p.Properties.Principal === 'events.amazonaws.com' && render(p.Properties.SourceArn) === `\${${ruleId}.Arn}`,
-    );
-    expect(permissions).toHaveLength(1);
-    expect(render(permissions[0]![1].Properties.FunctionName)).toBe(`\${${fnId}.Arn}`);
-  });
+  it.each(tokenOperations.map((op) => op.functionName))(
+    '%s has an enabled schedule with a {"rotate": [...]} input, allowed to invoke it',
+    (name) => {
+      const [fnId] = functionResource(dev.template, 'dev', name);
+      const rules = schedulesOf(dev.template, fnId);
+      expect(rules).toHaveLength(1);
+      const [ruleId, rule] = rules[0]!;
+      expect(rule.Properties.State).toBe('ENABLED');
+      expect(String(rule.Properties.ScheduleExpression)).toMatch(/^rate\(\d+ (minute|minutes|hour|hours)\)$/);
+      const targets = rule.Properties.Targets as JsonObject[];
+      expect(targets).toHaveLength(1);
+      expect(JSON.parse(String(targets[0]!.Input))).toEqual({ rotate: [] });
+      const permissions = resourcesOfType(dev.template, 'AWS::Lambda::Permission').filter(
+        ([, p]) => p.Properties.Principal === 'events.amazonaws.com' && render(p.Properties.SourceArn) === `\${${ruleId}.Arn}`,
+      );
+      expect(permissions).toHaveLength(1);
+      expect(render(permissions[0]![1].Properties.FunctionName)).toBe(`\${${fnId}.Arn}`);
+    },
+  );
 
   it('takes its rate from the stage params', () => {
     const rate = (run: Run, stage: string) => {
@@ -695,7 +751,11 @@ describe('provisioning: EventBridge rule → SQS → IMS function, dead-letter q
     const { queue } = mapping(dev.template, 'dev');
     const dlqId = referencedId(render((queue.Properties.RedrivePolicy as JsonObject).deadLetterTargetArn));
     const alarms = resourcesOfType(dev.template, 'AWS::CloudWatch::Alarm').filter(
-      ([, a]) => a.Properties.Namespace === 'AWS/SQS' && asArray(a.Properties.Dimensions as JsonObject[]).some((d) => d.Name === 'QueueName' && render(d.Value) === `\${${dlqId}.QueueName}`),
+      ([, a]) =>
+        a.Properties.Namespace === 'AWS/SQS' &&
+        asArray(a.Properties.Dimensions as JsonObject[]).some(
+          (d) => d.Name === 'QueueName' && render(d.Value) === `\${${dlqId}.QueueName}`,
+        ),
     );
     expect(alarms).toHaveLength(1);
     const p = alarms[0]![1].Properties;
@@ -732,7 +792,9 @@ describe('alarms', () => {
   it.each(operations.map((op) => op.functionName))('%s has an Errors and a Throttles alarm', (name) => {
     const [fnId] = functionResource(dev.template, 'dev', name);
     const alarms = resourcesOfType(dev.template, 'AWS::CloudWatch::Alarm').filter(
-      ([, a]) => a.Properties.Namespace === 'AWS/Lambda' && asArray(a.Properties.Dimensions as JsonObject[]).some((d) => d.Name === 'FunctionName' && render(d.Value) === `\${${fnId}}`),
+      ([, a]) =>
+        a.Properties.Namespace === 'AWS/Lambda' &&
+        asArray(a.Properties.Dimensions as JsonObject[]).some((d) => d.Name === 'FunctionName' && render(d.Value) === `\${${fnId}}`),
     );
     expect(alarms.map(([, a]) => a.Properties.MetricName).sort()).toEqual(['Errors', 'Throttles']);
     for (const [, a] of alarms) {
@@ -759,9 +821,15 @@ describe('least privilege', () => {
       [prod, variant.stage],
     ] as const) {
       expect(run.template.Resources.IamRoleLambdaExecution).toBeUndefined();
-      const roleIds = operations.map((op) => referencedId(render(functionResource(run.template, stage, op.functionName)[1].Properties.Role)));
+      const roleIds = operations.map((op) =>
+        referencedId(render(functionResource(run.template, stage, op.functionName)[1].Properties.Role)),
+      );
       expect(new Set(roleIds).size).toBe(operations.length);
-      expect(resourcesOfType(run.template, 'AWS::IAM::Role').map(([id]) => id).sort()).toEqual([...roleIds].sort());
+      expect(
+        resourcesOfType(run.template, 'AWS::IAM::Role')
+          .map(([id]) => id)
+          .sort(),
+      ).toEqual([...roleIds].sort());
       expect(resourcesOfType(run.template, 'AWS::IAM::Policy')).toEqual([]);
       expect(resourcesOfType(run.template, 'AWS::IAM::ManagedPolicy')).toEqual([]);
       for (const id of roleIds) {
@@ -781,7 +849,10 @@ describe('least privilege', () => {
   function expectedGrants(t: Template, stage: string, op: Operation): Record<string, string[]> {
     const functionName = `${SERVICE}-${stage}-${op.functionName}`;
     const logGroup = arn('logs', `log-group:/aws/lambda/${functionName}:*`);
-    const readable = [arn('ssm', `parameter/cloud-token-broker/${stage}/keys/${op.vendor}`), arn('ssm', `parameter/cloud-token-broker/${stage}/policy`)];
+    const readable = [
+      arn('ssm', `parameter/cloud-token-broker/${stage}/keys/${op.vendor}`),
+      arn('ssm', `parameter/cloud-token-broker/${stage}/policy`),
+    ];
     const tokens = arn('ssm', `parameter/cloud-token-broker/${stage}/tokens/${op.functionName}/*`);
     const grants: Record<string, string[]> = {
       'logs:CreateLogStream': [logGroup],
@@ -798,7 +869,8 @@ describe('least privilege', () => {
     }
     if (op === imsProvisionExternalApplication) {
       const queue = `\${${mappingQueueId(t)}.Arn}`;
-      for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility']) grants[action] = [queue];
+      for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'])
+        grants[action] = [queue];
     }
     return Object.fromEntries(Object.entries(grants).map(([a, r]) => [a, [...r].sort()]));
   }
@@ -809,7 +881,7 @@ describe('least privilege', () => {
   }
 
   it.each(operations.map((op) => op.functionName))(
-    '%s: its own log group, its vendor\'s key parameter, its own token path (or queue), nothing else',
+    "%s: its own log group, its vendor's key parameter, its own token path (or queue), nothing else",
     (name) => {
       const op = operations.find((o) => o.functionName === name)!;
       for (const [run, stage] of [
@@ -826,7 +898,7 @@ describe('least privilege', () => {
     },
   );
 
-  it('kms: the SSM condition pins the key: alias/aws/ssm for tokens, the key parameters\' alias for keys', () => {
+  it("kms: the SSM condition pins the key: alias/aws/ssm for tokens, the key parameters' alias for keys", () => {
     for (const { statements } of policyDocuments(dev.template)) {
       for (const s of statements.filter((st) => asArray(st.Action).some((a) => a.startsWith('kms:')))) {
         expect(render(s.Condition?.StringEquals?.['kms:ViaService'])).toBe(`ssm.${REGION}.amazonaws.com`);

@@ -49,7 +49,11 @@ afterAll(() => {
 });
 
 const post = (path: string, body: unknown) =>
-  fetch(`http://localhost:${httpPort}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  fetch(`http://localhost:${httpPort}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
 describe('npm start', () => {
   it('first says where it listens, which vendors and key source it uses, and a curl to paste', () => {
@@ -86,14 +90,22 @@ describe('npm start', () => {
   it('takes provisioning events on the Lambda invoke port', async () => {
     const sqsEvent = {
       Records: [
-        { messageId: 'local-1', body: JSON.stringify({ appId: '4035506116466049999' }), eventSource: 'aws:sqs', attributes: { ApproximateReceiveCount: '1' } },
+        {
+          messageId: 'local-1',
+          body: JSON.stringify({ appId: '4035506116466049999' }),
+          eventSource: 'aws:sqs',
+          attributes: { ApproximateReceiveCount: '1' },
+        },
         { messageId: 'local-2', body: '{"appId": 5}', eventSource: 'aws:sqs', attributes: { ApproximateReceiveCount: '1' } },
       ],
     };
-    const response = await fetch(`http://localhost:${lambdaPort}/2015-03-31/functions/cloud-token-broker-local-ims-provision-external-application/invocations`, {
-      method: 'POST',
-      body: JSON.stringify(sqsEvent),
-    });
+    const response = await fetch(
+      `http://localhost:${lambdaPort}/2015-03-31/functions/cloud-token-broker-local-ims-provision-external-application/invocations`,
+      {
+        method: 'POST',
+        body: JSON.stringify(sqsEvent),
+      },
+    );
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ batchItemFailures: [{ itemIdentifier: 'local-2' }] });
   });

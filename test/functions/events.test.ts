@@ -63,7 +63,12 @@ describe('SQS provisioning', () => {
       logs.restore();
     }
     expect(result).toEqual({
-      batchItemFailures: [{ itemIdentifier: 'm-throttled' }, { itemIdentifier: 'm-rejected' }, { itemIdentifier: 'm-invalid' }, { itemIdentifier: 'm-not-json' }],
+      batchItemFailures: [
+        { itemIdentifier: 'm-throttled' },
+        { itemIdentifier: 'm-rejected' },
+        { itemIdentifier: 'm-invalid' },
+        { itemIdentifier: 'm-not-json' },
+      ],
     });
     const failures = logs.records().filter((r) => r.message === 'message failed');
     expect(failures.map((r) => [r.messageId, r.code])).toEqual([
@@ -105,6 +110,9 @@ describe('event routing', () => {
     ['an S3 notification', { Records: [{ eventSource: 'aws:s3' }] }],
     ['a rotate input that is not a list', { rotate: 'all' }],
   ])('refuses %s with a clear error', async (_name, event) => {
-    await expect(cams(event, lambdaContext())).rejects.toMatchObject({ code: 'InvalidRequest', message: expect.stringMatching(/Unrecognised event/) });
+    await expect(cams(event, lambdaContext())).rejects.toMatchObject({
+      code: 'InvalidRequest',
+      message: expect.stringMatching(/Unrecognised event/),
+    });
   });
 });

@@ -29,7 +29,9 @@ const twoTenants = {
   ],
 };
 
-const tenant = (name: string) => ({ jwt: { claims: { sub: `user-of-${name}`, iss: 'https://issuer.example.test', tenant: name, scope: 'openid uploads' }, scopes: null } });
+const tenant = (name: string) => ({
+  jwt: { claims: { sub: `user-of-${name}`, iss: 'https://issuer.example.test', tenant: name, scope: 'openid uploads' }, scopes: null },
+});
 const asTenant = (name: string, custSpaceId: string) => httpApiEvent(CAMS, { custSpaceId }, { authorizer: tenant(name) });
 
 const broker = useBrokerEnv({ env: { POLICY_PARAMETER: POLICY } });
@@ -68,7 +70,7 @@ describe('caller policy', () => {
     });
   });
 
-  it('refuses another tenant\'s space with 403 before any key is read or the vendor is called', async () => {
+  it("refuses another tenant's space with 403 before any key is read or the vendor is called", async () => {
     const { result, audits } = await withLogs(() => invokeHttp(cams, asTenant('tenant-a', 'tenant-b')));
     expect(result.statusCode).toBe(403);
     expect(result.json.error.code).toBe('Forbidden');
@@ -77,7 +79,9 @@ describe('caller policy', () => {
     expect(result.body).not.toMatch(/tenant-own-space|\$\{tenant\}|onboarding/);
     expect(broker.ssm.requests.flatMap((r) => r.names)).not.toContain(KEY_PARAMETERS.aliyun);
     expect(broker.sim.calls).toHaveLength(0);
-    expect(audits).toEqual([expect.objectContaining({ decision: 'denied', outcome: { status: 403, code: 'Forbidden' }, source: null, expiresAt: null })]);
+    expect(audits).toEqual([
+      expect.objectContaining({ decision: 'denied', outcome: { status: 403, code: 'Forbidden' }, source: null, expiresAt: null }),
+    ]);
   });
 
   it('checks the policy on cache hits too', async () => {
@@ -91,7 +95,11 @@ describe('caller policy', () => {
 
   it('matches IAM principals from the IAM authorizer', async () => {
     const event = (role: string) =>
-      httpApiEvent('/v1/aliyun/ims/external-applications', { appId: '7' }, { authorizer: { iam: { userArn: `arn:aws:sts::123456789012:assumed-role/${role}/s`, accountId: '123456789012' } } });
+      httpApiEvent(
+        '/v1/aliyun/ims/external-applications',
+        { appId: '7' },
+        { authorizer: { iam: { userArn: `arn:aws:sts::123456789012:assumed-role/${role}/s`, accountId: '123456789012' } } },
+      );
     expect((await invokeHttp(ims, event('onboarding-prod'))).statusCode).toBe(200);
     expect((await invokeHttp(ims, event('someone-else'))).statusCode).toBe(403);
   });
@@ -100,7 +108,9 @@ describe('caller policy', () => {
     broker.ssm.put(POLICY, { version: 1, rules: [{ id: 'oops', allow: '*' }] });
     const { result, records } = await withLogs(() => invokeHttp(cams, asTenant('tenant-a', 'tenant-a')));
     expect(result.statusCode).toBe(403);
-    expect(records.some((r) => r.message === 'caller policy is malformed; denying every request until it is fixed' && Array.isArray(r.details))).toBe(true);
+    expect(
+      records.some((r) => r.message === 'caller policy is malformed; denying every request until it is fixed' && Array.isArray(r.details)),
+    ).toBe(true);
     expect(broker.sim.calls).toHaveLength(0);
   });
 
@@ -114,7 +124,9 @@ describe('caller policy', () => {
   it('does not govern scheduled rotation or events: they are not callers', async () => {
     broker.ssm.put(POLICY, { version: 1, rules: [] });
     await expect(cams({ rotate: [{ custSpaceId: 'tenant-a' }] }, lambdaContext())).resolves.toMatchObject({ rotated: 1 });
-    await expect(ims({ 'detail-type': 'TenantOnboarded', detail: { appId: '9' } }, lambdaContext())).resolves.toMatchObject({ data: { foreignAppId: '9' } });
+    await expect(ims({ 'detail-type': 'TenantOnboarded', detail: { appId: '9' } }, lambdaContext())).resolves.toMatchObject({
+      data: { foreignAppId: '9' },
+    });
   });
 });
 
@@ -125,9 +137,20 @@ describe('audit records', () => {
     const failed = await withLogs(() => invokeHttp(cams, asTenant('tenant-c', 'tenant-c')));
     expect(failed.result.statusCode).toBe(403);
     expect(failed.audits).toEqual([
-      expect.objectContaining({ decision: 'allowed', rule: 'tenant-own-space', outcome: { status: 403, code: 'VendorAccessDenied', vendorCode: 'Ram.PermissionDeny' }, source: 'vendor', expiresAt: null }),
+      expect.objectContaining({
+        decision: 'allowed',
+        rule: 'tenant-own-space',
+        outcome: { status: 403, code: 'VendorAccessDenied', vendorCode: 'Ram.PermissionDeny' },
+        source: 'vendor',
+        expiresAt: null,
+      }),
     ]);
-    const secrets = [SIMULATOR_DEFAULT_KEYS.aliyun.accessKeySecret, ok.result.json.data.accessKeySecret, ok.result.json.data.securityToken, ok.result.json.data.accessKeyId];
+    const secrets = [
+      SIMULATOR_DEFAULT_KEYS.aliyun.accessKeySecret,
+      ok.result.json.data.accessKeySecret,
+      ok.result.json.data.securityToken,
+      ok.result.json.data.accessKeyId,
+    ];
     for (const line of [...ok.lines, ...failed.lines]) for (const secret of secrets) expect(line).not.toContain(secret);
     // The body is hashed, never copied.
     expect(stringsIn([...ok.audits, ...failed.audits])).not.toContain('tenant-c');

@@ -17,10 +17,20 @@ beforeEach(() => {
 });
 
 const rotate = (...bodies: unknown[]) => cams({ rotate: bodies }, lambdaContext(30_000));
-const stored = (body: Record<string, unknown>) => JSON.parse(broker.ssm.get(storeName(camsGetUploadAuthorization, bodyKey(body))) ?? 'null');
+const stored = (body: Record<string, unknown>) =>
+  JSON.parse(broker.ssm.get(storeName(camsGetUploadAuthorization, bodyKey(body))) ?? 'null');
 
 /** Writes a stored token with `left` of its lifetime remaining, as a past rotation would have. */
-function storeToken(body: Record<string, unknown>, left: number, data: Record<string, unknown> = { accessKeyId: 'stored-id', accessKeySecret: 'stored-secret', securityToken: 'stored-token', expire: LIFETIME_S }) {
+function storeToken(
+  body: Record<string, unknown>,
+  left: number,
+  data: Record<string, unknown> = {
+    accessKeyId: 'stored-id',
+    accessKeySecret: 'stored-secret',
+    securityToken: 'stored-token',
+    expire: LIFETIME_S,
+  },
+) {
   const lifetime = LIFETIME_S * 1000;
   const expiresAt = Date.now() + left * lifetime;
   broker.ssm.put(storeName(camsGetUploadAuthorization, bodyKey(body)), {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { handler as cams } from '../../functions/cams-get-upload-authorization.js';
 import { useBrokerEnv } from '../support/broker-env.js';
-import { httpApiEvent, invokeHttp } from '../support/lambda.js';
+import { type HttpAnswer, httpApiEvent, invokeHttp } from '../support/lambda.js';
 import { captureLogs } from '../support/log-capture.js';
 
 const CAMS = '/v1/aliyun/cams/upload-authorization';
@@ -16,7 +16,7 @@ describe('the token store', () => {
     await broker.ssm.close();
 
     const logs = captureLogs();
-    let answer;
+    let answer: HttpAnswer;
     try {
       answer = await invokeHttp(cams, httpApiEvent(CAMS, { custSpaceId: 'second' }));
     } finally {

@@ -29,7 +29,11 @@ describe('retries', () => {
   });
 
   it('answers 429 Throttled with Retry-After when throttling outlasts the retry budget', async () => {
-    broker.sim.script({ action: ACTION, times: 10, fault: { kind: 'aliyunError', status: 400, code: 'System.LimitControl', headers: { 'x-acs-retry-after': '1200' } } });
+    broker.sim.script({
+      action: ACTION,
+      times: 10,
+      fault: { kind: 'aliyunError', status: 400, code: 'System.LimitControl', headers: { 'x-acs-retry-after': '1200' } },
+    });
     const answer = await invokeHttp(cams, camsEvent(), lambdaContext(30_000));
     expect(answer.statusCode).toBe(429);
     expect(answer.json.error).toMatchObject({ code: 'Throttled', vendorCode: 'System.LimitControl' });
@@ -57,9 +61,14 @@ describe('retries', () => {
 
   it('keeps CAMS under 5 requests per second from one instance', async () => {
     broker.coldStart();
-    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => invokeHttp(cams, camsEvent(`limit-${i}`), lambdaContext(30_000))));
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => invokeHttp(cams, camsEvent(`limit-${i}`), lambdaContext(30_000))),
+    );
     expect(answers.every((a) => a.statusCode === 200)).toBe(true);
-    const times = broker.sim.callsTo(ACTION).map((c) => c.receivedAt).sort((a, b) => a - b);
+    const times = broker.sim
+      .callsTo(ACTION)
+      .map((c) => c.receivedAt)
+      .sort((a, b) => a - b);
     expect(times).toHaveLength(12);
     // Any six consecutive calls span at least a second (less a little timer slack).
     for (let i = 5; i < times.length; i++) expect(times[i]! - times[i - 5]!).toBeGreaterThanOrEqual(990);

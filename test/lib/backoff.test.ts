@@ -12,7 +12,10 @@ describe('fullJitterDelay', () => {
 
   it('spreads delays over the whole range [0, ceiling)', () => {
     let seed = 7;
-    const random = () => ((seed = (seed * 16_807) % 2_147_483_647) / 2_147_483_647);
+    const random = () => {
+      seed = (seed * 16_807) % 2_147_483_647;
+      return seed / 2_147_483_647;
+    };
     const delays = Array.from({ length: 2_000 }, () => fullJitterDelay(3, policy, random));
     expect(Math.min(...delays)).toBeLessThan(50);
     expect(Math.max(...delays)).toBeGreaterThan(750);

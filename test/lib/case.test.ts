@@ -4,8 +4,18 @@ import { camelizeKeys } from '../../lib/case.js';
 describe('camelizeKeys', () => {
   it('lower-cases the first letter of every key, nested in objects and arrays, and renames nothing else', () => {
     expect(
-      camelizeKeys({ EndPoint: 'e', DelegatedScope: { PredefinedScopes: { PredefinedScope: [{ Name: 'openid' }] } }, TolenName: 'x', blackIPList: [] }),
-    ).toEqual({ endPoint: 'e', delegatedScope: { predefinedScopes: { predefinedScope: [{ name: 'openid' }] } }, tolenName: 'x', blackIPList: [] });
+      camelizeKeys({
+        EndPoint: 'e',
+        DelegatedScope: { PredefinedScopes: { PredefinedScope: [{ Name: 'openid' }] } },
+        TolenName: 'x',
+        blackIPList: [],
+      }),
+    ).toEqual({
+      endPoint: 'e',
+      delegatedScope: { predefinedScopes: { predefinedScope: [{ name: 'openid' }] } },
+      tolenName: 'x',
+      blackIPList: [],
+    });
   });
 
   it('leaves values alone', () => {

@@ -67,7 +67,10 @@ describe('readKeys', () => {
   });
 
   it('does not keep a failed read: the next request tries SSM again', async () => {
-    ssm.on(GetParametersCommand).rejectsOnce(awsError('ThrottlingException', 'Rate exceeded')).resolves(parameter(JSON.stringify(good)));
+    ssm
+      .on(GetParametersCommand)
+      .rejectsOnce(awsError('ThrottlingException', 'Rate exceeded'))
+      .resolves(parameter(JSON.stringify(good)));
     await expect(readKeys('aliyun')).rejects.toMatchObject({ code: 'KeysUnavailable' });
     await expect(readKeys('aliyun')).resolves.toEqual(good);
   });
@@ -94,7 +97,10 @@ describe('readKeys', () => {
     // rejection (vitest fails the run on one). Here nothing runs until a request asks.
     process.env.KEYS_CACHE_SECONDS = '1';
     try {
-      ssm.on(GetParametersCommand).resolvesOnce(parameter(JSON.stringify(good))).rejects(awsError('ThrottlingException', 'Rate exceeded'));
+      ssm
+        .on(GetParametersCommand)
+        .resolvesOnce(parameter(JSON.stringify(good)))
+        .rejects(awsError('ThrottlingException', 'Rate exceeded'));
       await readKeys('aliyun');
       await new Promise((resolve) => setTimeout(resolve, 1_300));
       expect(ssm.commandCalls(GetParametersCommand)).toHaveLength(1);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
 import type { Caller } from '../../lib/caller.js';
-import { type Policy, decide, policySchema } from '../../lib/policy.js';
+import { decide, type Policy, policySchema } from '../../lib/policy.js';
 
 const CAMS = 'cams:GetChatappUploadAuthorization';
 const jwt = (claims: Record<string, string | string[]>): Caller => ({ kind: 'jwt', subject: String(claims.sub ?? ''), claims });
@@ -38,7 +38,7 @@ const policy: Policy = {
 };
 
 describe('decide', () => {
-  it('allows a caller its own tenant, by rule id, and nobody else\'s', () => {
+  it("allows a caller its own tenant, by rule id, and nobody else's", () => {
     const alice = jwt({ sub: 'alice', tenant: 'space-a', scope: 'openid uploads' });
     expect(decide(policy, alice, CAMS, { custSpaceId: 'space-a' })).toEqual({ allowed: true, rule: 'own-tenant-uploads' });
     expect(decide(policy, alice, CAMS, { custSpaceId: 'space-b' })).toEqual({ allowed: false });
@@ -47,14 +47,23 @@ describe('decide', () => {
   it('needs every claim a matcher names, and one item of a list claim', () => {
     expect(decide(policy, jwt({ sub: 'a', tenant: 'space-a', scope: 'openid' }), CAMS, { custSpaceId: 'space-a' }).allowed).toBe(false);
     expect(decide(policy, jwt({ sub: 'a', scope: 'uploads' }), CAMS, { custSpaceId: 'space-a' }).allowed).toBe(false);
-    expect(decide(policy, jwt({ sub: 'a', tenant: 'space-a', scope: ['x', 'uploads'] }), CAMS, { custSpaceId: 'space-a' }).allowed).toBe(true);
+    expect(decide(policy, jwt({ sub: 'a', tenant: 'space-a', scope: ['x', 'uploads'] }), CAMS, { custSpaceId: 'space-a' }).allowed).toBe(
+      true,
+    );
   });
 
   it('matches IAM principals and operations with * wildcards, and constrains every item of a list field', () => {
     const role = iam('arn:aws:sts::123456789012:assumed-role/provisioner-prod/session-1');
-    expect(decide(policy, role, 'ims:ProvisionExternalApplication', { appId: '1', scopes: ['openid', 'aliuid'] })).toMatchObject({ allowed: true });
+    expect(decide(policy, role, 'ims:ProvisionExternalApplication', { appId: '1', scopes: ['openid', 'aliuid'] })).toMatchObject({
+      allowed: true,
+    });
     expect(decide(policy, role, 'ims:ProvisionExternalApplication', { appId: '1', scopes: ['openid', 'admin'] }).allowed).toBe(false);
-    expect(decide(policy, iam('arn:aws:sts::999999999999:assumed-role/provisioner-prod/s'), 'ims:ProvisionExternalApplication', { appId: '1', scopes: ['openid'] }).allowed).toBe(false);
+    expect(
+      decide(policy, iam('arn:aws:sts::999999999999:assumed-role/provisioner-prod/s'), 'ims:ProvisionExternalApplication', {
+        appId: '1',
+        scopes: ['openid'],
+      }).allowed,
+    ).toBe(false);
     expect(decide(policy, role, CAMS, { custSpaceId: 'x' }).allowed).toBe(false);
   });
 
@@ -78,7 +87,9 @@ describe('decide', () => {
 
   it('denies anonymous callers and everything under an empty policy', () => {
     expect(decide(policy, { kind: 'anonymous' }, CAMS, { custSpaceId: 'space-a' }).allowed).toBe(false);
-    expect(decide({ version: 1, rules: [] }, jwt({ sub: 'a', tenant: 't', scope: 'uploads' }), CAMS, { custSpaceId: 't' }).allowed).toBe(false);
+    expect(decide({ version: 1, rules: [] }, jwt({ sub: 'a', tenant: 't', scope: 'uploads' }), CAMS, { custSpaceId: 't' }).allowed).toBe(
+      false,
+    );
   });
 });
 
@@ -86,7 +97,10 @@ describe('policySchema', () => {
   it.each([
     ['an unknown rule field', { version: 1, rules: [{ id: 'r', callers: [{ principal: '*' }], operations: ['*'], allow: true }] }],
     ['no callers', { version: 1, rules: [{ id: 'r', callers: [], operations: ['*'] }] }],
-    ['an unknown constraint', { version: 1, rules: [{ id: 'r', callers: [{ principal: '*' }], operations: ['*'], constraints: { a: { like: 'x' } } }] }],
+    [
+      'an unknown constraint',
+      { version: 1, rules: [{ id: 'r', callers: [{ principal: '*' }], operations: ['*'], constraints: { a: { like: 'x' } } }] },
+    ],
     ['another version', { version: 2, rules: [] }],
   ])('refuses %s', (_name, document) => {
     expect(z.safeParse(policySchema, document).success).toBe(false);

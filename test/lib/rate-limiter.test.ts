@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RateLimitWaitTooLong, createRateLimiter } from '../../lib/rate-limiter.js';
+import { createRateLimiter, RateLimitWaitTooLong } from '../../lib/rate-limiter.js';
 
 describe('createRateLimiter', () => {
   it('never lets more than `limit` calls start in any one-second window', async () => {

@@ -6,9 +6,9 @@ import {
   ParameterAlreadyExists,
   ParameterNotFound,
   PutParameterCommand,
-  SSMClient,
-  SSMServiceException,
   paginateGetParametersByPath,
+  SSMClient,
+  type SSMServiceException,
 } from '@aws-sdk/client-ssm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeSsm, startFakeSsm } from './fake-ssm.js';
@@ -52,7 +52,9 @@ async function rawPost(headers: Record<string, string>, body = '{}') {
 
 describe('fake SSM with the real SSMClient', () => {
   it('stores a SecureString and gives it back only with WithDecryption', async () => {
-    const put = await client.send(new PutParameterCommand({ Name: '/app/keys/aliyun', Value: '{"accessKeyId":"x"}', Type: 'SecureString' }));
+    const put = await client.send(
+      new PutParameterCommand({ Name: '/app/keys/aliyun', Value: '{"accessKeyId":"x"}', Type: 'SecureString' }),
+    );
     expect(put.Version).toBe(1);
 
     const decrypted = await client.send(new GetParameterCommand({ Name: '/app/keys/aliyun', WithDecryption: true }));
@@ -159,11 +161,16 @@ describe('fake SSM with the real SSMClient', () => {
       const first = await client.send(new GetParametersByPathCommand({ Path: '/tree', Recursive: true, MaxResults: 3 }));
       expect(first.Parameters).toHaveLength(3);
       expect(first.NextToken).toEqual(expect.any(String));
-      const second = await client.send(new GetParametersByPathCommand({ Path: '/tree', Recursive: true, MaxResults: 3, NextToken: first.NextToken }));
+      const second = await client.send(
+        new GetParametersByPathCommand({ Path: '/tree', Recursive: true, MaxResults: 3, NextToken: first.NextToken }),
+      );
       expect(second.Parameters?.[0]?.Name).not.toBe(first.Parameters?.[0]?.Name);
 
       const names: string[] = [];
-      for await (const page of paginateGetParametersByPath({ client, pageSize: 3 }, { Path: '/tree', Recursive: true, WithDecryption: true })) {
+      for await (const page of paginateGetParametersByPath(
+        { client, pageSize: 3 },
+        { Path: '/tree', Recursive: true, WithDecryption: true },
+      )) {
         names.push(...(page.Parameters ?? []).map((p) => p.Name!));
       }
       expect(names).toHaveLength(8);
@@ -172,8 +179,12 @@ describe('fake SSM with the real SSMClient', () => {
     });
 
     it('refuses a bad token, a bad MaxResults and a relative path', async () => {
-      expect((await rejection(client.send(new GetParametersByPathCommand({ Path: '/tree', NextToken: 'garbage!' })))).name).toBe('InvalidNextToken');
-      expect((await rejection(client.send(new GetParametersByPathCommand({ Path: '/tree', MaxResults: 11 })))).name).toBe('ValidationException');
+      expect((await rejection(client.send(new GetParametersByPathCommand({ Path: '/tree', NextToken: 'garbage!' })))).name).toBe(
+        'InvalidNextToken',
+      );
+      expect((await rejection(client.send(new GetParametersByPathCommand({ Path: '/tree', MaxResults: 11 })))).name).toBe(
+        'ValidationException',
+      );
       expect((await rejection(client.send(new GetParametersByPathCommand({ Path: 'tree' })))).name).toBe('ValidationException');
     });
   });
@@ -183,7 +194,10 @@ describe('fake SSM with the real SSMClient', () => {
 
     it('requires a SigV4 Authorization header', async () => {
       const answer = await rawPost(target, '{"Name":"/x"}');
-      expect(answer).toEqual({ status: 400, body: { __type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' } });
+      expect(answer).toEqual({
+        status: 400,
+        body: { __type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' },
+      });
     });
 
     it('refuses an unknown target and a body that is not JSON', async () => {

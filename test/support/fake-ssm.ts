@@ -1,7 +1,7 @@
 /**
  * A small SSM Parameter Store speaking the AWS JSON 1.1 protocol over real HTTP, for the
  * real @aws-sdk/client-ssm pointed at it through AWS_ENDPOINT_URL_SSM. No npm package
- * emulates SSM as a server (TOOLCHAIN.md), so this covers what the broker uses.
+ * emulates SSM as a server (none on npm does), so this covers what the broker uses.
  *
  * It requires a SigV4 Authorization header (like the real service, a client with no
  * credentials is refused) but does not verify the signature: any dummy credentials work.
@@ -107,7 +107,9 @@ function validation(message: string): SsmError {
 function requireString(body: Body, field: string): string {
   const value = body[field];
   if (typeof value !== 'string' || value === '') {
-    throw validation(`1 validation error detected: Value null at '${field[0]!.toLowerCase()}${field.slice(1)}' failed to satisfy constraint: Member must not be null`);
+    throw validation(
+      `1 validation error detected: Value null at '${field[0]!.toLowerCase()}${field.slice(1)}' failed to satisfy constraint: Member must not be null`,
+    );
   }
   return value;
 }
@@ -154,7 +156,9 @@ const getParameters: Operation = (body, ctx) => {
   if (!Array.isArray(names) || names.some((n) => typeof n !== 'string')) throw validation("Value at 'names' must be a list of strings.");
   ctx.record(names as string[]);
   if (names.length < 1 || names.length > 10) {
-    throw validation(`1 validation error detected: Value at 'names' failed to satisfy constraint: Member must have length less than or equal to 10`);
+    throw validation(
+      `1 validation error detected: Value at 'names' failed to satisfy constraint: Member must have length less than or equal to 10`,
+    );
   }
   const decrypt = optionalBoolean(body, 'WithDecryption');
   const unique = [...new Set(names as string[])];
@@ -179,7 +183,7 @@ function decodeToken(token: unknown): string | undefined {
   } catch {
     // fall through
   }
-  throw new SsmError('InvalidNextToken', 'The specified token isn\'t valid.');
+  throw new SsmError('InvalidNextToken', "The specified token isn't valid.");
 }
 
 function underPath(name: string, path: string, recursive: boolean): boolean {
@@ -191,7 +195,9 @@ function underPath(name: string, path: string, recursive: boolean): boolean {
 function maxResults(body: Body): number {
   const value = body.MaxResults ?? 10;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 10) {
-    throw validation(`1 validation error detected: Value '${String(value)}' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 10`);
+    throw validation(
+      `1 validation error detected: Value '${String(value)}' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 10`,
+    );
   }
   return value;
 }
@@ -223,12 +229,17 @@ const putParameter: Operation = (body, ctx) => {
   checkName(name);
   const existing = ctx.params.get(name);
   if (existing && !optionalBoolean(body, 'Overwrite')) {
-    throw new SsmError('ParameterAlreadyExists', 'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.');
+    throw new SsmError(
+      'ParameterAlreadyExists',
+      'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.',
+    );
   }
   const type = body.Type ?? existing?.type;
   if (type === undefined) throw validation('A parameter type is required when you create a parameter.');
   if (!TYPES.includes(type as ParameterType)) {
-    throw validation(`1 validation error detected: Value '${String(type)}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [SecureString, StringList, String]`);
+    throw validation(
+      `1 validation error detected: Value '${String(type)}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [SecureString, StringList, String]`,
+    );
   }
   if (value.length > MAX_VALUE) throw validation(`Standard tier parameters support a maximum parameter value of ${MAX_VALUE} characters.`);
   const dataType = typeof body.DataType === 'string' ? body.DataType : 'text';

@@ -1,5 +1,5 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult, Context } from 'aws-lambda';
 
 /** A Lambda context whose deadline is `remainingMs` from now, like the real one. */
 export function lambdaContext(remainingMs = 10_000, functionName = 'cloud-token-broker-test'): Context {

@@ -47,7 +47,7 @@ export interface AliyunTestInput {
   timestamp?: string;
 }
 
-/** Alibaba percent-encoding (VENDORS.md): encodeURIComponent plus !'()*. */
+/** Alibaba percent-encoding (docs/vendors.md): encodeURIComponent plus !'()*. */
 export function percentEncode(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
@@ -128,7 +128,9 @@ export function ucloudSignature(params: Record<string, string | number | boolean
     .filter((name) => name !== 'Signature')
     .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   const text = names.map((name) => `${name}${String(params[name])}`).join('');
-  return createHash('sha1').update(text + privateKey, 'utf8').digest('hex');
+  return createHash('sha1')
+    .update(text + privateKey, 'utf8')
+    .digest('hex');
 }
 
 export interface UcloudTestInput {

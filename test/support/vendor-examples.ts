@@ -1,4 +1,4 @@
-// The vendors' worked signing examples, each written out once (VENDORS.md: "ACS3-HMAC-SHA256", "HMAC-SHA1", UCloud).
+// The vendors' worked signing examples, each written out once (docs/vendors.md: "ACS3-HMAC-SHA256", "HMAC-SHA1", UCloud).
 import type { Acs3Credentials, Acs3Request } from '../../lib/signing/acs3-hmac-sha256.js';
 
 /** SHA-256 of the empty string: the payload hash of a request without a body. */

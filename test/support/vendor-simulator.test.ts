@@ -11,18 +11,18 @@ import {
   signUcloud,
   ucloudSignature,
 } from './sign-for-tests.js';
+import { ACS3_EXAMPLE, EMPTY_SHA256, HMAC_SHA1_EXAMPLE, UCLOUD_EXAMPLE } from './vendor-examples.js';
 import {
-  SIMULATOR_DEFAULT_KEYS,
-  SIMULATOR_UFILE_TOKENS,
-  type VendorSimulator,
   acs3CanonicalRequest,
   expectedAcs3Signature,
   expectedRpcSignature,
   expectedUcloudSignature,
+  SIMULATOR_DEFAULT_KEYS,
+  SIMULATOR_UFILE_TOKENS,
   startVendorSimulator,
   ucloudValueText,
+  type VendorSimulator,
 } from './vendor-simulator.js';
-import { ACS3_EXAMPLE, EMPTY_SHA256, HMAC_SHA1_EXAMPLE, UCLOUD_EXAMPLE } from './vendor-examples.js';
 
 const KEY: AliyunTestKey = SIMULATOR_DEFAULT_KEYS.aliyun;
 const UKEY = SIMULATOR_DEFAULT_KEYS.ucloud;
@@ -63,7 +63,12 @@ function callAliyun(style: Style, input: AliyunCall, signal?: AbortSignal) {
 
 function callUfile(params: Record<string, string | number | boolean> = {}, options: { key?: typeof UKEY; method?: 'GET' | 'POST' } = {}) {
   return send(
-    signUcloud({ baseUrl: sim.url, key: options.key ?? UKEY, params: { Action: 'DescribeUFileToken', ...params }, method: options.method ?? 'POST' }),
+    signUcloud({
+      baseUrl: sim.url,
+      key: options.key ?? UKEY,
+      params: { Action: 'DescribeUFileToken', ...params },
+      method: options.method ?? 'POST',
+    }),
   );
 }
 
@@ -71,7 +76,7 @@ function minutesAgo(minutes: number): string {
   return aliyunTimestamp(new Date(Date.now() - minutes * 60_000));
 }
 
-describe('signature math on the vendors\' official examples', () => {
+describe("signature math on the vendors' official examples", () => {
   it('V3: canonical request hash and signature of the RunInstances example', () => {
     const { request, signedHeaders, hashedCanonicalRequest, credentials, signature } = ACS3_EXAMPLE;
     const input = {
@@ -205,7 +210,11 @@ describe('UCloud DescribeUFileToken success answers', () => {
     expect(answer.json.DataSet).toHaveLength(2);
     const [token] = answer.json.DataSet;
     expect(Object.keys(token).sort()).toEqual(TOKEN_KEYS);
-    expect(token).toMatchObject({ Region: 'cn-sh2', TokenId: SIMULATOR_UFILE_TOKENS[0].tokenId, TokenName: SIMULATOR_UFILE_TOKENS[0].tokenName });
+    expect(token).toMatchObject({
+      Region: 'cn-sh2',
+      TokenId: SIMULATOR_UFILE_TOKENS[0].tokenId,
+      TokenName: SIMULATOR_UFILE_TOKENS[0].tokenName,
+    });
     expect(token.ExpireTime).toBeGreaterThanOrEqual(before + 86_400);
     expect(token.ExpireTime).toBeLessThanOrEqual(before + 86_400 + 5);
     expect(sim.calls[0]).toMatchObject({
@@ -471,7 +480,7 @@ describe('keys and options', () => {
     expect((await callUfile({}, { key: rotatedUcloud })).json.RetCode).toBe(0);
   });
 
-  it('setKeys with one vendor leaves the other vendor\'s keys', async () => {
+  it("setKeys with one vendor leaves the other vendor's keys", async () => {
     sim.setKeys({ ucloud: [{ publicKey: 'sim-other', privateKey: 'sim-other-private' }] });
     expect((await callAliyun('rpc', BPSTUDIO)).status).toBe(200);
   });

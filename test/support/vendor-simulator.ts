@@ -1,7 +1,7 @@
 /**
  * A local stand-in for the four vendor operations, served over real HTTP on `/`.
  *
- * It checks requests the way the vendors do (VENDORS.md): Alibaba Cloud ACS3-HMAC-SHA256
+ * It checks requests the way the vendors do (docs/vendors.md): Alibaba Cloud ACS3-HMAC-SHA256
  * and HMAC-SHA1 (RPC) signatures, timestamps and nonces; UCloud SHA-1 signatures. It is
  * written from the vendor documents with node:crypto only and shares no code with lib/,
  * so a signing bug in the broker shows up here instead of being reproduced.
@@ -112,7 +112,7 @@ export const SIMULATOR_UFILE_TOKENS = [
 ] as const;
 
 // ---------------------------------------------------------------------------
-// Signature math (from VENDORS.md; exported so tests can check it on the official vectors)
+// Signature math (from docs/vendors.md; exported so tests can check it on the official vectors)
 // ---------------------------------------------------------------------------
 
 /** Alibaba percent-encoding: RFC 3986 unreserved stay, everything else %XY; space is %20. */

@@ -1,6 +1,6 @@
 /**
  * Property tests against the vendor's own implementation, the devDependency
- * @alicloud/openapi-util (VENDORS.md: where our reading of the docs and the vendor code disagree, the code wins).
+ * @alicloud/openapi-util (docs/vendors.md: where our reading of the docs and the vendor code disagree, the code wins).
  */
 import { Readable } from 'node:stream';
 import OpenApiUtil from '@alicloud/openapi-util';
@@ -11,8 +11,7 @@ import { ACS3_EXAMPLE, HMAC_SHA1_EXAMPLE } from '../../support/vendor-examples.j
 
 // A CJS module with `exports.default`: Node's ESM loader (and tsc) see module.exports, vitest unwraps it.
 type OfficialUtil = typeof OpenApiUtil.default;
-const Official: OfficialUtil =
-  'getAuthorization' in OpenApiUtil ? (OpenApiUtil as unknown as OfficialUtil) : OpenApiUtil.default;
+const Official: OfficialUtil = 'getAuthorization' in OpenApiUtil ? (OpenApiUtil as unknown as OfficialUtil) : OpenApiUtil.default;
 const RUNS = 300;
 
 /** mulberry32: small and deterministic, so a failing case reproduces from the seed. */
@@ -28,7 +27,32 @@ function seededRandom(seed: number): () => number {
 }
 
 // What percent-encoding can get wrong: reserved characters, !'()*, space, `%`, multi-byte and astral.
-const VALUE_PIECES = [' ', '*', '~', '+', '/', '&', '=', '%', '!', "'", '(', ')', '-', '_', '.', ':', '?', '#', 'a', 'Z', '9', 'é', '中', '😀'];
+const VALUE_PIECES = [
+  ' ',
+  '*',
+  '~',
+  '+',
+  '/',
+  '&',
+  '=',
+  '%',
+  '!',
+  "'",
+  '(',
+  ')',
+  '-',
+  '_',
+  '.',
+  ':',
+  '?',
+  '#',
+  'a',
+  'Z',
+  '9',
+  'é',
+  '中',
+  '😀',
+];
 // Alibaba's names are letters, digits and `.` (Tag.1.Key); the rest checks that names are treated as the vendor does.
 // No astral characters in names: we sort by UTF-8 bytes, the vendor by UTF-16 units (they differ only there).
 const NAME_PIECES = ['A', 'b', 'C', 'z', 'Id', 'Key', '1', '2', '.', ' ', '*', '~', '+', '/', '&', '=', '%', "'", 'é', '中'];
@@ -48,7 +72,15 @@ function generator(seed: number) {
 
 /** The $tea.Request fields getAuthorization reads are method, pathname, query and headers; the rest satisfy the type. */
 function teaRequest(req: Acs3Request) {
-  return { protocol: 'https', port: 443, method: req.method, pathname: req.path, query: req.query, headers: req.headers, body: Readable.from([]) };
+  return {
+    protocol: 'https',
+    port: 443,
+    method: req.method,
+    pathname: req.path,
+    query: req.query,
+    headers: req.headers,
+    body: Readable.from([]),
+  };
 }
 
 describe('ACS3-HMAC-SHA256 against @alicloud/openapi-util getAuthorization', () => {
@@ -95,7 +127,13 @@ describe('ACS3-HMAC-SHA256 against @alicloud/openapi-util getAuthorization', () 
 
   it('agrees with the vendor example, which pins the official code to the documented signature', () => {
     const { request: req, credentials, signature } = ACS3_EXAMPLE;
-    const official = Official.getAuthorization(teaRequest(req), 'ACS3-HMAC-SHA256', sha256Hex(''), credentials.accessKeyId, credentials.accessKeySecret);
+    const official = Official.getAuthorization(
+      teaRequest(req),
+      'ACS3-HMAC-SHA256',
+      sha256Hex(''),
+      credentials.accessKeyId,
+      credentials.accessKeySecret,
+    );
     expect(official).toMatch(new RegExp(`,Signature=${signature}$`));
     expect(acs3Authorization(req, credentials)).toBe(official);
   });

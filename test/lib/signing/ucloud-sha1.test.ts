@@ -17,14 +17,16 @@ describe('UCloud signature', () => {
   });
 
   it('sorts names in byte order (CPU before ChargeType), not case-insensitively', () => {
-    const expected = createHash('sha1')
-      .update(`CPU2ChargeTypeMonthPublicKey${PUBLIC_KEY}a1${PRIVATE_KEY}`)
-      .digest('hex');
+    const expected = createHash('sha1').update(`CPU2ChargeTypeMonthPublicKey${PUBLIC_KEY}a1${PRIVATE_KEY}`).digest('hex');
     expect(ucloudSignature({ a: 1, ChargeType: 'Month', CPU: 2 }, PUBLIC_KEY, PRIVATE_KEY)).toBe(expected);
   });
 
   it('skips absent values and lower-cases the hex', () => {
-    const sig = ucloudSignature({ Action: 'DescribeUHostInstance', Region: 'cn-bj2', Limit: 10, Zone: undefined, Tag: null }, PUBLIC_KEY, PRIVATE_KEY);
+    const sig = ucloudSignature(
+      { Action: 'DescribeUHostInstance', Region: 'cn-bj2', Limit: 10, Zone: undefined, Tag: null },
+      PUBLIC_KEY,
+      PRIVATE_KEY,
+    );
     expect(sig).toBe(SIGNATURE);
     expect(sig).toMatch(/^[0-9a-f]{40}$/);
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { classifyAliyunAnswer, classifyAliyunCode } from '../../../lib/vendors/aliyun.js';
 import { classifyUcloudAnswer, classifyUcloudRetCode } from '../../../lib/vendors/ucloud.js';
 
-describe('classifyAliyunCode (VENDORS.md, "Alibaba Cloud errors")', () => {
+describe('classifyAliyunCode (docs/vendors.md, "Alibaba Cloud errors")', () => {
   it.each([
     ['Throttling', 'throttled'],
     ['Throttling.User', 'throttled'],
@@ -37,8 +37,11 @@ describe('classifyAliyunCode (VENDORS.md, "Alibaba Cloud errors")', () => {
 describe('classifyAliyunAnswer', () => {
   const headers = (h: Record<string, string> = {}) => new Headers(h);
 
-  it('accepts the products\' success envelopes and keeps the RequestId', () => {
-    expect(classifyAliyunAnswer(200, headers(), '{"Code":"200","RequestId":"r","Data":{}}')).toMatchObject({ kind: 'ok', vendorRequestId: 'r' });
+  it("accepts the products' success envelopes and keeps the RequestId", () => {
+    expect(classifyAliyunAnswer(200, headers(), '{"Code":"200","RequestId":"r","Data":{}}')).toMatchObject({
+      kind: 'ok',
+      vendorRequestId: 'r',
+    });
     expect(classifyAliyunAnswer(200, headers(), '{"Code":"OK","RequestId":"r"}').kind).toBe('ok');
     expect(classifyAliyunAnswer(200, headers(), '{"RequestId":"r","ExternalApplication":{}}').kind).toBe('ok');
   });
@@ -48,7 +51,9 @@ describe('classifyAliyunAnswer', () => {
   });
 
   it('reads x-acs-retry-after as milliseconds', () => {
-    expect(classifyAliyunAnswer(400, headers({ 'x-acs-retry-after': '1500' }), '{"Code":"Throttling.User"}')).toMatchObject({ retryAfterMs: 1_500 });
+    expect(classifyAliyunAnswer(400, headers({ 'x-acs-retry-after': '1500' }), '{"Code":"Throttling.User"}')).toMatchObject({
+      retryAfterMs: 1_500,
+    });
     expect(classifyAliyunAnswer(429, headers({ 'retry-after': '2' }), '{"Code":"Throttling"}')).toMatchObject({ retryAfterMs: 2_000 });
   });
 
