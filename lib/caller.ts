@@ -1,4 +1,4 @@
-import type { HttpEvent } from './http.js';
+import type { HttpEvent } from './middleware/http-json-body.js';
 
 /**
  * Who is calling, as the API Gateway authorizer put it on the event: an IAM principal

@@ -25,7 +25,8 @@ const configSchema = z.object({
 });
 
 export type Config = z.infer<typeof configSchema>;
-export type EndpointVariable = 'ALIYUN_BPSTUDIO_ENDPOINT' | 'ALIYUN_CAMS_ENDPOINT' | 'ALIYUN_IMS_ENDPOINT' | 'UCLOUD_API_ENDPOINT';
+/** The variables that hold a vendor's base URL: what an operation spec may name as its endpoint. */
+export type EndpointVariable = Extract<keyof Config, `${string}_ENDPOINT`>;
 
 const NAMES = Object.keys(configSchema.def.shape);
 let cached: { fingerprint: string; config: Config } | undefined;
@@ -41,7 +42,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty variables count as unset, so `FOO=` in a template falls back to the default.
   const values: Record<string, string> = {};
   for (const name of NAMES) if (env[name]) values[name] = env[name];
-  const config = parseOrThrow(configSchema, values, 'KeysUnavailable', 'The broker is misconfigured; see its logs.');
+  const config = parseOrThrow(configSchema, values, 'ConfigurationError', 'The broker is misconfigured; see its logs.');
   cached = { fingerprint, config };
   return config;
 }

@@ -4,6 +4,7 @@
  */
 export const ERROR_STATUS = {
   InvalidRequest: 400,
+  PayloadTooLarge: 413,
   Forbidden: 403,
   VendorAccessDenied: 403,
   VendorNotFound: 404,
@@ -12,6 +13,8 @@ export const ERROR_STATUS = {
   VendorError: 502,
   VendorUnavailable: 503,
   KeysUnavailable: 503,
+  PolicyUnavailable: 503,
+  ConfigurationError: 503,
   Timeout: 504,
   InternalError: 500,
 } as const;

@@ -1,21 +1,22 @@
 import * as z from 'zod/mini';
 import type { EndpointVariable } from './config.js';
-import type { Vendor } from './keys.js';
-import type { OperationTarget, VendorParams } from './vendors/types.js';
+import type { Trigger } from './triggers/trigger.js';
+import type { VendorParams } from './vendors/types.js';
 
-/**
- * One vendor operation, described declaratively. Everything else (signing, sending,
- * retrying, mapping errors, shaping answers) is shared machinery in lib/.
- */
-export interface OperationSpec<Request extends z.ZodMiniObject, Data extends z.ZodMiniType> extends OperationTarget {
-  /** `<product>:<Action>`, as reported in answers and logs. */
+/** What every operation spec says, whichever vendor it calls. */
+interface CommonSpec<Request extends z.ZodMiniObject, Data extends z.ZodMiniType> {
+  /** `<product>:<Action>`, as reported in answers, logs and the caller policy. */
   name: string;
-  /** The file in functions/, also the token store's folder. */
+  /** The file in functions/ (and the Lambda function's name in the stage). */
   functionName: string;
   route: `/v1/${string}`;
   summary: string;
-  vendor: Vendor;
+  /** The configuration variable holding the vendor's base URL. */
   endpoint: EndpointVariable;
+  /** The vendor's action name. */
+  action: string;
+  /** The events this function accepts; any other kind of event is refused before a key is read. */
+  triggers: readonly [Trigger, ...Trigger[]];
   /** The HTTP body, lowerCamelCase vendor parameter names; unknown fields are refused. */
   request: Request;
   /** Where the vendor puts its payload, and the schema of that payload after lowerCamelCasing. */
@@ -24,24 +25,57 @@ export interface OperationSpec<Request extends z.ZodMiniObject, Data extends z.Z
   expiresAt?: (data: z.infer<Data>, issuedAt: number) => number | undefined;
   /** Body → vendor parameters; by default each field's first letter is upper-cased. */
   toParams?: (body: z.infer<Request>) => VendorParams;
-  /** A vendor-side limit one instance must stay under. */
+  /** The vendor's documented limit on calls per second for this operation. */
   ratePerSecond?: number;
   /** Vendor codes that mean "already done": an idempotent repeat, answered as success. */
   alreadyDone?: (vendorCode: string) => boolean;
 }
 
-export type Operation<Request extends z.ZodMiniObject = z.ZodMiniObject, Data extends z.ZodMiniType = z.ZodMiniType> = OperationSpec<
-  Request,
-  Data
->;
-
-export function defineOperation<Request extends z.ZodMiniObject, Data extends z.ZodMiniType>(
-  spec: OperationSpec<Request, Data>,
-): Operation<Request, Data> {
-  return spec;
+/** An Alibaba Cloud operation: RPC style, with the product's API version. */
+export interface AliyunSpec<Request extends z.ZodMiniObject = z.ZodMiniObject, Data extends z.ZodMiniType = z.ZodMiniType>
+  extends CommonSpec<Request, Data> {
+  vendor: 'aliyun';
+  version: string;
+  style: 'RPC';
+  /** Where the official SDK puts the operation's parameters. */
+  paramsIn: 'query' | 'body';
 }
 
-/** Kept as a schema so OpenAPI and tests can reuse it: what every success answer looks like. */
+/** A UCloud operation: one API, no version, parameters in a JSON body. */
+export interface UcloudSpec<Request extends z.ZodMiniObject = z.ZodMiniObject, Data extends z.ZodMiniType = z.ZodMiniType>
+  extends CommonSpec<Request, Data> {
+  vendor: 'ucloud';
+  version?: never;
+  style?: never;
+  paramsIn?: never;
+}
+
+/** One vendor operation, described declaratively; everything else in lib/ is shared machinery. */
+export type Operation<Request extends z.ZodMiniObject = z.ZodMiniObject, Data extends z.ZodMiniType = z.ZodMiniType> =
+  | AliyunSpec<Request, Data>
+  | UcloudSpec<Request, Data>;
+
+/** Marks a spec made by defineOperation, so the registry can tell specs from other exports. */
+const OPERATION = Symbol.for('cloud-token-broker.operation');
+
+/** Declares an operation; the registry (lib/operations/index.ts) finds every value made here. */
+export function defineOperation<Request extends z.ZodMiniObject, Data extends z.ZodMiniType>(
+  spec: Operation<Request, Data>,
+): Operation<Request, Data> {
+  return Object.freeze({ ...spec, [OPERATION]: true });
+}
+
+/** True for a value made by defineOperation. */
+export function isOperation(value: unknown): value is Operation {
+  return typeof value === 'object' && value !== null && OPERATION in value;
+}
+
+/** The trigger of `kind` an operation accepts, if it accepts one. */
+export function triggerOf<K extends Trigger['kind']>(op: Operation, kind: K): Extract<Trigger, { kind: K }> | undefined {
+  return op.triggers.find((t): t is Extract<Trigger, { kind: K }> => t.kind === kind);
+}
+
+/** What every success answer looks like; a schema so OpenAPI and tests can reuse it. */
 export function answerSchema<Data extends z.ZodMiniType>(data: Data) {
   return z.object({
     operation: z.string(),

@@ -27,6 +27,11 @@ function defaultParams(body: Record<string, unknown>): VendorParams {
   return params;
 }
 
+/** Validates a body and runs the operation for it: the path events (SQS, EventBridge) share. */
+export async function runForBody(op: Operation, body: unknown, options: CallOptions): Promise<OperationResult> {
+  return runOperation(op, validateBody(op, body), options);
+}
+
 /** Calls the vendor for an already validated body and shapes its answer (docs/contracts.md, "HTTP answers"). */
 export async function runOperation(op: Operation, body: Record<string, unknown>, options: CallOptions): Promise<OperationResult> {
   const params = op.toParams ? op.toParams(body) : defaultParams(body);

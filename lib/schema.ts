@@ -11,9 +11,14 @@ export function issueDetails(error: z.core.$ZodError): { path: string; message: 
     } else {
       details.push({ path: path || '(body)', message: describeIssue(issue) });
     }
+    if (details.length >= MAX_DETAILS) break;
   }
-  return details;
+  // A hostile body can hold thousands of unknown keys: the answer names the first few.
+  return details.slice(0, MAX_DETAILS);
 }
+
+/** The most field problems an answer lists. */
+export const MAX_DETAILS = 20;
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
@@ -34,7 +39,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 export function parseOrThrow<S extends z.core.$ZodType>(
   schema: S,
   value: unknown,
-  code: 'InvalidRequest' | 'VendorError' | 'KeysUnavailable',
+  code: 'InvalidRequest' | 'VendorError' | 'ConfigurationError',
   message: string,
 ): z.infer<S> {
   const result = z.safeParse(schema, value);

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
+import { bodyKey } from './body-key.js';
 import { readConfig } from './config.js';
-import type { Invocation } from './invocation.js';
 import { readKeys } from './keys.js';
+import type { Invocation } from './middleware/invocation-context.js';
 import type { Operation } from './operation.js';
 import { type OperationResult, runOperation } from './run-operation.js';
 import { readStoredToken, type StoredToken, writeStoredToken } from './token-store.js';
@@ -13,23 +13,6 @@ export type AnswerSource = 'memory' | 'store' | 'vendor';
 export const SERVE_WHILE_LEFT = 0.25;
 /** Scheduled rotation leaves credentials alone while at least this share is left. */
 export const ROTATE_WHEN_LEFT = 0.5;
-
-/** Sorted keys, so `{a, b}` and `{b, a}` are one body. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value)
-      .filter(([, inner]) => inner !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, inner]) => `${JSON.stringify(k)}:${canonicalJson(inner)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-/** A hash of the canonical body: covers every field, and says nothing of the body in a log or a name. */
-export function bodyKey(body: Record<string, unknown>): string {
-  return createHash('sha256').update(canonicalJson(body)).digest('hex').slice(0, 32);
-}
 
 export function storeName(op: Operation, key: string): string {
   return `${readConfig().TOKEN_STORE_PREFIX}/${op.functionName}/${key}`;

@@ -12,6 +12,8 @@ import { ucloudAdapter } from './vendors/ucloud.js';
 export interface CallOptions {
   /** Epoch ms by which the caller must have its answer (Lambda deadline less a margin). */
   deadline: number;
+  /** Aborts an attempt in flight when the invocation's deadline passes (middy's signal). */
+  signal?: AbortSignal;
   logger: Logger;
   backoff?: BackoffPolicy;
   random?: () => number;
@@ -51,13 +53,15 @@ type Attempt = { outcome: VendorOutcome } | { failure: 'timeout' | 'deadline' | 
 async function send(
   request: SignedRequest,
   timeoutMs: number,
-  hitsDeadline: boolean,
+  deadlineSignal: AbortSignal | undefined,
   classify: VendorAdapter<unknown>['classify'],
 ): Promise<Attempt> {
   // A plain timer: AbortSignal.timeout() costs several times more per call.
   const controller = new AbortController();
   const { signal } = controller;
   const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const onDeadline = () => controller.abort();
+  deadlineSignal?.addEventListener('abort', onDeadline, { once: true });
   try {
     const response = await fetch(request.url, {
       method: request.method,
@@ -69,10 +73,12 @@ async function send(
     return { outcome: classify(response.status, response.headers, text) };
   } catch {
     // The error itself is dropped on purpose: undici's messages can quote the signed URL.
-    if (signal.aborted) return { failure: hitsDeadline ? 'deadline' : 'timeout' };
+    if (deadlineSignal?.aborted) return { failure: 'deadline' };
+    if (signal.aborted) return { failure: 'timeout' };
     return { failure: 'network' };
   } finally {
     clearTimeout(timer);
+    deadlineSignal?.removeEventListener('abort', onDeadline);
   }
 }
 
@@ -115,9 +121,7 @@ export async function callVendor(op: Operation, params: VendorParams, options: C
     if (deadline - Date.now() < MIN_ATTEMPT_MS) throw timeoutError();
     if (limiter) await acquireSlot(limiter, deadline - MIN_ATTEMPT_MS);
     const request = adapter.sign({ endpoint, target: op, params, keys, now: new Date() });
-    const remaining = deadline - Date.now();
-    const timeoutMs = Math.min(config.VENDOR_TIMEOUT_MS, remaining);
-    const attempt = await send(request, Math.max(1, timeoutMs), timeoutMs < config.VENDOR_TIMEOUT_MS, adapter.classify);
+    const attempt = await send(request, config.VENDOR_TIMEOUT_MS, options.signal, adapter.classify);
     if ('failure' in attempt && attempt.failure === 'deadline') throw timeoutError();
 
     const outcome: VendorOutcome =

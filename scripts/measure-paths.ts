@@ -4,8 +4,9 @@
 import { performance } from 'node:perf_hooks';
 import { handler as cams } from '../functions/cams-get-upload-authorization.js';
 import { handler as ufile } from '../functions/ufile-describe-token.js';
+import { bodyKey } from '../lib/body-key.js';
 import { ufileDescribeToken } from '../lib/operations/ufile-describe-token.js';
-import { bodyKey, clearTokenMemory, storeName } from '../lib/token-cache.js';
+import { clearTokenMemory, storeName } from '../lib/token-cache.js';
 import { startBrokerEnv } from '../test/support/broker-env.js';
 import { httpApiEvent, lambdaContext } from '../test/support/lambda.js';
 

@@ -1,5 +1,7 @@
 import * as z from 'zod/mini';
 import { defineOperation } from '../operation.js';
+import { http } from '../triggers/http.js';
+import { schedule } from '../triggers/schedule.js';
 import { stsCredentialFields } from './sts-credentials.js';
 
 /** Alibaba Cloud BPStudio GetToken: 30-minute OSS credentials for architecture diagrams. */
@@ -10,8 +12,10 @@ export const bpstudioGetToken = defineOperation({
   summary: 'Temporary OSS credentials for BPStudio architecture diagrams (valid 30 minutes)',
   vendor: 'aliyun',
   endpoint: 'ALIYUN_BPSTUDIO_ENDPOINT',
+  triggers: [http(), schedule({ rate: 'rate(5 minutes)' })],
   action: 'GetToken',
   version: '2021-09-31',
+  style: 'RPC',
   paramsIn: 'body',
   request: z.strictObject({
     resourceGroupId: z.optional(z.string().check(z.minLength(1), z.maxLength(64), z.regex(/^[\w-]+$/))),

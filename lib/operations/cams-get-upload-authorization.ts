@@ -1,5 +1,7 @@
 import * as z from 'zod/mini';
 import { defineOperation } from '../operation.js';
+import { http } from '../triggers/http.js';
+import { schedule } from '../triggers/schedule.js';
 import { stsCredentialFields } from './sts-credentials.js';
 
 /** Alibaba Cloud CAMS GetChatappUploadAuthorization: OSS upload credentials for a sub-customer space. */
@@ -10,11 +12,13 @@ export const camsGetUploadAuthorization = defineOperation({
   summary: 'Temporary OSS upload credentials for a CAMS sub-customer space',
   vendor: 'aliyun',
   endpoint: 'ALIYUN_CAMS_ENDPOINT',
+  triggers: [http(), schedule({ rate: 'rate(5 minutes)' })],
   action: 'GetChatappUploadAuthorization',
   version: '2020-06-06',
+  style: 'RPC',
   paramsIn: 'query',
   request: z.strictObject({
-    custSpaceId: z.string().check(z.minLength(1), z.maxLength(64), z.regex(/^[\w*-]+$/)),
+    custSpaceId: z.string().check(z.minLength(1), z.maxLength(64), z.regex(/^[\w-]+$/)),
   }),
   response: {
     field: 'Data',

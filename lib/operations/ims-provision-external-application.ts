@@ -1,5 +1,8 @@
 import * as z from 'zod/mini';
 import { defineOperation } from '../operation.js';
+import { eventBridge } from '../triggers/eventbridge.js';
+import { http } from '../triggers/http.js';
+import { sqs } from '../triggers/sqs.js';
 
 /** Alibaba Cloud IMS ProvisionExternalApplication (documented under RAM): installs an external application. */
 export const imsProvisionExternalApplication = defineOperation({
@@ -9,11 +12,13 @@ export const imsProvisionExternalApplication = defineOperation({
   summary: 'Install an external application in the Alibaba Cloud account',
   vendor: 'aliyun',
   endpoint: 'ALIYUN_IMS_ENDPOINT',
+  triggers: [http(), sqs(), eventBridge()],
   action: 'ProvisionExternalApplication',
   version: '2019-08-15',
+  style: 'RPC',
   paramsIn: 'query',
   request: z.strictObject({
-    appId: z.string().check(z.minLength(1), z.maxLength(64), z.regex(/^[\w*-]+$/)),
+    appId: z.string().check(z.minLength(1), z.maxLength(64), z.regex(/^[\w-]+$/)),
     scopes: z.optional(
       z.array(z.string().check(z.minLength(1), z.maxLength(128), z.regex(/^[^;]+$/))).check(z.minLength(1), z.maxLength(50)),
     ),

@@ -1,5 +1,7 @@
 import * as z from 'zod/mini';
 import { defineOperation } from '../operation.js';
+import { http } from '../triggers/http.js';
+import { schedule } from '../triggers/schedule.js';
 
 const stringList = z.optional(z.array(z.string()));
 
@@ -11,6 +13,7 @@ export const ufileDescribeToken = defineOperation({
   summary: 'UFile tokens (public and private key) of a UCloud project',
   vendor: 'ucloud',
   endpoint: 'UCLOUD_API_ENDPOINT',
+  triggers: [http(), schedule({ rate: 'rate(1 hour)' })],
   action: 'DescribeUFileToken',
   request: z.strictObject({
     region: z.optional(z.string().check(z.minLength(1), z.maxLength(64), z.regex(/^[\w-]+$/))),

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as cams } from '../../functions/cams-get-upload-authorization.js';
 import { handler as ims } from '../../functions/ims-provision-external-application.js';
-import { bodyKey } from '../../lib/token-cache.js';
+import { bodyKey } from '../../lib/body-key.js';
 import { KEY_PARAMETERS, useBrokerEnv } from '../support/broker-env.js';
 import { httpApiEvent, invokeHttp, lambdaContext } from '../support/lambda.js';
 import { captureLogs, stringsIn } from '../support/log-capture.js';
@@ -67,6 +67,7 @@ describe('caller policy', () => {
       outcome: { status: 200 },
       source: 'vendor',
       expiresAt: result.json.expiresAt,
+      durationMs: expect.any(Number),
     });
   });
 

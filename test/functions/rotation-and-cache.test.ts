@@ -2,8 +2,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as cams } from '../../functions/cams-get-upload-authorization.js';
 import { handler as ims } from '../../functions/ims-provision-external-application.js';
 import { handler as ufile } from '../../functions/ufile-describe-token.js';
+import { bodyKey } from '../../lib/body-key.js';
 import { camsGetUploadAuthorization } from '../../lib/operations/cams-get-upload-authorization.js';
-import { bodyKey, storeName } from '../../lib/token-cache.js';
+import { storeName } from '../../lib/token-cache.js';
 import { TOKEN_STORE_PREFIX, useBrokerEnv } from '../support/broker-env.js';
 import { httpApiEvent, invokeHttp, lambdaContext } from '../support/lambda.js';
 

@@ -51,6 +51,8 @@ export type Fault =
 export interface ScriptRule {
   /** Only requests for this action consume the rule; any action when absent. */
   action?: string;
+  /** Only requests whose parameters include all of these values consume the rule. */
+  params?: Record<string, string>;
   /** How many matching requests the rule applies to. Default 1. */
   times?: number;
   fault: Fault;
@@ -620,12 +622,17 @@ function ufileTokens(params: Record<string, string>, sim: SimulatorState) {
 
 interface QueuedRule {
   action?: string;
+  params?: Record<string, string>;
   remaining: number;
   fault: Fault;
 }
 
-function takeFault(sim: SimulatorState, action: string): Fault | undefined {
-  const index = sim.scripts.findIndex((rule) => rule.action === undefined || rule.action === action);
+function takeFault(sim: SimulatorState, action: string, params: Record<string, string>): Fault | undefined {
+  const index = sim.scripts.findIndex(
+    (rule) =>
+      (rule.action === undefined || rule.action === action) &&
+      Object.entries(rule.params ?? {}).every(([name, value]) => params[name] === value),
+  );
   const rule = sim.scripts[index];
   if (!rule) return undefined;
   rule.remaining -= 1;
@@ -732,7 +739,7 @@ async function serve(sim: SimulatorState, req: ParsedRequest, res: ServerRespons
   let reply: Reply;
   try {
     const run = authenticate(req, sim, call);
-    const fault = takeFault(sim, call.action);
+    const fault = takeFault(sim, call.action, call.params);
     if (fault) call.fault = fault.kind;
     if (fault?.kind === 'hang') {
       call.code = 'hang';
@@ -792,6 +799,7 @@ export async function startVendorSimulator(options: SimulatorOptions = {}): Prom
       for (const rule of rules) {
         const queued: QueuedRule = { remaining: rule.times ?? 1, fault: rule.fault };
         if (rule.action !== undefined) queued.action = rule.action;
+        if (rule.params !== undefined) queued.params = rule.params;
         sim.scripts.push(queued);
       }
     },

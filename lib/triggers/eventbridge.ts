@@ -1,0 +1,38 @@
+import type { EventBridgeEvent } from 'aws-lambda';
+import { toBrokerError } from '../errors.js';
+import type { Operation } from '../operation.js';
+import { runForBody } from '../run-operation.js';
+import { triggerStack, withInvocation } from './stack.js';
+import type { EventBridgeTrigger, LambdaHandler } from './trigger.js';
+
+export type BrokerEventBridgeEvent = EventBridgeEvent<string, unknown>;
+
+export function isEventBridgeEvent(event: unknown): event is BrokerEventBridgeEvent {
+  return event !== null && typeof event === 'object' && 'detail-type' in event && 'detail' in event;
+}
+
+/** The EventBridge trigger: `detail` is the body; the result is returned, a failure logged and thrown so Lambda retries it. */
+export function eventBridge(): EventBridgeTrigger {
+  return {
+    kind: 'eventbridge',
+    accepts: isEventBridgeEvent,
+    handler: (op: Operation) =>
+      triggerStack<BrokerEventBridgeEvent>(op).handler(
+        withInvocation(async (event: BrokerEventBridgeEvent, invocation) => {
+          try {
+            return await runForBody(op, event.detail, invocation);
+          } catch (thrown) {
+            const error = toBrokerError(thrown);
+            invocation.logger.error('event failed', {
+              eventId: event.id,
+              code: error.code,
+              reason: error.message,
+              vendorCode: error.vendorCode,
+              ...(error.details !== undefined && { detailCount: error.details.length }),
+            });
+            throw error;
+          }
+        }),
+      ) as unknown as LambdaHandler,
+  };
+}

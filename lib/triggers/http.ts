@@ -1,0 +1,59 @@
+import { bodyKey } from '../body-key.js';
+import { callerOf } from '../caller.js';
+import { auditLog } from '../middleware/audit-log.js';
+import { httpAnswers } from '../middleware/http-answers.js';
+import { type HttpEvent, httpJsonBody } from '../middleware/http-json-body.js';
+import type { Invocation } from '../middleware/invocation-context.js';
+import type { Operation } from '../operation.js';
+import { authorize } from '../policy.js';
+import { type OperationResult, runOperation, validateBody } from '../run-operation.js';
+import { cachedCredentials } from '../token-cache.js';
+import { triggerStack, withInvocation } from './stack.js';
+import type { HttpTrigger, LambdaHandler } from './trigger.js';
+
+/** Bodies above this are refused (413) before they are parsed. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+/** API Gateway HTTP API (payload 2.0) or REST API (payload 1.0) proxy event. */
+export function isHttpEvent(event: unknown): event is HttpEvent {
+  if (event === null || typeof event !== 'object') return false;
+  const e = event as Record<string, unknown>;
+  const context = e.requestContext as Record<string, unknown> | undefined;
+  if (typeof context !== 'object' || context === null) return false;
+  return (e.version === '2.0' && typeof context.http === 'object') || typeof e.httpMethod === 'string';
+}
+
+/**
+ * HTTPS callers: the body validated, the caller policy checked before any key is read,
+ * then the answer served from the token cache where the operation returns credentials.
+ */
+async function serveHttp(op: Operation, event: HttpEvent, invocation: Invocation): Promise<OperationResult> {
+  const { audit } = invocation;
+  const body = validateBody(op, event.parsedBody);
+  const hash = bodyKey(body);
+  audit.bodyHash = hash;
+  // Denied until the policy says otherwise, so a refusal is recorded as one.
+  audit.decision = { allowed: false };
+  audit.decision = await authorize(op.name, callerOf(event), body, invocation.logger);
+  // Set before the call so a failed vendor call is still recorded as one.
+  audit.source = 'vendor';
+  if (op.expiresAt === undefined) return runOperation(op, body, invocation);
+  const { result, source } = await cachedCredentials(op, body, invocation, hash);
+  audit.source = source;
+  if (result.expiresAt !== undefined) audit.expiresAt = result.expiresAt;
+  return result;
+}
+
+/** The HTTP trigger: answers framed with security headers, one audit record, a size-capped JSON body. */
+export function http(): HttpTrigger {
+  return {
+    kind: 'http',
+    accepts: isHttpEvent,
+    handler: (op) =>
+      triggerStack<HttpEvent>(op)
+        .use(httpAnswers())
+        .use(auditLog())
+        .use(httpJsonBody({ maxBytes: MAX_BODY_BYTES }))
+        .handler(withInvocation((event: HttpEvent, invocation) => serveHttp(op, event, invocation))) as unknown as LambdaHandler,
+  };
+}

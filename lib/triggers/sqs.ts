@@ -1,0 +1,72 @@
+import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { BrokerError, toBrokerError } from '../errors.js';
+import type { Invocation } from '../middleware/invocation-context.js';
+import type { Operation } from '../operation.js';
+import { runForBody } from '../run-operation.js';
+import { isEventBridgeEvent } from './eventbridge.js';
+import { triggerStack, withInvocation } from './stack.js';
+import type { LambdaHandler, SqsTrigger } from './trigger.js';
+
+/** A message larger than this (an EventBridge envelope around a body) fails without being parsed. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+
+export function isSqsEvent(event: unknown): event is SQSEvent {
+  const records = (event as { Records?: unknown })?.Records;
+  return Array.isArray(records) && records.length > 0 && records.every((r) => (r as { eventSource?: unknown })?.eventSource === 'aws:sqs');
+}
+
+/** An SQS body is a request body, or an EventBridge envelope (rule → queue) whose detail is one. */
+function messageBody(text: string): unknown {
+  if (Buffer.byteLength(text, 'utf8') > MAX_MESSAGE_BYTES) {
+    throw new BrokerError('PayloadTooLarge', `The message body is larger than ${MAX_MESSAGE_BYTES} bytes.`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new BrokerError('InvalidRequest', 'The message body is not valid JSON.');
+  }
+  return isEventBridgeEvent(parsed) ? parsed.detail : parsed;
+}
+
+/** One message, logged either way; a failure rejects so the batch reports it. */
+async function processRecord(op: Operation, record: SQSRecord, invocation: Invocation): Promise<void> {
+  const logger = invocation.logger.child({ messageId: record.messageId });
+  try {
+    const result = await runForBody(op, messageBody(record.body), { ...invocation, logger });
+    logger.info('message processed', { vendorRequestId: result.vendorRequestId, alreadyProvisioned: result.alreadyProvisioned ?? false });
+  } catch (thrown) {
+    const error = toBrokerError(thrown);
+    logger.error('message failed', {
+      code: error.code,
+      reason: error.message,
+      vendorCode: error.vendorCode,
+      ...(error.details !== undefined && { detailCount: error.details.length }),
+      receiveCount: record.attributes?.ApproximateReceiveCount,
+    });
+    throw error;
+  }
+}
+
+/**
+ * The SQS trigger: every record of a batch is tried at once, each bounded by the
+ * invocation's deadline, so a slow one fails alone; only failed ones are reported
+ * (`batchItemFailures`), so SQS retries just them and, after maxReceiveCount, moves them
+ * to the dead-letter queue.
+ */
+export function sqs(): SqsTrigger {
+  return {
+    kind: 'sqs',
+    accepts: isSqsEvent,
+    handler: (op) =>
+      triggerStack<SQSEvent>(op)
+        // Each record's failure is already logged, as one JSON line with no secret.
+        .use(sqsPartialBatchFailure({ logger: () => undefined }))
+        .handler(
+          withInvocation((event: SQSEvent, invocation) =>
+            Promise.allSettled(event.Records.map((record) => processRecord(op, record, invocation))),
+          ),
+        ) as unknown as LambdaHandler,
+  };
+}
