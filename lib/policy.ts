@@ -134,7 +134,7 @@ export async function authorize(operation: string, caller: Caller, body: Record<
   } catch (error) {
     if (!(error instanceof ParameterUnusable)) throw error;
     if (error.reason === 'unreadable') {
-      throw new BrokerError('KeysUnavailable', 'The caller policy could not be read from SSM.', { cause: error.cause });
+      throw new BrokerError('PolicyUnavailable', 'The caller policy could not be read from SSM.', { cause: error.cause });
     }
     logger.error('caller policy is malformed; denying every request until it is fixed', {
       parameter: config.POLICY_PARAMETER,

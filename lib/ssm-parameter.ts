@@ -1,34 +1,26 @@
-import ssm from '@middy/ssm';
-import { clearCache, getInternal } from '@middy/util';
+import { TransformParameterError } from '@aws-lambda-powertools/parameters/errors';
+import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import * as z from 'zod/mini';
 import { issueDetails } from './schema.js';
-import { SharedSsmClient } from './ssm-client.js';
-
-/** The one step of @middy/ssm used here: `before` fills `request.internal` with the (cached) value. */
-type SsmBefore = (request: { internal: Record<string, unknown> }) => Promise<void>;
-const readers = new Map<string, SsmBefore>();
-/** When each cached value was read (epoch ms): its age decides expiry, not a timer. */
-const readAt = new Map<string, number>();
+import { ssmClient } from './ssm-client.js';
 
 /**
- * @middy/ssm does the reading, decryption, JSON parsing and caching. It is driven here
- * on demand rather than as a `before` step, because parameters are needed only after a
- * request is validated (keys: only on a token-cache miss), and must be re-read past the
- * cache when a vendor refuses a key. Prefetch is off: an import must never touch the network.
- * middy's own expiry is off too (`cacheExpiry: -1`): it refreshes on a timer, and a failed
- * background refresh is an unhandled rejection that kills the instance. Expiry by age
- * instead: an expired value is read again on the request that needs it.
+ * JSON parameters (master keys, the caller policy) read through Powertools Parameters: it
+ * reads and decrypts on demand (keys are needed only after a request is validated and
+ * allowed), caches by age (`maxAge`), reads past the cache on `forceFetch`, and never
+ * caches a failed read. Nothing is read at import time.
  */
-function readerFor(name: string): { before: SsmBefore; cacheKey: string } {
-  const cacheKey = `ssm:${name}`;
-  let before = readers.get(cacheKey);
-  if (!before) {
-    const middleware = ssm({ fetchData: { value: name }, cacheKey, cacheExpiry: -1, disablePrefetch: true, AwsClient: SharedSsmClient });
-    before = middleware.before as unknown as SsmBefore;
-    readers.set(cacheKey, before);
-  }
-  return { before, cacheKey };
+let provider: SSMProvider | undefined;
+function parameters(): SSMProvider {
+  provider ??= new SSMProvider({ awsSdkV3Client: ssmClient() });
+  return provider;
 }
+
+/**
+ * Parameters whose cached value failed its schema: read past the cache next time, so an
+ * operator's fix takes effect on the next request. Bounded by the few parameter names in use.
+ */
+const unusable = new Set<string>();
 
 /** Why a parameter could not be used: SSM failed, or the value does not fit its schema. */
 export class ParameterUnusable extends Error {
@@ -50,42 +42,35 @@ export interface ReadParameterOptions {
   fresh?: boolean;
 }
 
-/** A decrypted JSON SSM parameter, checked against `schema`; cached, and never cached when unusable. */
+/** A decrypted JSON SSM parameter, checked against `schema`; cached for `cacheSeconds`, and never when unusable. */
 export async function readJsonParameter<S extends z.core.$ZodType>(
   name: string,
   schema: S,
   options: ReadParameterOptions,
 ): Promise<z.infer<S>> {
-  const { before, cacheKey } = readerFor(name);
-  const age = Date.now() - (readAt.get(cacheKey) ?? Number.NEGATIVE_INFINITY);
-  if (options.fresh || age >= options.cacheSeconds * 1000) {
-    clearCache([cacheKey]);
-    readAt.set(cacheKey, Date.now());
-  }
-  const request = { internal: {} };
   let value: unknown;
   try {
-    await before(request);
-    ({ value } = (await getInternal(['value'], request as never)) as { value: unknown });
+    value = await parameters().get(name, {
+      decrypt: true,
+      transform: 'json',
+      maxAge: options.cacheSeconds,
+      forceFetch: options.fresh === true || unusable.has(name),
+    });
   } catch (error) {
-    // Failed reads are not kept by middy; forget this one too, so the next request tries SSM again.
-    clearCache([cacheKey]);
-    readAt.delete(cacheKey);
+    if (error instanceof TransformParameterError) throw new ParameterUnusable('malformed', [{ path: '(value)', message: 'not JSON' }]);
     throw new ParameterUnusable('unreadable', [], error);
   }
   const parsed = z.safeParse(schema, value);
   if (!parsed.success) {
-    // Do not keep a malformed value: the operator's fix takes effect on the next request.
-    clearCache([cacheKey]);
-    readAt.delete(cacheKey);
+    unusable.add(name);
     throw new ParameterUnusable('malformed', issueDetails(parsed.error));
   }
+  unusable.delete(name);
   return parsed.data;
 }
 
 /** Forget every cached parameter (tests; a cold start does the same). */
 export function clearParameters(): void {
-  clearCache([...readers.keys()]);
-  readers.clear();
-  readAt.clear();
+  provider?.clearCache();
+  unusable.clear();
 }

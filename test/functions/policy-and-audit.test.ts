@@ -119,6 +119,7 @@ describe('caller policy', () => {
     broker.ssm.delete(POLICY);
     const answer = await invokeHttp(cams, asTenant('tenant-a', 'tenant-a'));
     expect(answer.statusCode).toBe(503);
+    expect(answer.json.error.code).toBe('PolicyUnavailable');
     expect(broker.sim.calls).toHaveLength(0);
   });
 

@@ -168,6 +168,20 @@ describe('keys', () => {
     }
     expect(broker.sim.calls).toHaveLength(0);
   });
+
+  it('answers 503 ConfigurationError, naming no value, when a variable is invalid', async () => {
+    const previous = process.env.ALIYUN_CAMS_ENDPOINT;
+    process.env.ALIYUN_CAMS_ENDPOINT = 'not a url';
+    try {
+      const answer = await invokeHttp(cams, camsEvent());
+      expect(answer.statusCode).toBe(503);
+      expect(answer.json.error).toMatchObject({ code: 'ConfigurationError' });
+      expect(answer.body).not.toContain('not a url');
+    } finally {
+      process.env.ALIYUN_CAMS_ENDPOINT = previous;
+    }
+    expect(broker.sim.calls).toHaveLength(0);
+  });
 });
 
 describe('HMAC-SHA1 signing', () => {

@@ -1,4 +1,4 @@
-import { GetParametersCommand, InternalServerError, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, InternalServerError, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BrokerError } from '../../lib/errors.js';
@@ -25,23 +25,23 @@ function awsError(name: string, message: string) {
 }
 
 const good = { accessKeyId: 'id-1', accessKeySecret: 'secret-value-1' };
-const parameter = (value: string) => ({ Parameters: [{ Name: NAME, Type: 'SecureString' as const, Value: value }], InvalidParameters: [] });
+const parameter = (value: string) => ({ Parameter: { Name: NAME, Type: 'SecureString' as const, Value: value } });
 
 describe('readKeys', () => {
   it.each([
     ['throttling', awsError('ThrottlingException', 'Rate exceeded')],
-    ['access denied', awsError('AccessDeniedException', 'not authorized to perform ssm:GetParameters')],
+    ['access denied', awsError('AccessDeniedException', 'not authorized to perform ssm:GetParameter')],
     ['KMS refusing to decrypt', awsError('AccessDeniedException', 'The ciphertext refers to a customer master key that does not exist')],
     ['an internal error', new InternalServerError({ message: 'boom', $metadata: {} })],
   ])('turns %s into KeysUnavailable', async (_name, error) => {
-    ssm.on(GetParametersCommand).rejects(error);
+    ssm.on(GetParameterCommand).rejects(error);
     const thrown = await readKeys('aliyun').catch((e: unknown) => e);
     expect(thrown).toBeInstanceOf(BrokerError);
     expect(thrown).toMatchObject({ code: 'KeysUnavailable', status: 503 });
   });
 
   it('turns a missing parameter into KeysUnavailable', async () => {
-    ssm.on(GetParametersCommand).resolves({ Parameters: [], InvalidParameters: [NAME] });
+    ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'not found', $metadata: {} }));
     await expect(readKeys('aliyun')).rejects.toMatchObject({ code: 'KeysUnavailable' });
   });
 
@@ -50,25 +50,25 @@ describe('readKeys', () => {
     ['a missing field', JSON.stringify({ accessKeyId: 'id-only' })],
     ['an empty secret', JSON.stringify({ accessKeyId: 'id', accessKeySecret: '' })],
   ])('turns a value with %s into KeysUnavailable, naming no value', async (_name, value) => {
-    ssm.on(GetParametersCommand).resolves(parameter(value));
+    ssm.on(GetParameterCommand).resolves(parameter(value));
     const thrown = (await readKeys('aliyun').catch((e: unknown) => e)) as BrokerError;
     expect(thrown.code).toBe('KeysUnavailable');
     expect(JSON.stringify({ message: thrown.message, details: thrown.details })).not.toContain('id-only');
   });
 
   it('asks for decryption, caches for KEYS_CACHE_SECONDS and re-reads on demand', async () => {
-    ssm.on(GetParametersCommand).resolves(parameter(JSON.stringify(good)));
+    ssm.on(GetParameterCommand).resolves(parameter(JSON.stringify(good)));
     await expect(readKeys('aliyun')).resolves.toEqual(good);
     await readKeys('aliyun');
-    expect(ssm.commandCalls(GetParametersCommand)).toHaveLength(1);
-    expect(ssm.commandCalls(GetParametersCommand)[0]!.args[0].input).toEqual({ Names: [NAME], WithDecryption: true });
+    expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(1);
+    expect(ssm.commandCalls(GetParameterCommand)[0]!.args[0].input).toEqual({ Name: NAME, WithDecryption: true });
     await readKeys('aliyun', { fresh: true });
-    expect(ssm.commandCalls(GetParametersCommand)).toHaveLength(2);
+    expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(2);
   });
 
   it('does not keep a failed read: the next request tries SSM again', async () => {
     ssm
-      .on(GetParametersCommand)
+      .on(GetParameterCommand)
       .rejectsOnce(awsError('ThrottlingException', 'Rate exceeded'))
       .resolves(parameter(JSON.stringify(good)));
     await expect(readKeys('aliyun')).rejects.toMatchObject({ code: 'KeysUnavailable' });
@@ -78,32 +78,32 @@ describe('readKeys', () => {
   it('expires cached keys by age, on the request that needs them', async () => {
     process.env.KEYS_CACHE_SECONDS = '1';
     try {
-      ssm.on(GetParametersCommand).resolves(parameter(JSON.stringify(good)));
+      ssm.on(GetParameterCommand).resolves(parameter(JSON.stringify(good)));
       await readKeys('aliyun');
       await readKeys('aliyun');
-      expect(ssm.commandCalls(GetParametersCommand)).toHaveLength(1);
+      expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(1);
       const now = Date.now();
       const clock = vi.spyOn(Date, 'now').mockReturnValue(now + 1_500);
       await readKeys('aliyun');
       clock.mockRestore();
-      expect(ssm.commandCalls(GetParametersCommand)).toHaveLength(2);
+      expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(2);
     } finally {
       delete process.env.KEYS_CACHE_SECONDS;
     }
   });
 
   it('sets no refresh timer: SSM failing after the cache expires cannot crash an idle instance', async () => {
-    // middy's own expiry refreshes on a timer, and a failed refresh is an unhandled
-    // rejection (vitest fails the run on one). Here nothing runs until a request asks.
+    // A cache that refreshes on a timer turns a failed refresh into an unhandled rejection
+    // (vitest fails the run on one). Here nothing runs until a request asks.
     process.env.KEYS_CACHE_SECONDS = '1';
     try {
       ssm
-        .on(GetParametersCommand)
+        .on(GetParameterCommand)
         .resolvesOnce(parameter(JSON.stringify(good)))
         .rejects(awsError('ThrottlingException', 'Rate exceeded'));
       await readKeys('aliyun');
       await new Promise((resolve) => setTimeout(resolve, 1_300));
-      expect(ssm.commandCalls(GetParametersCommand)).toHaveLength(1);
+      expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(1);
       await expect(readKeys('aliyun')).rejects.toMatchObject({ code: 'KeysUnavailable' });
     } finally {
       delete process.env.KEYS_CACHE_SECONDS;
