@@ -1,17 +1,13 @@
 import * as z from 'zod/mini';
 import { ERROR_STATUS } from './errors.js';
-import { answerSchema, type Operation } from './operation.js';
-import { bpstudioGetToken } from './operations/bpstudio-get-token.js';
-import { camsGetUploadAuthorization } from './operations/cams-get-upload-authorization.js';
-import { imsProvisionExternalApplication } from './operations/ims-provision-external-application.js';
-import { ufileDescribeToken } from './operations/ufile-describe-token.js';
+import { answerSchema, type Operation, triggerOf } from './operation.js';
 
 /**
  * The OpenAPI 3.1 description of the HTTP API, generated from the very zod schemas the
- * functions validate with. Not imported by any handler, so it costs the bundles nothing.
- * `npm run openapi` writes it to openapi.json; a test fails when the file is stale.
+ * functions validate with, for the operations of the registry that take HTTP. Not imported
+ * by any handler, so it costs the bundles nothing. `npm run openapi` writes it to
+ * openapi.json; a test fails when the file is stale.
  */
-export const operations: Operation[] = [bpstudioGetToken, camsGetUploadAuthorization, imsProvisionExternalApplication, ufileDescribeToken];
 
 const errorSchema = z.object({
   error: z.object({
@@ -30,14 +26,15 @@ function jsonSchema(schema: z.core.$ZodType): Record<string, unknown> {
 }
 
 const ERRORS_BY_STATUS: Record<string, string> = {
-  '400': 'InvalidRequest: the body is not JSON, not sent as JSON, or does not match the schema (`details` lists the fields)',
+  '400': 'InvalidRequest: the body is not JSON, not sent as JSON, or does not match the schema (`details` lists at most 20 fields)',
+  '413': 'PayloadTooLarge: the body is over 16 KiB; refused before it is parsed',
   '403': 'Forbidden (caller policy) or VendorAccessDenied (the vendor refuses the master key)',
   '404': 'VendorNotFound',
   '422': 'VendorRejected',
   '429': 'Throttled; `Retry-After` says when to try again',
   '500': 'InternalError',
   '502': 'VendorError',
-  '503': 'VendorUnavailable or KeysUnavailable',
+  '503': 'VendorUnavailable, KeysUnavailable, PolicyUnavailable or ConfigurationError',
   '504': 'Timeout',
 };
 
@@ -78,7 +75,8 @@ function pathItem(op: Operation) {
   };
 }
 
-export function openApiDocument() {
+/** The document for `operations` (the registry's, from loadOperations()). */
+export function openApiDocument(operations: readonly Operation[]) {
   return {
     openapi: '3.1.0',
     info: {
@@ -87,7 +85,7 @@ export function openApiDocument() {
       description:
         'Short-lived vendor credentials from master keys kept in AWS SSM. Every route is POST; every answer says Cache-Control: no-store.',
     },
-    paths: Object.fromEntries(operations.map((op) => [op.route, pathItem(op)])),
+    paths: Object.fromEntries(operations.filter((op) => triggerOf(op, 'http')).map((op) => [op.route, pathItem(op)])),
     components: {
       schemas: { Error: jsonSchema(errorSchema) },
       securitySchemes: {
