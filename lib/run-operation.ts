@@ -32,7 +32,7 @@ export async function runForBody(op: Operation, body: unknown, options: CallOpti
   return runOperation(op, validateBody(op, body), options);
 }
 
-/** Calls the vendor for an already validated body and shapes its answer (docs/contracts.md, "HTTP answers"). */
+/** Calls the vendor for an already validated body and shapes its answer (docs/contracts.md, "Answers"). */
 export async function runOperation(op: Operation, body: Record<string, unknown>, options: CallOptions): Promise<OperationResult> {
   const params = op.toParams ? op.toParams(body) : defaultParams(body);
   const result = await callVendor(op, params, options);
