@@ -10,6 +10,7 @@ export interface BackoffPolicy {
   capMs: number;
 }
 
+/** Four attempts in all, 100 ms doubling up to 2 s: what every vendor call uses unless told otherwise. */
 export const DEFAULT_BACKOFF: BackoffPolicy = { maxAttempts: 4, baseMs: 100, capMs: 2_000 };
 
 /** Delay before retry number `retry` (0 for the first retry). */
@@ -26,6 +27,7 @@ export function retryDelay(retry: number, policy: BackoffPolicy, hintMs?: number
   return Math.max(fullJitterDelay(retry, policy, random), hintMs ?? 0);
 }
 
+/** Resolves after `ms`; rejects with the signal's reason as soon as `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);

@@ -35,6 +35,7 @@ function jwtCaller(claims: Record<string, unknown>): Caller {
   };
 }
 
+/** The caller of an API Gateway request, from whatever its authorizer put on the event. */
 export function callerOf(event: HttpEvent): Caller {
   const context = event.requestContext as unknown as Record<string, unknown>;
   const authorizer = context.authorizer as Loose;

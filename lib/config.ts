@@ -24,6 +24,7 @@ const configSchema = z.object({
   DEADLINE_MARGIN_MS: z._default(z.coerce.number().check(z.int(), z.minimum(0)), 300),
 });
 
+/** The parsed configuration, defaults applied. */
 export type Config = z.infer<typeof configSchema>;
 /** The variables that hold a vendor's base URL: what an operation spec may name as its endpoint. */
 export type EndpointVariable = Extract<keyof Config, `${string}_ENDPOINT`>;
@@ -35,7 +36,8 @@ let cached: { fingerprint: string; config: Config } | undefined;
  * Parsed once and reused while the variables stay the same (always, on Lambda); the
  * fingerprint is the cheapest way to notice a change, which tests and local runs make.
  */
-export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function readConfig(): Config {
+  const env = process.env;
   let fingerprint = '';
   for (const name of NAMES) fingerprint += `${env[name] ?? ''}\u0000`;
   if (cached?.fingerprint === fingerprint) return cached.config;

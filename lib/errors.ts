@@ -19,8 +19,10 @@ export const ERROR_STATUS = {
   InternalError: 500,
 } as const;
 
+/** The `code` of an error answer. */
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
+/** What an error may carry beyond its code and message. */
 export interface BrokerErrorDetails {
   /** The vendor's own error code, e.g. `Throttling.User` or `RetCode 153`. */
   vendorCode?: string;
@@ -32,6 +34,7 @@ export interface BrokerErrorDetails {
   cause?: unknown;
 }
 
+/** The one error class the broker throws on purpose: a code of the error table, a status, and a message callers may read. */
 export class BrokerError extends Error {
   override readonly name = 'BrokerError';
   readonly code: ErrorCode;

@@ -5,16 +5,18 @@ import { registerSecret } from './logger.js';
 import { clearParameters, ParameterUnusable, readJsonParameter } from './ssm-parameter.js';
 
 /** The SSM SecureString values of docs/contracts.md, "Configuration". */
-export const aliyunKeysSchema = z.object({
+const aliyunKeysSchema = z.object({
   accessKeyId: z.string().check(z.minLength(1)),
   accessKeySecret: z.string().check(z.minLength(1)),
 });
-export const ucloudKeysSchema = z.object({
+const ucloudKeysSchema = z.object({
   publicKey: z.string().check(z.minLength(1)),
   privateKey: z.string().check(z.minLength(1)),
   projectId: z.optional(z.string().check(z.minLength(1))),
 });
+/** An Alibaba Cloud AccessKey pair. */
 export type AliyunKeys = z.infer<typeof aliyunKeysSchema>;
+/** A UCloud API key pair, with an optional default project. */
 export type UcloudKeys = z.infer<typeof ucloudKeysSchema>;
 
 const vendorKeys = {
@@ -22,9 +24,12 @@ const vendorKeys = {
   ucloud: { schema: ucloudKeysSchema, parameter: 'UCLOUD_KEYS_PARAMETER', secret: 'privateKey' },
 } as const;
 
+/** A vendor whose master key the broker holds. */
 export type Vendor = keyof typeof vendorKeys;
+/** The key shape of vendor `V`. */
 export type KeysOf<V extends Vendor> = z.infer<(typeof vendorKeys)[V]['schema']>;
 
+/** How to read a key. */
 export interface ReadKeysOptions {
   /** Bypass the cache: the vendor said the cached key or its signature is bad. */
   fresh?: boolean;

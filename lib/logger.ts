@@ -35,6 +35,7 @@ function scrubString(value: string): string {
   return out;
 }
 
+/** A copy of `value` with secret-named keys masked and registered secret values scrubbed, however deep. */
 export function redact(value: unknown, seen = new WeakSet<object>()): unknown {
   if (typeof value === 'string') return scrubString(value);
   if (value instanceof Error) {
@@ -49,10 +50,13 @@ export function redact(value: unknown, seen = new WeakSet<object>()): unknown {
   return out;
 }
 
+/** The levels a line can be written at. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 type Threshold = LogLevel | 'silent';
+/** Structured fields of a log line. */
 export type LogFields = Record<string, unknown>;
 
+/** A JSON-lines logger bound to some fields (request id, operation). */
 export interface Logger {
   debug(message: string, fields?: LogFields): void;
   info(message: string, fields?: LogFields): void;
@@ -71,6 +75,7 @@ function threshold(): number {
   return LEVELS[level] ?? LEVELS.info;
 }
 
+/** A logger writing one redacted JSON object per line to stdout. */
 export function createLogger(base: LogFields = {}, level = threshold()): Logger {
   const emit = (record: LogFields) => process.stdout.write(`${JSON.stringify(redact(record))}\n`);
   const write = (at: LogLevel, message: string, fields?: LogFields) => {

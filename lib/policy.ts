@@ -22,6 +22,7 @@ const callerMatcherSchema = z.union([
   /** JWT claims that must all match (`*` wildcards; list claims such as `scope` match when one item does). */
   z.strictObject({ claims: z.record(z.string(), pattern) }),
 ]);
+/** The caller policy document kept in SSM (POLICY_PARAMETER). */
 export const policySchema = z.strictObject({
   version: z.literal(1),
   rules: z.array(
@@ -35,10 +36,12 @@ export const policySchema = z.strictObject({
     }),
   ),
 });
+/** A parsed caller policy. */
 export type Policy = z.infer<typeof policySchema>;
 type Rule = Policy['rules'][number];
 type Constraint = z.infer<typeof constraintSchema>;
 
+/** What the policy says of one request, and by which rule. */
 export type Decision = { allowed: true; rule?: string } | { allowed: false };
 
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

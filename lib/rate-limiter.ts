@@ -10,12 +10,14 @@ export interface RateLimiter {
   acquire(notAfter: number): Promise<void>;
 }
 
+/** The next free start is past the caller's deadline; `waitMs` says how far off it is. */
 export class RateLimitWaitTooLong extends Error {
   constructor(readonly waitMs: number) {
     super('rate limit wait exceeds the deadline');
   }
 }
 
+/** A limiter of at most `limit` starts per `windowMs`, for one instance. */
 export function createRateLimiter(limit: number, windowMs = 1_000, now: () => number = Date.now): RateLimiter {
   if (!Number.isInteger(limit) || limit < 1) throw new TypeError('limit must be a positive integer');
   // Start times of the last `limit` granted calls, including ones granted for the future.

@@ -18,7 +18,7 @@ export function issueDetails(error: z.core.$ZodError): { path: string; message: 
 }
 
 /** The most field problems an answer lists. */
-export const MAX_DETAILS = 20;
+const MAX_DETAILS = 20;
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   switch (issue.code) {

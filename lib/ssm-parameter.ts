@@ -36,6 +36,7 @@ export class ParameterUnusable extends Error {
   }
 }
 
+/** How to read a parameter. */
 export interface ReadParameterOptions {
   cacheSeconds: number;
   /** Bypass the cache (a vendor refused the cached key). */

@@ -9,6 +9,7 @@ import { aliyunAdapter } from './vendors/aliyun.js';
 import type { FailureClass, SignedRequest, VendorAdapter, VendorOutcome, VendorParams } from './vendors/types.js';
 import { ucloudAdapter } from './vendors/ucloud.js';
 
+/** What a vendor call needs of its invocation. */
 export interface CallOptions {
   /** Epoch ms by which the caller must have its answer (Lambda deadline less a margin). */
   deadline: number;
@@ -19,6 +20,7 @@ export interface CallOptions {
   random?: () => number;
 }
 
+/** A vendor's successful (or already-done) answer, before it is shaped for the caller. */
 export interface VendorResult {
   /** The vendor's whole answer body; undefined when `alreadyDone`. */
   payload?: Record<string, unknown>;

@@ -5,7 +5,7 @@ import type { OperationResult } from '../run-operation.js';
 import type { BrokerContext } from './invocation-context.js';
 
 /** Headers every answer carries, success or error: nothing of it may be cached anywhere. */
-export function securityHeaders(requestId: string): Record<string, string> {
+function securityHeaders(requestId: string): Record<string, string> {
   return {
     'Content-Type': 'application/json',
     'Cache-Control': 'no-store',

@@ -3,8 +3,10 @@ import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import { BrokerError } from '../errors.js';
 import type { BrokerContext } from './invocation-context.js';
 
+/** An API Gateway proxy event, with the body this middleware parsed. */
 export type HttpEvent = (APIGatewayProxyEventV2 | APIGatewayProxyEvent) & { parsedBody?: unknown };
 
+/** Options of httpJsonBody. */
 export interface HttpJsonBodyOptions {
   /** Bodies larger than this (bytes, after base64 decoding) are refused with 413 before parsing. */
   maxBytes: number;
@@ -12,12 +14,14 @@ export interface HttpJsonBodyOptions {
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
+/** The request method, from either payload version. */
 export function httpMethod(event: HttpEvent): string {
   return 'httpMethod' in event && typeof event.httpMethod === 'string'
     ? event.httpMethod
     : (event as APIGatewayProxyEventV2).requestContext.http.method;
 }
 
+/** A request header by lower-case name, whatever case the client sent. */
 export function header(event: HttpEvent, name: string): string | undefined {
   for (const [key, value] of Object.entries(event.headers ?? {})) if (key.toLowerCase() === name) return value ?? undefined;
   return undefined;

@@ -24,11 +24,13 @@ export interface Invocation {
   audit: AuditFacts;
 }
 
+/** The Lambda context once invocationContext has run. */
 export type BrokerContext = Context & { invocation: Invocation };
 
 /** Outside Lambda (a bare local call) there is no deadline to read; assume API Gateway's 30 s. */
 const LOCAL_BUDGET_MS = 30_000;
 
+/** Options of invocationContext. */
 export interface InvocationContextOptions {
   op: Operation;
   /** The same margin middy's `timeoutEarlyInMillis` keeps back from the Lambda deadline. */

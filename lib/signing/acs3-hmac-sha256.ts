@@ -2,8 +2,9 @@ import { createHash, createHmac } from 'node:crypto';
 import type { AliyunKeys } from '../keys.js';
 import { compareBytes, percentEncode } from './percent-encode.js';
 
-export const ACS3_ALGORITHM = 'ACS3-HMAC-SHA256';
+const ACS3_ALGORITHM = 'ACS3-HMAC-SHA256';
 
+/** The parts of a request that ACS3-HMAC-SHA256 signs. */
 export interface Acs3Request {
   method: string;
   host: string;
@@ -15,8 +16,10 @@ export interface Acs3Request {
   body: string;
 }
 
+/** The AccessKey pair that signs. */
 export type Acs3Credentials = Pick<AliyunKeys, 'accessKeyId' | 'accessKeySecret'>;
 
+/** Lower-case hex SHA-256 of a UTF-8 string (the payload hash and the canonical request hash). */
 export function sha256Hex(data: string): string {
   return createHash('sha256').update(data, 'utf8').digest('hex');
 }
@@ -34,6 +37,7 @@ function acs3Query(query: Record<string, string>): string {
 
 const isSigned = (name: string) => name === 'host' || name === 'content-type' || name.startsWith('x-acs-');
 
+/** The canonical request and its signed header names, as the vendor builds them. */
 export function canonicalRequest(req: Acs3Request): { canonical: string; signedHeaders: string } {
   const hasHost = Object.keys(req.headers).some((name) => name.toLowerCase() === 'host');
   const byName = new Map<string, string[]>();

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { compareBytes } from './percent-encode.js';
 
 type UcloudScalar = string | number | boolean;
+/** A parameter value UCloud accepts: a scalar, a list of scalars, or nothing. */
 export type UcloudValue = UcloudScalar | undefined | null | readonly UcloudScalar[];
 
 /** Decimal without exponent: String(1e21) is "1e+21" and String(1e-7) is "1e-7", which UCloud does not read as numbers. */

@@ -5,8 +5,10 @@ import { runForBody } from '../run-operation.js';
 import { triggerStack, withInvocation } from './stack.js';
 import type { EventBridgeTrigger, LambdaHandler } from './trigger.js';
 
+/** An EventBridge event whose detail is a request body. */
 export type BrokerEventBridgeEvent = EventBridgeEvent<string, unknown>;
 
+/** True for an EventBridge event (it has `detail-type` and `detail`). */
 export function isEventBridgeEvent(event: unknown): event is BrokerEventBridgeEvent {
   return event !== null && typeof event === 'object' && 'detail-type' in event && 'detail' in event;
 }

@@ -12,6 +12,7 @@ export interface RotationEvent {
   rotate: unknown[];
 }
 
+/** True for a schedule input `{"rotate": [...]}`. */
 export function isRotationEvent(event: unknown): event is RotationEvent {
   return event !== null && typeof event === 'object' && Array.isArray((event as { rotate?: unknown }).rotate);
 }

@@ -11,6 +11,7 @@ import type { LambdaHandler, SqsTrigger } from './trigger.js';
 /** A message larger than this (an EventBridge envelope around a body) fails without being parsed. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 
+/** True for an SQS batch: every record from `aws:sqs`. */
 export function isSqsEvent(event: unknown): event is SQSEvent {
   const records = (event as { Records?: unknown })?.Records;
   return Array.isArray(records) && records.length > 0 && records.every((r) => (r as { eventSource?: unknown })?.eventSource === 'aws:sqs');

@@ -32,5 +32,7 @@ export type SqsTrigger = TriggerBase<'sqs'>;
 /** An EventBridge event delivered straight to the function: `detail` is the body. */
 export type EventBridgeTrigger = TriggerBase<'eventbridge'>;
 
+/** Any trigger an operation can declare. */
 export type Trigger = HttpTrigger | ScheduleTrigger | SqsTrigger | EventBridgeTrigger;
+/** The kinds of trigger: http, schedule, sqs, eventbridge. */
 export type TriggerKind = Trigger['kind'];

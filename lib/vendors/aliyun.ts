@@ -13,6 +13,7 @@ import {
   type VendorParams,
 } from './types.js';
 
+/** The two Alibaba Cloud signature methods (ALIYUN_SIGNATURE). */
 export type AliyunSignatureMethod = 'ACS3-HMAC-SHA256' | 'HMAC-SHA1';
 
 /** `YYYY-MM-DDTHH:mm:ssZ`, the only timestamp form both signature methods accept. */
@@ -42,6 +43,7 @@ const FORM = 'application/x-www-form-urlencoded';
 /** A fresh nonce for every attempt: the vendor refuses a repeated one (SignatureNonceUsed). */
 const nonce = () => randomUUID().replaceAll('-', '');
 
+/** Signs Alibaba Cloud RPC requests with `method` and classifies their answers. */
 export function aliyunAdapter(method: AliyunSignatureMethod): VendorAdapter<AliyunKeys> {
   return {
     sign({ endpoint, target, params, keys, now }): SignedRequest {
@@ -116,6 +118,7 @@ export function classifyAliyunCode(code: string, status: number): FailureClass {
   return 'rejected';
 }
 
+/** An Alibaba Cloud answer as success or one failure class, with its code and request id. */
 export function classifyAliyunAnswer(status: number, headers: Headers, text: string): VendorOutcome {
   const body = parseJsonObject(text);
   const vendorRequestId = typeof body?.RequestId === 'string' ? body.RequestId : undefined;

@@ -6,6 +6,7 @@ export interface SignedRequest {
   body?: string;
 }
 
+/** How the vendor call treats a failed answer. */
 export type FailureClass =
   /** Retry with backoff. */
   | 'throttled'
@@ -22,6 +23,7 @@ export type FailureClass =
   /** The answer could not be read at all. */
   | 'malformed';
 
+/** A classified vendor answer. */
 export type VendorOutcome =
   | { kind: 'ok'; payload: Record<string, unknown>; vendorRequestId?: string }
   | { kind: FailureClass; vendorCode: string; vendorRequestId?: string; retryAfterMs?: number };
@@ -29,6 +31,7 @@ export type VendorOutcome =
 /** Request parameters in the vendor's own names, before encoding. */
 export type VendorParams = Record<string, string | number | boolean | readonly string[] | undefined>;
 
+/** What a signer needs of an operation. */
 export interface OperationTarget {
   action: string;
   version?: string;

@@ -2,7 +2,7 @@ import type { UcloudKeys } from '../keys.js';
 import { flattenUcloudParams, ucloudSignature } from '../signing/ucloud-sha1.js';
 import { type FailureClass, parseJsonObject, retryAfterMs, type VendorAdapter, type VendorOutcome } from './types.js';
 
-/** docs/vendors.md, "UCloud signing": RetCode classes. */
+/** docs/vendors.md, "UCloud errors (RetCode)": RetCode classes. */
 const RETCODE_CLASS: Record<number, FailureClass> = {
   153: 'throttled',
   110: 'transient',
@@ -20,10 +20,12 @@ const RETCODE_CLASS: Record<number, FailureClass> = {
   299: 'accessDenied',
 };
 
+/** The failure class of a non-zero RetCode. */
 export function classifyUcloudRetCode(retCode: number): FailureClass {
   return RETCODE_CLASS[retCode] ?? 'rejected';
 }
 
+/** Signs UCloud requests (SHA-1 over sorted parameters) and classifies their answers. */
 export const ucloudAdapter: VendorAdapter<UcloudKeys> = {
   sign({ endpoint, target, params, keys }) {
     // The key parameter's projectId is the default project; a body's projectId wins.
@@ -41,6 +43,7 @@ export const ucloudAdapter: VendorAdapter<UcloudKeys> = {
   classify: classifyUcloudAnswer,
 };
 
+/** A UCloud answer as success or one failure class, with its RetCode and request id. */
 export function classifyUcloudAnswer(status: number, headers: Headers, text: string): VendorOutcome {
   const body = parseJsonObject(text);
   // The official JS SDK reads the request id from this header; some answers also carry it in the body.
