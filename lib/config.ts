@@ -1,10 +1,11 @@
+/**
+ * The broker's environment (docs/contracts.md, "Configuration"), read when a request needs it,
+ * never at import time: a wrong value answers ConfigurationError instead of crashing the cold start.
+ * @module
+ */
 import * as z from 'zod/mini';
 import { parseOrThrow } from './schema.js';
 
-/**
- * The broker's environment (docs/contracts.md, "Configuration"), read when a request needs it,
- * never at import time: a wrong value answers KeysUnavailable instead of crashing the cold start.
- */
 const baseUrl = z.url({ protocol: /^https?$/ });
 
 const configSchema = z.object({

@@ -2,6 +2,7 @@
  * One JSON object per line on stdout, with every secret removed before it is written.
  * Two nets: keys whose name says "secret" are masked wherever they are nested, and
  * any string holding a registered secret value (master keys) is scrubbed.
+ * @module
  */
 const REDACTED = '[REDACTED]';
 

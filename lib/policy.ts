@@ -1,3 +1,8 @@
+/**
+ * The caller policy (POLICY_PARAMETER): rules saying which callers may call which
+ * operations with which body values. Deny by default; the first rule that allows wins.
+ * @module
+ */
 import * as z from 'zod/mini';
 import type { Caller } from './caller.js';
 import { readConfig } from './config.js';
@@ -5,10 +10,6 @@ import { BrokerError } from './errors.js';
 import type { Logger } from './logger.js';
 import { ParameterUnusable, readJsonParameter } from './ssm-parameter.js';
 
-/**
- * The caller policy (POLICY_PARAMETER): rules saying which callers may call which
- * operations with which body values. Deny by default; the first rule that allows wins.
- */
 const pattern = z.string().check(z.minLength(1), z.maxLength(512));
 const constraintSchema = z.union([
   z.strictObject({ equals: pattern }),

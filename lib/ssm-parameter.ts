@@ -1,15 +1,17 @@
+/**
+ * JSON parameters (master keys, the caller policy) read through Powertools Parameters: it
+ * reads and decrypts on demand (keys are needed only after a request is validated and
+ * allowed), caches by age (`maxAge`), reads past the cache on `forceFetch`, and never
+ * caches a failed read. Nothing is read at import time.
+ * @module
+ */
 import { TransformParameterError } from '@aws-lambda-powertools/parameters/errors';
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import * as z from 'zod/mini';
 import { issueDetails } from './schema.js';
 import { ssmClient } from './ssm-client.js';
 
-/**
- * JSON parameters (master keys, the caller policy) read through Powertools Parameters: it
- * reads and decrypts on demand (keys are needed only after a request is validated and
- * allowed), caches by age (`maxAge`), reads past the cache on `forceFetch`, and never
- * caches a failed read. Nothing is read at import time.
- */
+/** Created on first use: the provider's client resolves its configuration then. */
 let provider: SSMProvider | undefined;
 function parameters(): SSMProvider {
   provider ??= new SSMProvider({ awsSdkV3Client: ssmClient() });
