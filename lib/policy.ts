@@ -47,9 +47,88 @@ export type Decision = { allowed: true; rule?: string } | { allowed: false };
 
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** `*` matches any run of characters; everything else literally. */
-function wildcard(glob: string, value: string): boolean {
-  return new RegExp(`^${glob.split('*').map(escapeRegex).join('.*')}$`).test(value);
+/** A claim reference the policy language can express: `${name}`, name of letters, digits, `_ : . -`. */
+const REFERENCE = /\$\{([A-Za-z_][\w:.-]{0,127})\}/g;
+
+/** Thrown while compiling a policy: it is then malformed, and denies everything. */
+export class PolicyMalformed extends Error {
+  override readonly name = 'PolicyMalformed';
+}
+
+/** Every `${` of a template must open a reference the language can express; anything else is a mistake, not a literal. */
+function checkReferences(template: string, where: string): void {
+  if (template.replace(REFERENCE, '').includes('${')) {
+    throw new PolicyMalformed(`${where}: a \`\${...}\` names a claim the policy language cannot express`);
+  }
+}
+
+/** Most quantifiers a pattern may hold: each one multiplies what backtracking can try. */
+const MAX_QUANTIFIERS = 8;
+
+/**
+ * A pattern compiled once, when the policy loads, to a regex that matches the whole value.
+ * Backtracking stays bounded: no backreferences or lookaround, no quantified group that
+ * holds a quantifier or an alternation (the shape of catastrophic patterns), few
+ * quantifiers, and values are short (the request schemas cap them at 128 characters).
+ */
+function compilePattern(pattern: string, where: string): (caller: Caller) => RegExp | undefined {
+  checkReferences(pattern, where);
+  // Claims are replaced by a plain letter to check the pattern's own shape.
+  const shape = pattern.replace(REFERENCE, 'x');
+  if (/\\[1-9k]|\(\?<?[=!]/.test(shape)) throw new PolicyMalformed(`${where}: backreferences and lookaround are not allowed`);
+  const quantifiers = shape.match(/(?<!\\)(?:[*+?]|\{\d+(?:,\d*)?\})/g) ?? [];
+  if (quantifiers.length > MAX_QUANTIFIERS) throw new PolicyMalformed(`${where}: more than ${MAX_QUANTIFIERS} quantifiers`);
+  if (nestedQuantifier(shape)) throw new PolicyMalformed(`${where}: a quantified group holds a quantifier or an alternation`);
+  try {
+    new RegExp(shape, 'u');
+  } catch {
+    throw new PolicyMalformed(`${where}: not a valid regular expression`);
+  }
+  return (caller) => {
+    let missing = false;
+    const source = pattern.replace(REFERENCE, (_whole, name: string) => {
+      const value = claimValue(caller, name);
+      if (value === undefined) missing = true;
+      // A claim is matched literally inside a pattern.
+      return escapeRegex(value ?? '');
+    });
+    return missing ? undefined : new RegExp(`^(?:${source})$`, 'u');
+  };
+}
+
+/** True when a group followed by a quantifier contains a quantifier or `|`. */
+function nestedQuantifier(source: string): boolean {
+  const open: { risky: boolean }[] = [];
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') {
+      i += 1;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
+    if (c === '[') inClass = true;
+    else if (c === '(') open.push({ risky: false });
+    else if (c === ')') {
+      const group = open.pop();
+      const next = source[i + 1];
+      const quantified = next === '*' || next === '+' || next === '?' || next === '{';
+      if (group?.risky && quantified) return true;
+      // A group is itself a risky part of its parent when it holds a quantifier or is quantified.
+      if (open.length > 0 && (group?.risky || quantified)) open[open.length - 1]!.risky = true;
+    } else if ((c === '*' || c === '+' || c === '?' || c === '{' || c === '|') && open.length > 0) {
+      if (!(c === '?' && source[i - 1] === '(')) open[open.length - 1]!.risky = true;
+    }
+  }
+  return false;
+}
+
+/** `*` matches any run of characters; everything else literally. Compiled once. */
+function compileGlob(glob: string): RegExp {
+  return new RegExp(`^${glob.split('*').map(escapeRegex).join('.*')}$`, 's');
 }
 
 /** JWT list claims (scope is space-separated) as items. */
@@ -58,71 +137,134 @@ function claimItems(name: string, value: string | string[]): string[] {
   return name === 'scope' || name === 'scp' ? value.split(/\s+/).filter(Boolean) : [value];
 }
 
-function callerMatches(matcher: Rule['callers'][number], caller: Caller): boolean {
-  if ('principal' in matcher) return caller.kind === 'iam' && wildcard(matcher.principal, caller.principal);
-  if (caller.kind !== 'jwt') return false;
-  return Object.entries(matcher.claims).every(([name, glob]) => {
-    const value = caller.claims[name];
-    return value !== undefined && claimItems(name, value).some((item) => wildcard(glob, item));
-  });
+/** A claim's string value; an empty claim is a missing claim, so it can never match a wildcard or a prefix. */
+function claimValue(caller: Caller, name: string): string | undefined {
+  const value = caller.kind === 'jwt' ? caller.claims[name] : name === 'principal' && caller.kind === 'iam' ? caller.principal : undefined;
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-/** `${claim}` → the caller's claim; undefined when a named claim is missing or a list, so the rule cannot apply. */
+/** `${claim}` → the caller's claim; undefined when a named claim is missing, empty or a list, so the rule cannot apply. */
 function substitute(template: string, caller: Caller): string | undefined {
   let missing = false;
-  const out = template.replace(/\$\{([\w:.-]+)\}/g, (_, name: string) => {
-    const value =
-      caller.kind === 'jwt' ? caller.claims[name] : name === 'principal' && caller.kind === 'iam' ? caller.principal : undefined;
-    if (typeof value !== 'string') {
-      missing = true;
-      return '';
-    }
-    return value;
+  const out = template.replace(REFERENCE, (_whole, name: string) => {
+    const value = claimValue(caller, name);
+    if (value === undefined) missing = true;
+    return value ?? '';
   });
   return missing ? undefined : out;
 }
 
-function valueSatisfies(constraint: Constraint, value: string, caller: Caller): boolean {
-  if ('oneOf' in constraint) return constraint.oneOf.some((option) => substitute(option, caller) === value);
-  if ('equals' in constraint) return substitute(constraint.equals, caller) === value;
-  if ('prefix' in constraint) {
-    const prefix = substitute(constraint.prefix, caller);
-    return prefix !== undefined && value.startsWith(prefix);
-  }
-  // Substituted claims are matched literally inside a pattern.
-  let missing = false;
-  const source = constraint.pattern.replace(/\$\{([\w:.-]+)\}/g, (whole) => {
-    const value = substitute(whole, caller);
-    if (value === undefined) missing = true;
-    return escapeRegex(value ?? '');
-  });
-  return !missing && new RegExp(source).test(value);
+type ValueTest = (value: string, caller: Caller) => boolean;
+type CallerTest = (caller: Caller) => boolean;
+
+/** A rule with its globs and patterns compiled. */
+interface CompiledRule {
+  id: string;
+  operations: RegExp[];
+  callers: CallerTest[];
+  constraints: [field: string, test: ValueTest][];
 }
 
-function bodySatisfies(constraints: Rule['constraints'], body: Record<string, unknown>, caller: Caller): boolean {
-  return Object.entries(constraints ?? {}).every(([field, constraint]) => {
+/** A policy checked and compiled, ready to decide requests. */
+export interface CompiledPolicy {
+  rules: CompiledRule[];
+}
+
+function compileCaller(matcher: Rule['callers'][number], where: string): CallerTest {
+  if ('principal' in matcher) {
+    const glob = compileGlob(matcher.principal);
+    return (caller) => caller.kind === 'iam' && glob.test(caller.principal);
+  }
+  const claims = Object.entries(matcher.claims).map(([name, glob]) => {
+    checkReferences(glob, `${where}.claims.${name}`);
+    return [name, compileGlob(glob)] as const;
+  });
+  return (caller) =>
+    caller.kind === 'jwt' &&
+    claims.every(([name, glob]) => {
+      const value = caller.claims[name];
+      // An empty claim is a missing claim: `tenant: "*"` never matches `tenant: ""`.
+      return value !== undefined && claimItems(name, value).some((item) => item !== '' && glob.test(item));
+    });
+}
+
+function compileConstraint(constraint: Constraint, where: string): ValueTest {
+  if ('oneOf' in constraint) {
+    for (const option of constraint.oneOf) checkReferences(option, where);
+    return (value, caller) => constraint.oneOf.some((option) => substitute(option, caller) === value);
+  }
+  if ('equals' in constraint) {
+    checkReferences(constraint.equals, where);
+    return (value, caller) => substitute(constraint.equals, caller) === value;
+  }
+  if ('prefix' in constraint) {
+    checkReferences(constraint.prefix, where);
+    return (value, caller) => {
+      const prefix = substitute(constraint.prefix, caller);
+      return prefix !== undefined && value.startsWith(prefix);
+    };
+  }
+  const regexFor = compilePattern(constraint.pattern, where);
+  return (value, caller) => regexFor(caller)?.test(value) ?? false;
+}
+
+/**
+ * Checks and compiles a policy: every claim reference expressible, every pattern valid and
+ * bounded. Throws PolicyMalformed, saying where, when it is not.
+ */
+export function compilePolicy(policy: Policy): CompiledPolicy {
+  return {
+    rules: policy.rules.map((rule, index) => {
+      const where = `rules[${index}]`;
+      return {
+        id: rule.id,
+        operations: rule.operations.map(compileGlob),
+        callers: rule.callers.map((matcher, i) => compileCaller(matcher, `${where}.callers[${i}]`)),
+        constraints: Object.entries(rule.constraints ?? {}).map(([field, constraint]) => [
+          field,
+          compileConstraint(constraint, `${where}.constraints.${field}`),
+        ]),
+      };
+    }),
+  };
+}
+
+function bodySatisfies(constraints: CompiledRule['constraints'], body: Record<string, unknown>, caller: Caller): boolean {
+  return constraints.every(([field, test]) => {
     const value = body[field];
     const items = Array.isArray(value) ? value : [value];
     return (
       value !== undefined &&
       items.length > 0 &&
-      items.every((item) => (typeof item === 'string' || typeof item === 'number') && valueSatisfies(constraint, String(item), caller))
+      items.every((item) => (typeof item === 'string' || typeof item === 'number') && test(String(item), caller))
     );
   });
 }
 
 /** The decision for one request; pure, so it is tested without SSM. */
-export function decide(policy: Policy, caller: Caller, operation: string, body: Record<string, unknown>): Decision {
+export function decide(policy: CompiledPolicy, caller: Caller, operation: string, body: Record<string, unknown>): Decision {
   for (const rule of policy.rules) {
-    if (!rule.operations.some((glob) => wildcard(glob, operation))) continue;
-    if (!rule.callers.some((matcher) => callerMatches(matcher, caller))) continue;
+    if (!rule.operations.some((glob) => glob.test(operation))) continue;
+    if (!rule.callers.some((matches) => matches(caller))) continue;
     if (bodySatisfies(rule.constraints, body, caller)) return { allowed: true, rule: rule.id };
   }
   return { allowed: false };
 }
 
 /** A deny-everything policy: what a malformed policy document becomes. */
-const DENY_ALL: Policy = { version: 1, rules: [] };
+const DENY_ALL: CompiledPolicy = { rules: [] };
+
+/** Compiled policies by the parsed document they came from: compiled once per read from SSM. */
+const compiled = new WeakMap<Policy, CompiledPolicy>();
+
+function compiledFor(document: Policy): CompiledPolicy {
+  let policy = compiled.get(document);
+  if (!policy) {
+    policy = compilePolicy(document);
+    compiled.set(document, policy);
+  }
+  return policy;
+}
 
 /**
  * Checks a request against the configured policy, before any key is read. No
@@ -132,17 +274,17 @@ const DENY_ALL: Policy = { version: 1, rules: [] };
 export async function authorize(operation: string, caller: Caller, body: Record<string, unknown>, logger: Logger): Promise<Decision> {
   const config = readConfig();
   if (config.POLICY_PARAMETER === undefined) return { allowed: true };
-  let policy: Policy;
+  let policy: CompiledPolicy;
   try {
-    policy = await readJsonParameter(config.POLICY_PARAMETER, policySchema, { cacheSeconds: config.KEYS_CACHE_SECONDS });
+    policy = compiledFor(await readJsonParameter(config.POLICY_PARAMETER, policySchema, { cacheSeconds: config.KEYS_CACHE_SECONDS }));
   } catch (error) {
-    if (!(error instanceof ParameterUnusable)) throw error;
-    if (error.reason === 'unreadable') {
+    if (error instanceof ParameterUnusable && error.reason === 'unreadable') {
       throw new BrokerError('PolicyUnavailable', 'The caller policy could not be read from SSM.', { cause: error.cause });
     }
+    if (!(error instanceof ParameterUnusable || error instanceof PolicyMalformed)) throw error;
     logger.error('caller policy is malformed; denying every request until it is fixed', {
       parameter: config.POLICY_PARAMETER,
-      details: error.details,
+      ...(error instanceof PolicyMalformed ? { reason: error.message } : { details: error.details }),
     });
     policy = DENY_ALL;
   }

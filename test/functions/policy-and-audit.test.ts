@@ -115,6 +115,25 @@ describe('caller policy', () => {
     expect(broker.sim.calls).toHaveLength(0);
   });
 
+  it('denies everything, logging where, when a pattern is unbounded: the policy never runs it', async () => {
+    broker.ssm.put(POLICY, {
+      version: 1,
+      rules: [
+        {
+          id: 'nested',
+          callers: [{ claims: { tenant: '*' } }],
+          operations: ['*'],
+          constraints: { custSpaceId: { pattern: '^(${tenant}|[a-z]+)+$' } },
+        },
+      ],
+    });
+    const { result, records } = await withLogs(() => invokeHttp(cams, asTenant('tenant-a', `${'a'.repeat(40)}-`)));
+    expect(result.statusCode).toBe(403);
+    const why = records.find((r) => r.message === 'caller policy is malformed; denying every request until it is fixed');
+    expect(why?.reason).toMatch(/rules\[0\]\.constraints\.custSpaceId: a quantified group/);
+    expect(broker.sim.calls).toHaveLength(0);
+  });
+
   it('answers 503 when the policy parameter cannot be read, never allowing', async () => {
     broker.ssm.delete(POLICY);
     const answer = await invokeHttp(cams, asTenant('tenant-a', 'tenant-a'));

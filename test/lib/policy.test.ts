@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
 import type { Caller } from '../../lib/caller.js';
-import { decide, type Policy, policySchema } from '../../lib/policy.js';
+import { compilePolicy, decide as decideCompiled, type Policy, PolicyMalformed, policySchema } from '../../lib/policy.js';
 
 const CAMS = 'cams:GetChatappUploadAuthorization';
 const jwt = (claims: Record<string, string | string[]>): Caller => ({ kind: 'jwt', subject: String(claims.sub ?? ''), claims });
@@ -36,6 +36,9 @@ const policy: Policy = {
     },
   ],
 };
+
+/** Decides against a policy compiled as the broker compiles it when it loads. */
+const decide = (document: Policy, ...rest: [Caller, string, Record<string, unknown>]) => decideCompiled(compilePolicy(document), ...rest);
 
 describe('decide', () => {
   it("allows a caller its own tenant, by rule id, and nobody else's", () => {
@@ -104,5 +107,50 @@ describe('policySchema', () => {
     ['another version', { version: 2, rules: [] }],
   ])('refuses %s', (_name, document) => {
     expect(z.safeParse(policySchema, document).success).toBe(false);
+  });
+});
+
+describe('caller-policy bypasses that a review found, closed', () => {
+  const tenantRule = (constraint: NonNullable<Policy['rules'][number]['constraints']>[string]): Policy => ({
+    version: 1,
+    rules: [{ id: 'own', callers: [{ claims: { tenant: '*' } }], operations: [CAMS], constraints: { custSpaceId: constraint } }],
+  });
+
+  it('treats an empty claim as a missing claim: it matches no wildcard and substitutes into nothing', () => {
+    const empty = jwt({ sub: 'x', tenant: '' });
+    expect(decide(tenantRule({ prefix: '${tenant}' }), empty, CAMS, { custSpaceId: 'tenant-b' }).allowed).toBe(false);
+    expect(decide(tenantRule({ pattern: '${tenant}.*' }), empty, CAMS, { custSpaceId: 'tenant-b' }).allowed).toBe(false);
+    const anyTenant: Policy = { version: 1, rules: [{ id: 'r', callers: [{ claims: { tenant: '*' } }], operations: [CAMS] }] };
+    expect(decide(anyTenant, empty, CAMS, { custSpaceId: 'x' }).allowed).toBe(false);
+    expect(decide(anyTenant, jwt({ sub: 'x', tenant: 't' }), CAMS, { custSpaceId: 'x' }).allowed).toBe(true);
+  });
+
+  it('matches a pattern against the whole value, not a part of it', () => {
+    const team = jwt({ sub: 'x', tenant: 'a' });
+    const policy = tenantRule({ pattern: '${tenant}-upload' });
+    expect(decide(policy, team, CAMS, { custSpaceId: 'a-upload' }).allowed).toBe(true);
+    expect(decide(policy, team, CAMS, { custSpaceId: 'ba-upload' }).allowed).toBe(false);
+    expect(decide(policy, team, CAMS, { custSpaceId: 'evil-a-upload-of-b' }).allowed).toBe(false);
+  });
+
+  it.each([
+    ['a claim name the language cannot express', { equals: '${https://acme.example/tenant}' }],
+    ['an unclosed reference', { prefix: '${tenant' }],
+    ['a pattern that does not compile', { pattern: '^(${tenant}-' }],
+    ['a quantified group holding a quantifier', { pattern: '^(${tenant}|[a-z]+)+$' }],
+    ['a quantified group holding an alternation', { pattern: '(a|aa)*' }],
+    ['a backreference', { pattern: '(a)\\1' }],
+    ['lookaround', { pattern: '(?=a)a' }],
+    ['too many quantifiers', { pattern: 'a*b*c*d*e*f*g*h*i*' }],
+  ])('refuses %s when the policy loads', (_name, constraint) => {
+    expect(() => compilePolicy(tenantRule(constraint))).toThrow(PolicyMalformed);
+  });
+
+  it('takes the bounded rewrite of the pattern that used to backtrack for seconds, and applies it to the whole value', () => {
+    // `^(${tenant}|[a-z]+)+$` is refused above; this is what it meant, without the nesting.
+    const policy = compilePolicy(tenantRule({ pattern: '(${tenant}|[a-z]+)' }));
+    const caller = jwt({ sub: 'x', tenant: 'a' });
+    expect(decideCompiled(policy, caller, CAMS, { custSpaceId: `${'a'.repeat(23)}!` }).allowed).toBe(false);
+    expect(decideCompiled(policy, caller, CAMS, { custSpaceId: 'abc' }).allowed).toBe(true);
   });
 });
