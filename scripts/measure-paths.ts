@@ -7,8 +7,8 @@ import { handler as ufile } from '../functions/ufile-describe-token.js';
 import { bodyKey } from '../lib/body-key.js';
 import { ufileDescribeToken } from '../lib/operations/ufile-describe-token.js';
 import { clearTokenMemory, storeName } from '../lib/token-cache.js';
+import { httpApiEvent, lambdaContext } from '../sim/lambda-events.js';
 import { startBrokerEnv } from '../test/support/broker-env.js';
-import { httpApiEvent, lambdaContext } from '../test/support/lambda.js';
 
 const iterations = Number(process.argv[2] ?? 200);
 process.env.LOG_LEVEL = 'silent';

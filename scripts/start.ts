@@ -8,8 +8,8 @@
 //                                   stage `dev` unless --stage is given
 //   PORT=3000 LAMBDA_PORT=3002      where the HTTP API and the Lambda invoke API listen
 import { type ChildProcess, spawn } from 'node:child_process';
-import { startFakeSsm } from '../test/support/fake-ssm.js';
-import { SIMULATOR_DEFAULT_KEYS, startVendorSimulator } from '../test/support/vendor-simulator.js';
+import { startFakeSsm } from '../sim/fake-ssm.js';
+import { SIMULATOR_DEFAULT_KEYS, startVendorSimulator } from '../sim/vendor-simulator.js';
 
 const args = process.argv.slice(2);
 const realVendors = args.includes('--real-vendors') || process.env.BROKER_REAL_VENDORS === '1';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { clearKeys } from '../../lib/keys.js';
 import { clearTokenMemory } from '../../lib/token-cache.js';
-import { type FakeSsm, startFakeSsm } from './fake-ssm.js';
-import { SIMULATOR_DEFAULT_KEYS, type SimulatorOptions, startVendorSimulator, type VendorSimulator } from './vendor-simulator.js';
+import { type FakeSsm, startFakeSsm } from '../../sim/fake-ssm.js';
+import { SIMULATOR_DEFAULT_KEYS, type SimulatorOptions, startVendorSimulator, type VendorSimulator } from '../../sim/vendor-simulator.js';
 
 export const KEY_PARAMETERS = {
   aliyun: '/cloud-token-broker/test/keys/aliyun',
