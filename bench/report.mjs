@@ -343,7 +343,7 @@ export function renderMarkdown(rows, run, results, analysis, notes) {
     '(`bench/baseline/*`): Powertools Parameters `getParameter` (decrypt, JSON, `maxAge` 300 s) for the keys and the',
     'official SDK clients (`@alicloud/cams20200606` on `@alicloud/openapi-client`, `@alicloud/ims20190815` on',
     '`@alicloud/openapi-core`) with their default signing (ACS3-HMAC-SHA256), built the same way. Both run against the',
-    'same vendor simulator and fake SSM (`test/support/*`) on loopback, each side in its own process.',
+    'same vendor simulator and fake SSM (`sim/`) on loopback, each side in its own process.',
     '',
     '## Results',
     '',

@@ -3,10 +3,10 @@
  * (Node 20 cannot import TypeScript): the vendor simulator, the fake SSM and the key names.
  */
 
-export { startFakeSsm } from '../test/support/fake-ssm.js';
+export { startFakeSsm } from '../sim/fake-ssm.js';
 export {
   acs3CanonicalRequest,
   expectedAcs3Signature,
   SIMULATOR_DEFAULT_KEYS,
   startVendorSimulator,
-} from '../test/support/vendor-simulator.js';
+} from '../sim/vendor-simulator.js';

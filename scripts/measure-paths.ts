@@ -7,12 +7,16 @@ import { handler as ufile } from '../functions/ufile-describe-token.js';
 import { bodyKey } from '../lib/body-key.js';
 import { ufileDescribeToken } from '../lib/operations/ufile-describe-token.js';
 import { clearTokenMemory, storeName } from '../lib/token-cache.js';
-import { startBrokerEnv } from '../test/support/broker-env.js';
-import { httpApiEvent, lambdaContext } from '../test/support/lambda.js';
+import { httpApiEvent, lambdaContext } from '../sim/lambda-events.js';
+import { startLocalWorld } from '../sim/local-world.js';
 
 const iterations = Number(process.argv[2] ?? 200);
 process.env.LOG_LEVEL = 'silent';
-const broker = await startBrokerEnv();
+const broker = await startLocalWorld({
+  keyParameters: { aliyun: '/cloud-token-broker/measure/keys/aliyun', ucloud: '/cloud-token-broker/measure/keys/ucloud' },
+  ucloudProjectId: 'org-measure',
+});
+Object.assign(process.env, broker.env, { TOKEN_STORE_PREFIX: '/cloud-token-broker/measure/tokens' });
 const UFILE = '/v1/ucloud/ufile/tokens';
 const body = { region: 'cn-bj' };
 

@@ -1,20 +1,62 @@
 // npm start: the whole service on http://localhost:3000 through serverless-offline (run by
 // osls), with the vendor simulator and a fake SSM started alongside and seeded with local
 // keys: no AWS or vendor account needed. The functions run from the very zips a deploy
-// ships (`osls package`), which serverless-offline unpacks.
+// ships (`osls package`), which serverless-offline unpacks. What is wired, and the routes
+// shown, come from the operation registry (lib/operations).
 //
 //   npm start                       simulator + fake SSM (the default)
-//   npm start -- --real-vendors     real vendor endpoints, keys from real SSM (your AWS credentials),
-//                                   stage `dev` unless --stage is given
+//   npm start -- --real-vendors --i-understand-real-credentials
+//                                   real vendor endpoints, keys from real SSM (your AWS credentials),
+//                                   stage `dev` unless --stage is given; refused without the second flag
+//   npm start -- --allow-origin https://app.example   (repeatable; or BROKER_ALLOWED_ORIGINS=a,b)
+//                                   a web page origin let through; by default every request that
+//                                   carries an Origin header is answered 403
 //   PORT=3000 LAMBDA_PORT=3002      where the HTTP API and the Lambda invoke API listen
+//
+// serverless-offline reflects any Origin with credentials allowed, on both ports, and cannot
+// be told to refuse one; so it listens on internal loopback ports and each public port is an
+// origin guard (sim/origin-guard.ts) in front of it.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { startFakeSsm } from '../test/support/fake-ssm.js';
-import { SIMULATOR_DEFAULT_KEYS, startVendorSimulator } from '../test/support/vendor-simulator.js';
+import { createServer } from 'node:net';
+import { loadOperations } from '../lib/operations/index.js';
+import { endpointVariables, exampleBody, stageParamName, startLocalWorld } from '../sim/local-world.js';
+import { parseAllowedOrigin, startOriginGuard } from '../sim/origin-guard.js';
 
 const args = process.argv.slice(2);
+
+function fail(message: string): never {
+  process.stderr.write(`npm start: ${message}\n`);
+  process.exit(2);
+}
+
+function optionValues(name: string): string[] {
+  const values: string[] = [];
+  args.forEach((arg, i) => {
+    if (arg === name) values.push(args[i + 1] ?? fail(`${name} needs a value`));
+    else if (arg.startsWith(`${name}=`)) values.push(arg.slice(name.length + 1));
+  });
+  return values;
+}
+
 const realVendors = args.includes('--real-vendors') || process.env.BROKER_REAL_VENDORS === '1';
-const stageArg = args.indexOf('--stage');
-const stage = stageArg >= 0 ? args[stageArg + 1]! : realVendors ? 'dev' : 'local';
+const realCredentialsUnderstood = args.includes('--i-understand-real-credentials') || process.env.BROKER_REAL_CREDENTIALS === 'understood';
+if (realVendors && !realCredentialsUnderstood) {
+  fail(
+    [
+      '--real-vendors refused: it calls the real vendor endpoints with the master keys read from real SSM',
+      '(your AWS credentials), so every local request spends real credentials. To go ahead, add',
+      '--i-understand-real-credentials (or set BROKER_REAL_CREDENTIALS=understood).',
+    ].join('\n'),
+  );
+}
+const allowedOrigins = [...optionValues('--allow-origin'), ...(process.env.BROKER_ALLOWED_ORIGINS ?? '').split(',')]
+  .map((value) => value.trim())
+  .filter(Boolean)
+  .map((value) => {
+    const origin = parseAllowedOrigin(value);
+    return origin instanceof Error ? fail(`--allow-origin / BROKER_ALLOWED_ORIGINS: ${origin.message}`) : origin;
+  });
+const stage = optionValues('--stage')[0] ?? (realVendors ? 'dev' : 'local');
 const httpPort = Number(process.env.PORT ?? 3000);
 const lambdaPort = Number(process.env.LAMBDA_PORT ?? 3002);
 const osls = new URL('../node_modules/.bin/osls', import.meta.url).pathname;
@@ -35,36 +77,62 @@ async function stop(code: number): Promise<never> {
 process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
 
+/** `count` distinct ports free on 127.0.0.1 right now, for serverless-offline to listen on behind the guards. */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer());
+  const ports = await Promise.all(
+    servers.map(
+      (server) =>
+        new Promise<number>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
+        }),
+    ),
+  );
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
+
+const operations = await loadOperations();
 const params: string[] = [];
 const env: NodeJS.ProcessEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 let banner: string[];
 
 if (realVendors) {
   banner = [
-    `vendors:  real (${'the endpoints of serverless.yml'})`,
+    `vendors:  real (the endpoints of serverless.yml: ${endpointVariables(operations).join(', ')})`,
     `keys:     AWS SSM /cloud-token-broker/${stage}/keys/{aliyun,ucloud}, with your AWS credentials (${process.env.AWS_PROFILE ? `profile ${process.env.AWS_PROFILE}` : 'default chain'})`,
   ];
 } else {
-  const sim = await startVendorSimulator({ log: process.env.SIM_LOG === '1' });
-  const ssm = await startFakeSsm();
-  cleanups.push(
-    () => sim.close(),
-    () => ssm.close(),
-  );
-  ssm.put(`/cloud-token-broker/${stage}/keys/aliyun`, SIMULATOR_DEFAULT_KEYS.aliyun);
-  ssm.put(`/cloud-token-broker/${stage}/keys/ucloud`, { ...SIMULATOR_DEFAULT_KEYS.ucloud, projectId: 'org-local' });
-  for (const name of ['aliyunBpstudioEndpoint', 'aliyunCamsEndpoint', 'aliyunImsEndpoint', 'ucloudApiEndpoint'])
-    params.push(`--param=${name}=${sim.url}`);
-  Object.assign(env, {
-    AWS_ENDPOINT_URL_SSM: ssm.url,
-    AWS_REGION: 'ap-southeast-1',
-    AWS_ACCESS_KEY_ID: 'local-fake-ssm',
-    AWS_SECRET_ACCESS_KEY: 'local-fake-ssm',
+  const world = await startLocalWorld({
+    keyParameters: { aliyun: `/cloud-token-broker/${stage}/keys/aliyun`, ucloud: `/cloud-token-broker/${stage}/keys/ucloud` },
+    ucloudProjectId: 'org-local',
+    simulator: { log: process.env.SIM_LOG === '1' },
   });
+  cleanups.push(() => world.close());
+  // serverless.yml sets each endpoint variable from the stage param of the same name in camelCase.
+  for (const [variable, url] of Object.entries(world.endpoints)) params.push(`--param=${stageParamName(variable)}=${url}`);
+  // serverless-offline hands the functions every AWS_* variable of its own environment.
+  Object.assign(env, world.awsEnv);
   banner = [
-    `vendors:  simulator at ${sim.url} (all four endpoints)`,
-    `keys:     fake SSM at ${ssm.url}, seeded with local keys under /cloud-token-broker/${stage}/keys/`,
+    `vendors:  simulator at ${world.sim.url} (${Object.keys(world.endpoints).join(', ')})`,
+    `keys:     fake SSM at ${world.ssm.url}, seeded with local keys under /cloud-token-broker/${stage}/keys/`,
   ];
+}
+
+// The public ports are the guards'; serverless-offline listens behind them on loopback only.
+const [innerHttpPort, innerLambdaPort] = (await freePorts(2)) as [number, number];
+for (const [port, inner] of [
+  [httpPort, innerHttpPort],
+  [lambdaPort, innerLambdaPort],
+] as const) {
+  try {
+    const guard = await startOriginGuard({ port, target: `http://127.0.0.1:${inner}`, allowedOrigins });
+    cleanups.push(() => guard.close());
+  } catch (error) {
+    process.stderr.write(`npm start: cannot listen on port ${port}: ${error instanceof Error ? error.message : String(error)}\n`);
+    await stop(1);
+  }
 }
 
 const offline = spawn(
@@ -75,10 +143,12 @@ const offline = spawn(
     '--stage',
     stage,
     ...params,
+    '--host',
+    '127.0.0.1',
     '--httpPort',
-    String(httpPort),
+    String(innerHttpPort),
     '--lambdaPort',
-    String(lambdaPort),
+    String(innerLambdaPort),
     '--noAuth',
     '--noPrependStageInUrl',
   ],
@@ -95,6 +165,10 @@ offline.on('exit', () => {
   if (!ready) process.stderr.write(held);
 });
 
+function curl(route: string, body: unknown): string {
+  return `  curl -s -X POST http://localhost:${httpPort}${route} -H 'content-type: application/json' -d '${JSON.stringify(body)}'`;
+}
+
 function onOutput(chunk: Buffer, to: NodeJS.WriteStream): void {
   if (ready) {
     // Function logs (one JSON object a line) pass through; serverless-offline's own chatter too.
@@ -104,14 +178,19 @@ function onOutput(chunk: Buffer, to: NodeJS.WriteStream): void {
   held += chunk.toString();
   if (!held.includes('Server ready')) return;
   ready = true;
+  const width = Math.max(...operations.map((op) => op.route.length));
   console.log(
     [
       `cloud-token-broker (stage ${stage}) listening on http://localhost:${httpPort}`,
       ...banner,
       `lambda invoke API on http://localhost:${lambdaPort} (SQS / EventBridge / rotation events; see README)`,
+      `origins:  a request with an Origin header is refused (403) unless allowed; allowed: ${allowedOrigins.join(', ') || 'none'}`,
+      '',
+      'routes:',
+      ...operations.map((op) => `  POST ${op.route.padEnd(width)}  ${op.name}`),
       '',
       'try:',
-      `  curl -s -X POST http://localhost:${httpPort}/v1/aliyun/cams/upload-authorization -H 'content-type: application/json' -d '{"custSpaceId":"cs-demo"}'`,
+      ...operations.map((op) => curl(op.route, exampleBody(op))),
       '',
       'Ctrl-C stops everything started here.',
       '',

@@ -1,6 +1,7 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadOperations } from '../../lib/operations/index.js';
 
 /**
  * `npm start` end to end: the launcher as a user runs it (serverless-offline unpacking the
@@ -23,11 +24,13 @@ let output = '';
 let httpPort: number;
 let lambdaPort: number;
 let exited: Promise<number | null>;
+const root = new URL('../..', import.meta.url).pathname;
+const operations = await loadOperations();
 
 beforeAll(async () => {
   [httpPort, lambdaPort] = [await freePort(), await freePort()];
   child = spawn(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'scripts/start.ts'], {
-    cwd: new URL('../..', import.meta.url).pathname,
+    cwd: root,
     env: { ...process.env, PORT: String(httpPort), LAMBDA_PORT: String(lambdaPort), LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, so a failed run can still be cleaned up whole.
@@ -61,7 +64,46 @@ describe('npm start', () => {
     expect(lines[0]).toBe(`cloud-token-broker (stage local) listening on http://localhost:${httpPort}`);
     expect(lines[1]).toMatch(/^vendors: +simulator at http:\/\/127\.0\.0\.1:\d+/);
     expect(lines[2]).toMatch(/^keys: +fake SSM at http:\/\/127\.0\.0\.1:\d+/);
-    expect(output).toContain(`curl -s -X POST http://localhost:${httpPort}/v1/aliyun/cams/upload-authorization`);
+    expect(lines[3]).toBe(`lambda invoke API on http://localhost:${lambdaPort} (SQS / EventBridge / rotation events; see README)`);
+    expect(lines[4]).toMatch(/^origins: .*403.*allowed: none$/);
+  });
+
+  it('lists every route of the registry, with a curl line for each', () => {
+    for (const op of operations) {
+      expect(output).toMatch(new RegExp(`^  POST ${op.route} +${op.name}$`, 'm'));
+      expect(output).toContain(`curl -s -X POST http://localhost:${httpPort}${op.route} -H 'content-type: application/json' -d '{`);
+    }
+    // The vendors line names every endpoint variable the registry uses.
+    for (const variable of new Set(operations.map((op) => op.endpoint))) expect(output.split('\n')[1]).toContain(variable);
+  });
+
+  it('serves every route of the registry with the body of its curl line', async () => {
+    for (const op of operations) {
+      const body = new RegExp(`curl -s -X POST http://localhost:${httpPort}${op.route} .* -d '(.*)'$`, 'm').exec(output)![1]!;
+      const response = await post(op.route, JSON.parse(body));
+      expect(response.status, op.route).toBe(200);
+      expect(((await response.json()) as { operation: string }).operation).toBe(op.name);
+    }
+  });
+
+  it.each([
+    ['HTTP', () => `http://localhost:${httpPort}/v1/aliyun/cams/upload-authorization`, 'application/json'],
+    [
+      'Lambda invoke',
+      () => `http://localhost:${lambdaPort}/2015-03-31/functions/cloud-token-broker-local-cams-get-upload-authorization/invocations`,
+      'text/plain',
+    ],
+  ])('refuses a request from a web page (Origin header) on the %s port with 403, reflecting nothing', async (_port, url, type) => {
+    for (const method of ['POST', 'OPTIONS']) {
+      const response = await fetch(url(), {
+        method,
+        headers: { origin: 'https://evil.example', 'content-type': type, 'access-control-request-method': 'POST' },
+        ...(method === 'POST' && { body: JSON.stringify({ custSpaceId: 'cs-demo' }) }),
+      });
+      expect(response.status, method).toBe(403);
+      expect(response.headers.get('access-control-allow-origin')).toBeNull();
+      expect(response.headers.get('access-control-allow-credentials')).toBeNull();
+    }
   });
 
   it.each([
@@ -115,10 +157,27 @@ describe('npm start', () => {
     expect(await exited).toBe(0);
     await expect(fetch(`http://localhost:${httpPort}/`)).rejects.toThrow();
     await expect(fetch(`http://localhost:${lambdaPort}/`)).rejects.toThrow();
-    // No process is left that was started with this run's ports.
-    const left = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+    // No process is left running in the run's process group (serverless-offline and what it
+    // started); exited ones not yet reaped (state Z) are gone already.
+    const left = execFileSync('ps', ['-eo', 'pgid=,stat=,args='], { encoding: 'utf8' })
       .split('\n')
-      .filter((line) => line.includes(`--httpPort ${httpPort}`) || line.includes(`--lambdaPort ${lambdaPort}`));
+      .map((line) => line.trim().split(/\s+/))
+      .filter(([pgid, stat]) => pgid === String(child.pid) && !stat?.startsWith('Z'));
     expect(left).toEqual([]);
   }, 30_000);
+});
+
+describe('npm start -- --real-vendors', () => {
+  it('refuses to start without the explicit opt-in, saying how to give it', () => {
+    const run = spawnSync(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'scripts/start.ts', '--real-vendors'], {
+      cwd: root,
+      env: { ...process.env, BROKER_REAL_CREDENTIALS: '', PORT: '1', LAMBDA_PORT: '1' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('--real-vendors refused');
+    expect(run.stderr).toContain('--i-understand-real-credentials');
+    expect(run.stdout).toBe('');
+  }, 40_000);
 });

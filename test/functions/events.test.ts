@@ -2,8 +2,8 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { handler as cams } from '../../functions/cams-get-upload-authorization.js';
 import { handler as ims } from '../../functions/ims-provision-external-application.js';
+import { lambdaContext } from '../../sim/lambda-events.js';
 import { useBrokerEnv } from '../support/broker-env.js';
-import { lambdaContext } from '../support/lambda.js';
 import { captureLogs } from '../support/log-capture.js';
 
 const ACTION = 'ProvisionExternalApplication';

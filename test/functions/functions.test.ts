@@ -3,9 +3,10 @@ import { handler as bpstudio } from '../../functions/bpstudio-get-token.js';
 import { handler as cams } from '../../functions/cams-get-upload-authorization.js';
 import { handler as ims } from '../../functions/ims-provision-external-application.js';
 import { handler as ufile } from '../../functions/ufile-describe-token.js';
+import { httpApiEvent, lambdaContext, restApiEvent } from '../../sim/lambda-events.js';
+import { SIMULATOR_UFILE_TOKENS } from '../../sim/vendor-simulator.js';
 import { useBrokerEnv } from '../support/broker-env.js';
-import { httpApiEvent, invokeHttp, lambdaContext, restApiEvent } from '../support/lambda.js';
-import { SIMULATOR_UFILE_TOKENS } from '../support/vendor-simulator.js';
+import { invokeHttp } from '../support/invoke-http.js';
 
 const broker = useBrokerEnv({ simulator: { camsExpireSeconds: 3600, ufileLifetimeSeconds: 7200 } });
 

@@ -5,8 +5,9 @@ import { handler as ufile } from '../../functions/ufile-describe-token.js';
 import { bodyKey } from '../../lib/body-key.js';
 import { camsGetUploadAuthorization } from '../../lib/operations/cams-get-upload-authorization.js';
 import { storeName } from '../../lib/token-cache.js';
+import { httpApiEvent, lambdaContext } from '../../sim/lambda-events.js';
 import { TOKEN_STORE_PREFIX, useBrokerEnv } from '../support/broker-env.js';
-import { httpApiEvent, invokeHttp, lambdaContext } from '../support/lambda.js';
+import { invokeHttp } from '../support/invoke-http.js';
 
 const CAMS = '/v1/aliyun/cams/upload-authorization';
 const ACTION = 'GetChatappUploadAuthorization';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { handler as cams } from '../../functions/cams-get-upload-authorization.js';
+import { httpApiEvent } from '../../sim/lambda-events.js';
 import { useBrokerEnv } from '../support/broker-env.js';
-import { type HttpAnswer, httpApiEvent, invokeHttp } from '../support/lambda.js';
+import { type HttpAnswer, invokeHttp } from '../support/invoke-http.js';
 import { captureLogs } from '../support/log-capture.js';
 
 const CAMS = '/v1/aliyun/cams/upload-authorization';

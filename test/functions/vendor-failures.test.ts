@@ -2,10 +2,11 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as cams } from '../../functions/cams-get-upload-authorization.js';
 import { handler as ims } from '../../functions/ims-provision-external-application.js';
 import { handler as ufile } from '../../functions/ufile-describe-token.js';
+import { httpApiEvent, lambdaContext } from '../../sim/lambda-events.js';
+import { SIMULATOR_DEFAULT_KEYS } from '../../sim/vendor-simulator.js';
 import { KEY_PARAMETERS, useBrokerEnv } from '../support/broker-env.js';
-import { httpApiEvent, invokeHttp, lambdaContext } from '../support/lambda.js';
+import { invokeHttp } from '../support/invoke-http.js';
 import { captureLogs, stringsIn } from '../support/log-capture.js';
-import { SIMULATOR_DEFAULT_KEYS } from '../support/vendor-simulator.js';
 
 const CAMS = '/v1/aliyun/cams/upload-authorization';
 const camsEvent = (custSpaceId = 'space-1') => httpApiEvent(CAMS, { custSpaceId });

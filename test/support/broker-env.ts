@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { clearKeys } from '../../lib/keys.js';
 import { clearTokenMemory } from '../../lib/token-cache.js';
-import { type FakeSsm, startFakeSsm } from './fake-ssm.js';
-import { SIMULATOR_DEFAULT_KEYS, type SimulatorOptions, startVendorSimulator, type VendorSimulator } from './vendor-simulator.js';
+import type { FakeSsm } from '../../sim/fake-ssm.js';
+import { startLocalWorld } from '../../sim/local-world.js';
+import type { SimulatorOptions, VendorSimulator } from '../../sim/vendor-simulator.js';
 
 export const KEY_PARAMETERS = {
   aliyun: '/cloud-token-broker/test/keys/aliyun',
@@ -27,22 +28,16 @@ export interface BrokerEnvOptions {
 }
 
 export async function startBrokerEnv(options: BrokerEnvOptions = {}): Promise<BrokerEnv> {
-  const sim = await startVendorSimulator(options.simulator);
-  const ssm = await startFakeSsm();
-  ssm.put(KEY_PARAMETERS.aliyun, SIMULATOR_DEFAULT_KEYS.aliyun);
-  ssm.put(KEY_PARAMETERS.ucloud, { ...SIMULATOR_DEFAULT_KEYS.ucloud, projectId: 'org-sim' });
+  const world = await startLocalWorld({
+    keyParameters: KEY_PARAMETERS,
+    ucloudProjectId: 'org-sim',
+    region: 'eu-west-1',
+    ...(options.simulator && { simulator: options.simulator }),
+  });
+  const { sim, ssm } = world;
   const env: Record<string, string> = {
-    AWS_ENDPOINT_URL_SSM: ssm.url,
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'fake-ssm-access-key',
-    AWS_SECRET_ACCESS_KEY: 'fake-ssm-secret-key',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    ALIYUN_KEYS_PARAMETER: KEY_PARAMETERS.aliyun,
-    UCLOUD_KEYS_PARAMETER: KEY_PARAMETERS.ucloud,
-    ALIYUN_BPSTUDIO_ENDPOINT: sim.url,
-    ALIYUN_CAMS_ENDPOINT: sim.url,
-    ALIYUN_IMS_ENDPOINT: sim.url,
-    UCLOUD_API_ENDPOINT: sim.url,
+    // The fake SSM, the key parameters and every endpoint variable of the registry.
+    ...world.env,
     TOKEN_STORE_PREFIX,
     KEYS_CACHE_SECONDS: '300',
     ...options.env,
@@ -65,7 +60,7 @@ export async function startBrokerEnv(options: BrokerEnvOptions = {}): Promise<Br
         if (previous[key] === undefined) delete process.env[key];
         else process.env[key] = previous[key];
       }
-      await Promise.all([sim.close(), ssm.close()]);
+      await world.close();
     },
   };
 }

@@ -1,18 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
-  type AliyunTestInput,
-  type AliyunTestKey,
-  aliyunTimestamp,
-  freshNonce,
-  send,
-  signAliyunRpc,
-  signAliyunV3,
-  signUcloud,
-  ucloudSignature,
-} from './sign-for-tests.js';
-import { ACS3_EXAMPLE, EMPTY_SHA256, HMAC_SHA1_EXAMPLE, UCLOUD_EXAMPLE } from './vendor-examples.js';
-import {
   acs3CanonicalRequest,
   expectedAcs3Signature,
   expectedRpcSignature,
@@ -22,7 +10,19 @@ import {
   startVendorSimulator,
   ucloudValueText,
   type VendorSimulator,
-} from './vendor-simulator.js';
+} from '../../sim/vendor-simulator.js';
+import {
+  type AliyunTestInput,
+  type AliyunTestKey,
+  aliyunTimestamp,
+  freshNonce,
+  send,
+  signAliyunRpc,
+  signAliyunV3,
+  signUcloud,
+  ucloudSignature,
+} from '../support/sign-for-tests.js';
+import { ACS3_EXAMPLE, EMPTY_SHA256, HMAC_SHA1_EXAMPLE, UCLOUD_EXAMPLE } from '../support/vendor-examples.js';
 
 const KEY: AliyunTestKey = SIMULATOR_DEFAULT_KEYS.aliyun;
 const UKEY = SIMULATOR_DEFAULT_KEYS.ucloud;

@@ -11,7 +11,7 @@ import {
   type SSMServiceException,
 } from '@aws-sdk/client-ssm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeSsm, startFakeSsm } from './fake-ssm.js';
+import { type FakeSsm, startFakeSsm } from '../../sim/fake-ssm.js';
 
 let ssm: FakeSsm;
 let client: SSMClient;

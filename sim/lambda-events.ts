@@ -1,5 +1,6 @@
+/** API Gateway events and a Lambda context, for running handlers in-process (tests, scripts/measure-paths.ts). */
 import { randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context } from 'aws-lambda';
 
 /** A Lambda context whose deadline is `remainingMs` from now, like the real one. */
 export function lambdaContext(remainingMs = 10_000, functionName = 'cloud-token-broker-test'): Context {
@@ -99,16 +100,4 @@ export function restApiEvent(route: string, body?: unknown, options: HttpRequest
     ...bodyOf(body, options),
     body: bodyOf(body, options).body ?? null,
   };
-}
-
-export type HttpAnswer = APIGatewayProxyResult & { json: Record<string, any> };
-
-/** Runs a handler on an HTTP event and parses its JSON answer. */
-export async function invokeHttp(
-  handler: (event: unknown, context: Context) => Promise<unknown>,
-  event: unknown,
-  context: Context = lambdaContext(),
-): Promise<HttpAnswer> {
-  const result = (await handler(event, context)) as APIGatewayProxyResult;
-  return { ...result, json: JSON.parse(result.body) as Record<string, any> };
 }

@@ -1,0 +1,126 @@
+/**
+ * The local world's wiring: a vendor simulator and a fake SSM seeded with keys, and the
+ * variables that point the broker at them. Which endpoint variables exist is read from the
+ * operation registry (lib/operations), never listed here, so a new operation is wired as
+ * soon as its spec exists. Used by `npm start`, scripts/measure-paths.ts and the tests.
+ *
+ * The simulator and the fake SSM themselves import nothing from lib/ (they must not share
+ * the broker's signing code); only this file does.
+ */
+import * as z from 'zod/mini';
+import type { EndpointVariable } from '../lib/config.js';
+import type { Operation } from '../lib/operation.js';
+import { loadOperations } from '../lib/operations/index.js';
+import { type FakeSsm, startFakeSsm } from './fake-ssm.js';
+import { SIMULATOR_DEFAULT_KEYS, type SimulatorOptions, startVendorSimulator, type VendorSimulator } from './vendor-simulator.js';
+
+/** The configuration variables that hold a vendor base URL, one per distinct `op.endpoint`, sorted. */
+export function endpointVariables(operations: readonly Operation[]): EndpointVariable[] {
+  return [...new Set(operations.map((op) => op.endpoint))].sort();
+}
+
+/** The serverless.yml stage param that sets a variable: ALIYUN_CAMS_ENDPOINT → aliyunCamsEndpoint. */
+export function stageParamName(variable: string): string {
+  return variable.toLowerCase().replace(/_([a-z0-9])/g, (_match, next: string) => next.toUpperCase());
+}
+
+/** Every endpoint variable of `operations`, set to `url`. */
+export function endpointsAt(operations: readonly Operation[], url: string): Record<string, string> {
+  return Object.fromEntries(endpointVariables(operations).map((variable) => [variable, url]));
+}
+
+type JsonSchema = {
+  type?: string;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  items?: JsonSchema;
+  minimum?: number;
+};
+
+function exampleValue(schema: JsonSchema): unknown {
+  switch (schema.type) {
+    case 'string':
+      return 'demo';
+    case 'integer':
+    case 'number':
+      return schema.minimum ?? 1;
+    case 'boolean':
+      return true;
+    case 'array':
+      return schema.items ? [exampleValue(schema.items)] : [];
+    case 'object':
+      return Object.fromEntries((schema.required ?? []).map((name) => [name, exampleValue(schema.properties?.[name] ?? {})]));
+    default:
+      return null;
+  }
+}
+
+/**
+ * A body with the operation's required fields only, filled with placeholders ('demo', 1, …),
+ * for the try-it lines of `npm start`. `{}` when the placeholders do not pass the schema.
+ */
+export function exampleBody(op: Operation): Record<string, unknown> {
+  const schema = z.toJSONSchema(op.request, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  const body = exampleValue({ ...schema, type: 'object' }) as Record<string, unknown>;
+  return op.request.safeParse(body).success ? body : {};
+}
+
+export interface LocalWorldOptions {
+  /** Where the seeded master keys are stored in the fake SSM. */
+  keyParameters: { aliyun: string; ucloud: string };
+  /** The UCloud project stored with the seeded UCloud key. */
+  ucloudProjectId: string;
+  /** AWS_REGION given to the SSM client. Default ap-southeast-1. */
+  region?: string;
+  simulator?: SimulatorOptions;
+}
+
+export interface LocalWorld {
+  sim: VendorSimulator;
+  ssm: FakeSsm;
+  /** The registry the wiring was derived from. */
+  operations: Operation[];
+  /** Every endpoint variable of the registry, set to the simulator's URL. */
+  endpoints: Record<string, string>;
+  /** The AWS_* variables that send the SSM client to the fake SSM (dummy credentials, a region). */
+  awsEnv: Record<string, string>;
+  /** Everything an in-process broker needs: awsEnv, the key parameter names, the endpoints. */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** Starts the simulator and the fake SSM on loopback, seeds the simulator's keys into SSM. */
+export async function startLocalWorld(options: LocalWorldOptions): Promise<LocalWorld> {
+  const operations = await loadOperations();
+  const sim = await startVendorSimulator(options.simulator);
+  const ssm = await startFakeSsm().catch(async (error: unknown) => {
+    await sim.close();
+    throw error;
+  });
+  ssm.put(options.keyParameters.aliyun, SIMULATOR_DEFAULT_KEYS.aliyun);
+  ssm.put(options.keyParameters.ucloud, { ...SIMULATOR_DEFAULT_KEYS.ucloud, projectId: options.ucloudProjectId });
+  const endpoints = endpointsAt(operations, sim.url);
+  const awsEnv = {
+    AWS_ENDPOINT_URL_SSM: ssm.url,
+    AWS_REGION: options.region ?? 'ap-southeast-1',
+    AWS_ACCESS_KEY_ID: 'fake-ssm-access-key',
+    AWS_SECRET_ACCESS_KEY: 'fake-ssm-secret-key',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+  return {
+    sim,
+    ssm,
+    operations,
+    endpoints,
+    awsEnv,
+    env: {
+      ...awsEnv,
+      ALIYUN_KEYS_PARAMETER: options.keyParameters.aliyun,
+      UCLOUD_KEYS_PARAMETER: options.keyParameters.ucloud,
+      ...endpoints,
+    },
+    async close() {
+      await Promise.all([sim.close(), ssm.close()]);
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadOperations } from '../../lib/operations/index.js';
+import { endpointsAt, endpointVariables, exampleBody, type LocalWorld, stageParamName, startLocalWorld } from '../../sim/local-world.js';
+
+const operations = await loadOperations();
+
+describe('wiring derived from the registry', () => {
+  it('has one endpoint variable per distinct op.endpoint', () => {
+    const variables = endpointVariables(operations);
+    expect(new Set(variables)).toEqual(new Set(operations.map((op) => op.endpoint)));
+    expect(variables).toHaveLength(new Set(variables).size);
+    expect(endpointsAt(operations, 'http://127.0.0.1:9')).toEqual(Object.fromEntries(variables.map((v) => [v, 'http://127.0.0.1:9'])));
+  });
+
+  it('names stage params as the camelCase of the variable', () => {
+    expect(stageParamName('ALIYUN_CAMS_ENDPOINT')).toBe('aliyunCamsEndpoint');
+    expect(stageParamName('UCLOUD_API_ENDPOINT')).toBe('ucloudApiEndpoint');
+    expect(stageParamName('ALIYUN_BPSTUDIO_ENDPOINT')).toBe('aliyunBpstudioEndpoint');
+  });
+
+  it.each(operations.map((op) => [op.name, op] as const))('gives %s an example body its schema accepts', (_name, op) => {
+    const body = exampleBody(op);
+    expect(op.request.safeParse(body).success).toBe(true);
+  });
+
+  it('fills required fields only', () => {
+    const cams = operations.find((op) => op.endpoint === 'ALIYUN_CAMS_ENDPOINT')!;
+    expect(exampleBody(cams)).toEqual({ custSpaceId: 'demo' });
+  });
+});
+
+describe('startLocalWorld', () => {
+  let world: LocalWorld;
+  beforeAll(async () => {
+    world = await startLocalWorld({ keyParameters: { aliyun: '/k/aliyun', ucloud: '/k/ucloud' }, ucloudProjectId: 'org-x' });
+  });
+  afterAll(() => world.close());
+
+  it('seeds the keys and points every endpoint variable at the simulator', () => {
+    expect(world.ssm.names()).toEqual(['/k/aliyun', '/k/ucloud']);
+    expect(JSON.parse(world.ssm.get('/k/ucloud')!)).toMatchObject({ projectId: 'org-x' });
+    for (const op of operations) expect(world.env[op.endpoint]).toBe(world.sim.url);
+    expect(world.env).toMatchObject({
+      AWS_ENDPOINT_URL_SSM: world.ssm.url,
+      ALIYUN_KEYS_PARAMETER: '/k/aliyun',
+      UCLOUD_KEYS_PARAMETER: '/k/ucloud',
+    });
+    expect(Object.keys(world.awsEnv).every((name) => name.startsWith('AWS_'))).toBe(true);
+  });
+});
