@@ -27,8 +27,19 @@ interface CommonSpec<Request extends z.ZodMiniObject, Data extends z.ZodMiniType
   toParams?: (body: z.infer<Request>) => VendorParams;
   /** The vendor's documented limit on calls per second for this operation. */
   ratePerSecond?: number;
-  /** Vendor codes that mean "already done": an idempotent repeat, answered as success. */
+  /** Vendor codes that mean "already done": an idempotent repeat, answered as success once reconciled. */
   alreadyDone?: (vendorCode: string) => boolean;
+  /**
+   * How to check an "already done" repeat against what the body asks: the vendor's read
+   * action (its answer has the same `response.field`) and what must match. A repeat whose
+   * current state differs fails with the reason; it is never silently taken as success.
+   */
+  reconcile?: {
+    action: string;
+    toParams: (body: z.infer<Request>) => VendorParams;
+    /** Why the current state does not satisfy the body, or undefined when it does. */
+    differs: (body: z.infer<Request>, current: z.infer<Data>) => string | undefined;
+  };
 }
 
 /** An Alibaba Cloud operation: RPC style, with the product's API version. */

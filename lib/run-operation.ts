@@ -32,16 +32,39 @@ export async function runForBody(op: Operation, body: unknown, options: CallOpti
   return runOperation(op, validateBody(op, body), options);
 }
 
+/** The operation's payload from a vendor answer, lowerCamelCased and checked against its schema. */
+function payloadData(op: Operation, payload: Record<string, unknown> | undefined): unknown {
+  const raw = payload?.[op.response.field];
+  return parseOrThrow(op.response.data, camelizeKeys(raw), 'VendorError', 'The vendor answer does not match the documented shape.');
+}
+
+/**
+ * An "already done" repeat, checked with the vendor's own read: the current state when it
+ * satisfies the body, else VendorRejected with the reason (a retry would not change it).
+ */
+async function reconcile(op: Operation, check: NonNullable<Operation['reconcile']>, body: Record<string, unknown>, options: CallOptions) {
+  const read = await callVendor({ ...op, action: check.action }, check.toParams(body), options);
+  const current = payloadData(op, read.payload);
+  const reason = check.differs(body, current);
+  if (reason !== undefined) {
+    throw new BrokerError('VendorRejected', `Already done, but not as this request asks: ${reason}.`, {
+      vendorCode: 'AlreadyDoneDiffers',
+      ...(read.vendorRequestId !== undefined && { vendorRequestId: read.vendorRequestId }),
+    });
+  }
+  return current;
+}
+
 /** Calls the vendor for an already validated body and shapes its answer (docs/contracts.md, "Answers"). */
 export async function runOperation(op: Operation, body: Record<string, unknown>, options: CallOptions): Promise<OperationResult> {
   const params = op.toParams ? op.toParams(body) : defaultParams(body);
   const result = await callVendor(op, params, options);
   const vendorRequestId = result.vendorRequestId === undefined ? {} : { vendorRequestId: result.vendorRequestId };
   if (result.alreadyDone) {
-    return { operation: op.name, ...vendorRequestId, alreadyProvisioned: true, data: null };
+    const current = op.reconcile ? await reconcile(op, op.reconcile, body, options) : null;
+    return { operation: op.name, ...vendorRequestId, alreadyProvisioned: true, data: current };
   }
-  const raw = result.payload?.[op.response.field];
-  const data = parseOrThrow(op.response.data, camelizeKeys(raw), 'VendorError', 'The vendor answer does not match the documented shape.');
+  const data = payloadData(op, result.payload);
   const expiresAt = op.expiresAt?.(data, result.issuedAt);
   if (expiresAt !== undefined && !(expiresAt > Date.now())) {
     // Credentials that are already dead are a vendor fault, never something to hand out.

@@ -285,6 +285,7 @@ const ALIYUN_ACTIONS: Record<string, AliyunAction> = {
     required: ['CustSpaceId'],
   },
   ProvisionExternalApplication: { product: 'Ims', host: 'ims.aliyuncs.com', version: '2019-08-15', required: ['AppId'] },
+  GetExternalApplication: { product: 'Ims', host: 'ims.aliyuncs.com', version: '2019-08-15', required: ['AppId'] },
 };
 
 /** RPC common parameters: they sign the request and are not the operation's own. */
@@ -446,6 +447,7 @@ function aliyunOperation(auth: AliyunAuth, sim: SimulatorState): Reply {
   for (const name of spec.required) requireRpcParam(auth.params, name);
   if (auth.action === 'GetToken') return jsonReply(200, bpstudioToken());
   if (auth.action === 'GetChatappUploadAuthorization') return jsonReply(200, camsAuthorization(auth.params, sim));
+  if (auth.action === 'GetExternalApplication') return imsRead(auth.params, sim);
   return imsProvision(auth.params, sim);
 }
 
@@ -509,26 +511,33 @@ function imsProvision(params: Record<string, string>, sim: SimulatorState): Repl
   if (sim.provisioned.has(appId)) {
     throw new AliyunRefusal(409, 'EntityAlreadyExists.ExternalApplication', `The external application ${appId} is already provisioned.`);
   }
-  sim.provisioned.add(appId);
   // Assumption: without Scopes the application gets only the default scope, openid.
   const scopes = (params.Scopes ?? 'openid').split(';').filter((s) => s !== '');
   const now = String(Date.now());
-  return jsonReply(200, {
-    RequestId: randomUUID().toUpperCase(),
-    ExternalApplication: {
-      DisplayName: `SimApp-${appId}`,
-      UpdateDate: now,
-      DelegatedScope: {
-        PredefinedScopes: {
-          PredefinedScope: scopes.map((name) => ({ Description: SCOPE_DESCRIPTIONS[name] ?? `Scope ${name}`, Name: name })),
-        },
+  const application = {
+    DisplayName: `SimApp-${appId}`,
+    UpdateDate: now,
+    DelegatedScope: {
+      PredefinedScopes: {
+        PredefinedScope: scopes.map((name) => ({ Description: SCOPE_DESCRIPTIONS[name] ?? `Scope ${name}`, Name: name })),
       },
-      AppPrincipalName: `SimApp-${appId}@app.${SIM_TENANT_ID}.onaliyun.com`,
-      CreateDate: now,
-      TenantId: SIM_TENANT_ID,
-      ForeignAppId: appId,
     },
-  });
+    AppPrincipalName: `SimApp-${appId}@app.${SIM_TENANT_ID}.onaliyun.com`,
+    CreateDate: now,
+    TenantId: SIM_TENANT_ID,
+    ForeignAppId: appId,
+  };
+  sim.provisioned.set(appId, application);
+  return jsonReply(200, { RequestId: randomUUID().toUpperCase(), ExternalApplication: application });
+}
+
+/** GetExternalApplication: the installed application as ProvisionExternalApplication returned it. */
+function imsRead(params: Record<string, string>, sim: SimulatorState): Reply {
+  const application = sim.provisioned.get(params.AppId!);
+  // Assumption: an application never installed gets RAM's EntityNotExist.* family.
+  if (!application)
+    throw new AliyunRefusal(404, 'EntityNotExist.ExternalApplication', `The external application ${params.AppId} does not exist.`);
+  return jsonReply(200, { RequestId: randomUUID().toUpperCase(), ExternalApplication: application });
 }
 
 // ---------------------------------------------------------------------------
@@ -674,7 +683,7 @@ interface SimulatorState {
   calls: SimulatorCall[];
   scripts: QueuedRule[];
   nonces: Set<string>;
-  provisioned: Set<string>;
+  provisioned: Map<string, Record<string, unknown>>;
   ufilePrivateKeys: string[];
   startedAt: number;
   timers: Set<NodeJS.Timeout>;
@@ -771,7 +780,7 @@ export async function startVendorSimulator(options: SimulatorOptions = {}): Prom
     calls: [],
     scripts: [],
     nonces: new Set(),
-    provisioned: new Set(),
+    provisioned: new Map(),
     ufilePrivateKeys: SIMULATOR_UFILE_TOKENS.map(() => randomUUID()),
     startedAt: Math.floor(Date.now() / 1000),
     timers: new Set(),

@@ -45,6 +45,16 @@ export const imsProvisionExternalApplication = defineOperation({
       ),
     }),
   },
-  // Provisioning twice is not an error for an event-driven caller: the app is there.
+  // Provisioning twice is not an error for an event-driven caller when the app is there as
+  // asked; one already there with other scopes is a failure to report, never to drop.
   alreadyDone: (vendorCode) => vendorCode.startsWith('EntityAlreadyExists'),
+  reconcile: {
+    action: 'GetExternalApplication',
+    toParams: (body) => ({ AppId: body.appId }),
+    differs: (body, current) => {
+      const granted = new Set(current.delegatedScope?.predefinedScopes?.predefinedScope?.map((scope) => scope.name) ?? []);
+      const missing = (body.scopes ?? []).filter((scope) => !granted.has(scope));
+      return missing.length === 0 ? undefined : `the application is installed without the scopes ${missing.join(', ')}`;
+    },
+  },
 });

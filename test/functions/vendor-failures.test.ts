@@ -124,12 +124,29 @@ describe('the error table', () => {
     expect(context.getRemainingTimeInMillis()).toBeGreaterThan(0);
   });
 
-  it('treats an already provisioned application as success', async () => {
-    const event = httpApiEvent('/v1/aliyun/ims/external-applications', { appId: '4035506116466040002' });
+  it('treats an application already provisioned as asked as success, answering what the vendor reads back', async () => {
+    const event = httpApiEvent('/v1/aliyun/ims/external-applications', { appId: '4035506116466040002', scopes: ['openid', 'aliuid'] });
     expect((await invokeHttp(ims, event)).statusCode).toBe(200);
-    const again = await invokeHttp(ims, event);
+    const again = await invokeHttp(
+      ims,
+      httpApiEvent('/v1/aliyun/ims/external-applications', { appId: '4035506116466040002', scopes: ['aliuid'] }),
+    );
     expect(again.statusCode).toBe(200);
-    expect(again.json).toMatchObject({ alreadyProvisioned: true, data: null });
+    expect(again.json).toMatchObject({ alreadyProvisioned: true, data: { foreignAppId: '4035506116466040002' } });
+    expect(broker.sim.calls.map((c) => c.action)).toEqual([
+      'ProvisionExternalApplication',
+      'ProvisionExternalApplication',
+      'GetExternalApplication',
+    ]);
+  });
+
+  it('refuses a repeat that asks for scopes the installed application lacks, naming them', async () => {
+    const route = '/v1/aliyun/ims/external-applications';
+    expect((await invokeHttp(ims, httpApiEvent(route, { appId: '4035506116466040003', scopes: ['openid'] }))).statusCode).toBe(200);
+    const wider = await invokeHttp(ims, httpApiEvent(route, { appId: '4035506116466040003', scopes: ['openid', 'aliuid', 'profile'] }));
+    expect(wider.statusCode).toBe(422);
+    expect(wider.json.error).toMatchObject({ code: 'VendorRejected', vendorCode: 'AlreadyDoneDiffers' });
+    expect(wider.json.error.message).toMatch(/without the scopes aliuid, profile/);
   });
 });
 
