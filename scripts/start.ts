@@ -8,6 +8,7 @@
 //                                   stage `dev` unless --stage is given
 //   PORT=3000 LAMBDA_PORT=3002      where the HTTP API and the Lambda invoke API listen
 import { type ChildProcess, spawn } from 'node:child_process';
+import { loadOperations } from '../lib/operations/index.js';
 import { startFakeSsm } from '../test/support/fake-ssm.js';
 import { SIMULATOR_DEFAULT_KEYS, startVendorSimulator } from '../test/support/vendor-simulator.js';
 
@@ -53,8 +54,12 @@ if (realVendors) {
   );
   ssm.put(`/cloud-token-broker/${stage}/keys/aliyun`, SIMULATOR_DEFAULT_KEYS.aliyun);
   ssm.put(`/cloud-token-broker/${stage}/keys/ucloud`, { ...SIMULATOR_DEFAULT_KEYS.ucloud, projectId: 'org-local' });
-  for (const name of ['aliyunBpstudioEndpoint', 'aliyunCamsEndpoint', 'aliyunImsEndpoint', 'ucloudApiEndpoint'])
+  // Every endpoint the operations call, by its stage param: the variable in camelCase
+  // (ALIYUN_CAMS_ENDPOINT → aliyunCamsEndpoint), as serverless.yml's infra/environment.cjs names it.
+  for (const variable of new Set((await loadOperations()).map((op) => op.endpoint))) {
+    const name = variable.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
     params.push(`--param=${name}=${sim.url}`);
+  }
   Object.assign(env, {
     AWS_ENDPOINT_URL_SSM: ssm.url,
     AWS_REGION: 'ap-southeast-1',
@@ -62,7 +67,7 @@ if (realVendors) {
     AWS_SECRET_ACCESS_KEY: 'local-fake-ssm',
   });
   banner = [
-    `vendors:  simulator at ${sim.url} (all four endpoints)`,
+    `vendors:  simulator at ${sim.url} (every endpoint)`,
     `keys:     fake SSM at ${ssm.url}, seeded with local keys under /cloud-token-broker/${stage}/keys/`,
   ];
 }
