@@ -49,3 +49,13 @@ export function readConfig(): Config {
   cached = { fingerprint, config };
   return config;
 }
+
+/** Every variable at its default: what a deployment gets when it sets nothing (deploy templates read this). */
+export function configDefaults(): Config {
+  return parseOrThrow(configSchema, {}, 'ConfigurationError', 'The configuration defaults do not parse.');
+}
+
+/** The deploy stage param that sets a configuration variable: `ALIYUN_CAMS_ENDPOINT` → `aliyunCamsEndpoint`. */
+export function stageParamName(variable: string): string {
+  return variable.toLowerCase().replace(/_([a-z0-9])/g, (_match, next: string) => next.toUpperCase());
+}

@@ -18,8 +18,9 @@
 // origin guard (sim/origin-guard.ts) in front of it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { stageParamName } from '../lib/config.js';
 import { loadOperations } from '../lib/operations/index.js';
-import { endpointVariables, exampleBody, stageParamName, startLocalWorld } from '../sim/local-world.js';
+import { endpointVariables, exampleBody, startLocalWorld } from '../sim/local-world.js';
 import { parseAllowedOrigin, startOriginGuard } from '../sim/origin-guard.js';
 
 const args = process.argv.slice(2);

@@ -20,9 +20,6 @@ export function endpointVariables(operations: readonly Operation[]): EndpointVar
 }
 
 /** The serverless.yml stage param that sets a variable: ALIYUN_CAMS_ENDPOINT → aliyunCamsEndpoint. */
-export function stageParamName(variable: string): string {
-  return variable.toLowerCase().replace(/_([a-z0-9])/g, (_match, next: string) => next.toUpperCase());
-}
 
 /** Every endpoint variable of `operations`, set to `url`. */
 export function endpointsAt(operations: readonly Operation[], url: string): Record<string, string> {

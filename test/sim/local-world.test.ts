@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stageParamName } from '../../lib/config.js';
 import { loadOperations } from '../../lib/operations/index.js';
-import { endpointsAt, endpointVariables, exampleBody, type LocalWorld, stageParamName, startLocalWorld } from '../../sim/local-world.js';
+import { endpointsAt, endpointVariables, exampleBody, type LocalWorld, startLocalWorld } from '../../sim/local-world.js';
 
 const operations = await loadOperations();
 

@@ -1,0 +1,80 @@
+// serverless.yml's `functions:`, one per operation of the registry (lib/operations/).
+//
+// Each function runs its own zip (.serverless/<functionName>.zip, made by
+// scripts/package-artifacts.mjs) with its own role (infra/roles.cjs), and gets one event per
+// trigger of its spec:
+//   http        → the HTTP API route `POST <route>`, behind the stage's authorizer;
+//   schedule    → an EventBridge schedule sending {"rotate": [<body>, ...]}, from the stage params
+//                 <fn>RotationRate (default: the spec's rate), <fn>RotationEnabled (true) and
+//                 <fn>Rotate ([]), <fn> being the camelCase functionName;
+//   sqs         → its own queue (infra/queues.cjs) with partial batch responses; stage params
+//                 <fn>BatchSize (5) and <fn>MaxConcurrency (2);
+//   eventbridge → nothing here: the function accepts events put to it directly, and its SQS
+//                 queue is what an EventBridge rule feeds.
+'use strict';
+
+const { operations, ids, params, stageParams, triggersOf } = require('./registry.cjs');
+
+const HANDLER = 'index.handler';
+
+/** The bodies a schedule keeps fresh: a list whose JSON osls can template into the rule's Input. */
+function rotateList(name, value) {
+  if (!Array.isArray(value)) throw new Error(`stage param ${name} must be a list of request bodies`);
+  // osls writes the Input by string templating, escaping only `"`: an escape inside a value breaks it.
+  if (JSON.stringify(value).includes('\\')) throw new Error(`stage param ${name}: values must not contain " or \\ or control characters`);
+  return value;
+}
+
+module.exports = async ({ resolveVariable }) => {
+  const param = stageParams(resolveVariable);
+  const functions = {};
+  for (const op of await operations()) {
+    const events = [];
+    for (const trigger of op.triggers) {
+      switch (trigger.kind) {
+        case 'http':
+          events.push({
+            httpApi: {
+              method: 'POST',
+              path: op.route,
+              // custom.routeAuthorizer in serverless.yml, picked by the `authorizer` param.
+              authorizer: '${self:custom.routeAuthorizer.${param:authorizer}}',
+            },
+          });
+          break;
+        case 'schedule':
+          if (triggersOf(op, 'schedule').length > 1) throw new Error(`${op.functionName}: more than one schedule trigger`);
+          events.push({
+            schedule: {
+              rate: [await param(params.rotationRate(op), { fallback: trigger.rate })],
+              enabled: await param(params.rotationEnabled(op), { fallback: true, as: 'boolean' }),
+              input: { rotate: rotateList(params.rotate(op), await param(params.rotate(op), { fallback: [], as: 'json' })) },
+            },
+          });
+          break;
+        case 'sqs':
+          events.push({
+            sqs: {
+              arn: { 'Fn::GetAtt': [ids.queue(op), 'Arn'] },
+              batchSize: await param(params.batchSize(op), { fallback: 5, as: 'number' }),
+              maximumConcurrency: await param(params.maxConcurrency(op), { fallback: 2, as: 'number' }),
+              functionResponseType: 'ReportBatchItemFailures',
+            },
+          });
+          break;
+        case 'eventbridge':
+          break;
+        default:
+          throw new Error(`${op.functionName}: no deployment for trigger kind "${trigger.kind}"`);
+      }
+    }
+    functions[op.functionName] = {
+      handler: HANDLER,
+      description: op.summary,
+      role: ids.role(op),
+      package: { artifact: `.serverless/${op.functionName}.zip` },
+      events,
+    };
+  }
+  return functions;
+};

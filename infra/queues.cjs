@@ -1,0 +1,120 @@
+// For each operation with an sqs trigger, events to the function with nothing lost:
+//   EventBridge rule → <Fn>Queue → Lambda (partial batch responses, infra/functions.cjs)
+//   → after maxReceiveCount failed receives → <Fn>DeadLetterQueue (alarmed in infra/alarms.cjs).
+// <Fn> is the PascalCase functionName, <fn> the camelCase one. The rule matches the events of the
+// stage params <fn>EventSource and <fn>EventDetailType (no default: they say which events feed the
+// queue, so serverless.yml sets them in params.default) on <fn>EventBusName (default `default`).
+// The messages are EventBridge envelopes; the function takes `detail` as the request body.
+'use strict';
+
+const { hasTrigger, ids, operations, params, stageParams } = require('./registry.cjs');
+
+/** SQS allows at most 80 characters in a queue name. */
+const MAX_QUEUE_NAME = 80;
+
+module.exports = async ({ resolveVariable }) => {
+  const param = stageParams(resolveVariable);
+  const service = await resolveVariable('self:service');
+  const stage = await resolveVariable('sls:stage');
+  const Resources = {};
+  const Outputs = {};
+  for (const op of (await operations()).filter((o) => hasTrigger(o, 'sqs'))) {
+    const queue = ids.queue(op);
+    const deadLetterQueue = ids.deadLetterQueue(op);
+    const rule = ids.queueRule(op);
+    const queueName = `${service}-${stage}-${op.functionName}`;
+    if (`${queueName}-dlq`.length > MAX_QUEUE_NAME)
+      throw new Error(`queue name ${queueName}-dlq is longer than ${MAX_QUEUE_NAME} characters`);
+    const detailType = await param(params.eventDetailType(op));
+
+    Resources[queue] = {
+      Type: 'AWS::SQS::Queue',
+      Properties: {
+        QueueName: queueName,
+        // AWS: at least 6 × the function's timeout (10 s) for a Lambda event source, so a message
+        // is not handed out again while an invocation (and its retries) may still hold it.
+        VisibilityTimeout: 60,
+        MessageRetentionPeriod: 345600, // 4 days
+        SqsManagedSseEnabled: true,
+        RedrivePolicy: {
+          deadLetterTargetArn: { 'Fn::GetAtt': [deadLetterQueue, 'Arn'] },
+          maxReceiveCount: await param(params.maxReceiveCount(op), { fallback: 5, as: 'number' }),
+        },
+      },
+    };
+
+    Resources[deadLetterQueue] = {
+      Type: 'AWS::SQS::Queue',
+      Properties: {
+        QueueName: `${queueName}-dlq`,
+        // Longer than the source queue's: a message keeps its original enqueue time when moved.
+        MessageRetentionPeriod: 1209600, // 14 days, the maximum
+        SqsManagedSseEnabled: true,
+      },
+    };
+
+    Resources[rule] = {
+      Type: 'AWS::Events::Rule',
+      Properties: {
+        Description: `${detailType} → ${op.name} through its queue (${stage})`,
+        EventBusName: await param(params.eventBusName(op), { fallback: 'default' }),
+        State: 'ENABLED',
+        EventPattern: {
+          source: [await param(params.eventSource(op))],
+          'detail-type': [detailType],
+        },
+        Targets: [
+          {
+            Id: `${op.functionName}-queue`,
+            Arn: { 'Fn::GetAtt': [queue, 'Arn'] },
+            RetryPolicy: { MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 },
+          },
+        ],
+      },
+    };
+
+    // Only this rule may send to the queue; and nobody over plain HTTP.
+    Resources[ids.queuePolicy(op)] = {
+      Type: 'AWS::SQS::QueuePolicy',
+      Properties: {
+        Queues: [{ Ref: queue }],
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'RuleSends',
+              Effect: 'Allow',
+              Principal: { Service: 'events.amazonaws.com' },
+              Action: 'sqs:SendMessage',
+              Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
+              Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [rule, 'Arn'] } } },
+            },
+            {
+              Sid: 'DenyInsecureTransport',
+              Effect: 'Deny',
+              Principal: '*',
+              Action: 'sqs:*',
+              Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            },
+          ],
+        },
+      },
+    };
+
+    Outputs[`${queue}Url`] = { Description: `URL of the ${op.functionName} queue (fed by ${rule})`, Value: { Ref: queue } };
+    Outputs[`${deadLetterQueue}Url`] = {
+      Description: `URL of the ${op.functionName} dead-letter queue (aws sqs receive-message --queue-url ...)`,
+      Value: { Ref: deadLetterQueue },
+    };
+    Outputs[`${deadLetterQueue}Arn`] = {
+      Description: `ARN of the ${op.functionName} dead-letter queue (aws sqs start-message-move-task --source-arn ...)`,
+      Value: { 'Fn::GetAtt': [deadLetterQueue, 'Arn'] },
+    };
+    Outputs[`${rule}Arn`] = {
+      Description: `ARN of the EventBridge rule that feeds the ${op.functionName} queue`,
+      Value: { 'Fn::GetAtt': [rule, 'Arn'] },
+    };
+  }
+  return { Resources, Outputs };
+};

@@ -1,0 +1,147 @@
+// What the generators in infra/ share: the operation registry (lib/operations/index.ts), the
+// names derived from it, and reading stage params with a default.
+//
+// serverless.yml includes the generators with `${file(./infra/<name>.cjs)}`: osls requires the
+// file and calls its exported function with { options, resolveVariable, resolveConfigurationProperty }.
+// Strings in what a generator returns may still hold ${...} variables (${sls:stage},
+// ${self:service}, ${param:...}); osls resolves them as it does in serverless.yml itself.
+// Nothing here may touch the network: `npm run package` runs offline.
+'use strict';
+
+const SERVICE_PREFIX = '/cloud-token-broker';
+
+/** @type {Promise<{ operations: any[], configDefaults: Record<string, unknown> }> | undefined} */
+let loading;
+
+/** The registry and the broker's configuration defaults, loaded once per osls run. */
+function load() {
+  loading ??= (async () => {
+    // The registry is TypeScript: tsx's API loads it (and what it imports) in this process.
+    const { tsImport } = await import('tsx/esm/api');
+    const [{ loadOperations }, { configDefaults, stageParamName }] = await Promise.all([
+      tsImport('../lib/operations/index.ts', __filename),
+      tsImport('../lib/config.ts', __filename),
+    ]);
+    return { operations: await loadOperations(), configDefaults: configDefaults(), stageParamName };
+  })();
+  return loading;
+}
+
+/** Every operation spec, sorted by functionName. */
+async function operations() {
+  return (await load()).operations;
+}
+
+/** The broker's default for a configuration variable (lib/config.ts), e.g. an endpoint's URL. */
+async function configDefault(variable) {
+  const value = (await load()).configDefaults[variable];
+  if (value === undefined) throw new Error(`lib/config.ts has no default for ${variable}`);
+  return String(value);
+}
+
+const upperFirst = (s) => (s ? s[0].toUpperCase() + s.slice(1) : s);
+const lowerFirst = (s) => (s ? s[0].toLowerCase() + s.slice(1) : s);
+
+/** `cams-get-upload-authorization` → `CamsGetUploadAuthorization` (resource logical ids). */
+const pascal = (name) =>
+  name
+    .split(/[-_]/)
+    .map((part) => upperFirst(part.toLowerCase()))
+    .join('');
+
+/** `cams-get-upload-authorization` → `camsGetUploadAuthorization`; `ALIYUN_CAMS_ENDPOINT` → `aliyunCamsEndpoint` (stage params). */
+const camel = (name) => lowerFirst(pascal(name));
+
+const triggersOf = (op, kind) => op.triggers.filter((t) => t.kind === kind);
+const hasTrigger = (op, kind) => triggersOf(op, kind).length > 0;
+
+/** Logical ids: the ones osls makes for a function, and the ones infra/ makes per operation. */
+const ids = {
+  /** osls's own: `bpstudio-get-token` → `BpstudioDashgetDashtokenLambdaFunction`. */
+  lambda: (op) => `${upperFirst(op.functionName.replace(/-/g, 'Dash').replace(/_/g, 'Underscore'))}LambdaFunction`,
+  role: (op) => `${pascal(op.functionName)}Role`,
+  queue: (op) => `${pascal(op.functionName)}Queue`,
+  deadLetterQueue: (op) => `${pascal(op.functionName)}DeadLetterQueue`,
+  queueRule: (op) => `${pascal(op.functionName)}QueueRule`,
+  queuePolicy: (op) => `${pascal(op.functionName)}QueuePolicy`,
+};
+
+/** The stage param that sets a configuration variable (lib/config.ts names it). */
+async function endpointParam(variable) {
+  return (await load()).stageParamName(variable);
+}
+
+/** Stage param names derived from an operation. */
+const params = {
+  rotationRate: (op) => `${camel(op.functionName)}RotationRate`,
+  rotationEnabled: (op) => `${camel(op.functionName)}RotationEnabled`,
+  rotate: (op) => `${camel(op.functionName)}Rotate`,
+  batchSize: (op) => `${camel(op.functionName)}BatchSize`,
+  maxConcurrency: (op) => `${camel(op.functionName)}MaxConcurrency`,
+  maxReceiveCount: (op) => `${camel(op.functionName)}MaxReceiveCount`,
+  eventBusName: (op) => `${camel(op.functionName)}EventBusName`,
+  eventSource: (op) => `${camel(op.functionName)}EventSource`,
+  eventDetailType: (op) => `${camel(op.functionName)}EventDetailType`,
+};
+
+/**
+ * Reads stage params for a generator. A param that is not set (in `params:` for the stage or
+ * `default`, or with --param) takes `fallback`; without a fallback it is an error naming the
+ * param. Values given with --param arrive as strings: `as` turns them into what the template
+ * needs ('string', 'number', 'boolean' or 'json', e.g. a list).
+ */
+function stageParams(resolveVariable) {
+  return async function param(name, { fallback, as = 'string' } = {}) {
+    let value = await resolveVariable(`param:${name}, null`);
+    if (value === null || value === undefined) {
+      if (fallback === undefined) throw new Error(`stage param ${name} is not set: add it to params.default in serverless.yml`);
+      value = fallback;
+    }
+    return convert(name, value, as);
+  };
+}
+
+function convert(name, value, as) {
+  const wrong = () => new Error(`stage param ${name}: expected a ${as}, got ${JSON.stringify(value)}`);
+  switch (as) {
+    case 'string':
+      if (typeof value !== 'string') throw wrong();
+      return value;
+    case 'number': {
+      const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+      if (typeof number !== 'number' || !Number.isFinite(number)) throw wrong();
+      return number;
+    }
+    case 'boolean':
+      if (value === 'true' || value === 'false') return value === 'true';
+      if (typeof value !== 'boolean') throw wrong();
+      return value;
+    case 'json':
+      if (typeof value !== 'string') return value;
+      try {
+        return JSON.parse(value);
+      } catch {
+        throw wrong();
+      }
+    default:
+      throw new Error(`unknown param type ${as}`);
+  }
+}
+
+/** `!Sub` of an ARN in this account and region. */
+const arn = (service, resource) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}:${resource}` });
+
+module.exports = {
+  SERVICE_PREFIX,
+  endpointParam,
+  operations,
+  configDefault,
+  pascal,
+  camel,
+  triggersOf,
+  hasTrigger,
+  ids,
+  params,
+  stageParams,
+  arn,
+};

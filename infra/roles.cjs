@@ -1,0 +1,115 @@
+// One IAM role per function, each allowed only what its function does (least privilege).
+// osls cannot give functions their own iamRoleStatements, so the roles are made here, one per
+// operation of the registry, and each function names its role with `role:` (infra/functions.cjs);
+// osls then creates no shared IamRoleLambdaExecution at all.
+//
+// Every role may:
+//   - write its own function's log group (what AWSLambdaBasicExecutionRole grants, scoped; osls
+//     creates the log group itself, so logs:CreateLogGroup is not needed);
+//   - read its vendor's master-key parameter, /cloud-token-broker/<stage>/keys/<vendor>, and the
+//     caller-policy parameter, /cloud-token-broker/<stage>/policy (read only when the stage param
+//     callerPolicy is `enabled`). @middy/ssm reads with GetParameters; GetParameter is allowed too;
+//   - have SSM decrypt them with KMS (see "KMS" below).
+// An operation that returns credentials (its spec has `expiresAt`) may also read and write its own
+// branch of the token store, /cloud-token-broker/<stage>/tokens/<function>/*, which scheduled
+// rotation fills (lib/token-store.ts). An operation with an sqs trigger may also consume its own
+// queue (infra/queues.cjs).
+//
+// KMS. A SecureString is decrypted by SSM calling KMS on the caller's behalf, so every kms:
+// statement carries `kms:ViaService: ssm.<region>.amazonaws.com`: the role cannot use the key
+// directly, only through SSM. An alias cannot be the Resource of kms:Decrypt (the statement would
+// apply to the alias, not to the key behind it), and the key id of the AWS managed key aws/ssm
+// differs per account and region, so the Resource is the account's keys in this region and the
+// key is pinned with the `kms:ResourceAliases` condition: the keysKmsKeyAlias stage param
+// (default alias/aws/ssm; set it to your customer managed key's alias if the key parameters use
+// one). Tokens are written without --key-id, that is with alias/aws/ssm. With the AWS managed key
+// aws/ssm the key policy already lets SSM users of the account use it through SSM; these
+// statements then add nothing, and they are what a customer managed key needs.
+'use strict';
+
+const { SERVICE_PREFIX, arn, hasTrigger, ids, operations, pascal } = require('./registry.cjs');
+
+const STAGE_PREFIX = `${SERVICE_PREFIX}/\${sls:stage}`;
+const READ_PARAMETER = ['ssm:GetParameters', 'ssm:GetParameter'];
+const ANY_KEY_IN_REGION = arn('kms', 'key/*');
+
+/** KMS through SSM only, on the key behind `alias`. */
+const viaSsm = (alias) => ({
+  StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' } },
+  'ForAnyValue:StringEquals': { 'kms:ResourceAliases': alias },
+});
+
+function statements(op) {
+  const list = [
+    {
+      Sid: 'OwnLogGroup',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: arn('logs', `log-group:/aws/lambda/\${self:service}-\${sls:stage}-${op.functionName}:*`),
+    },
+    {
+      Sid: `Read${pascal(op.vendor)}Keys`,
+      Effect: 'Allow',
+      Action: READ_PARAMETER,
+      Resource: arn('ssm', `parameter${STAGE_PREFIX}/keys/${op.vendor}`),
+    },
+    {
+      Sid: 'ReadCallerPolicy',
+      Effect: 'Allow',
+      Action: READ_PARAMETER,
+      Resource: arn('ssm', `parameter${STAGE_PREFIX}/policy`),
+    },
+    {
+      Sid: 'DecryptKeysViaSsm',
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Resource: ANY_KEY_IN_REGION,
+      Condition: viaSsm('${param:keysKmsKeyAlias}'),
+    },
+  ];
+  if (op.expiresAt !== undefined) {
+    list.push(
+      {
+        Sid: 'OwnTokenStore',
+        Effect: 'Allow',
+        Action: ['ssm:GetParameter', 'ssm:PutParameter'],
+        Resource: arn('ssm', `parameter${STAGE_PREFIX}/tokens/${op.functionName}/*`),
+      },
+      {
+        Sid: 'TokenStoreEncryptionViaSsm',
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+        Resource: ANY_KEY_IN_REGION,
+        Condition: viaSsm('alias/aws/ssm'),
+      },
+    );
+  }
+  if (hasTrigger(op, 'sqs')) {
+    // The Lambda event source mapping polls with the function's role.
+    list.push({
+      Sid: 'ConsumeOwnQueue',
+      Effect: 'Allow',
+      Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'],
+      Resource: { 'Fn::GetAtt': [ids.queue(op), 'Arn'] },
+    });
+  }
+  return list;
+}
+
+module.exports = async () => {
+  const Resources = {};
+  for (const op of await operations()) {
+    Resources[ids.role(op)] = {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        Description: `cloud-token-broker \${sls:stage} ${op.functionName}`,
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        },
+        Policies: [{ PolicyName: op.functionName, PolicyDocument: { Version: '2012-10-17', Statement: statements(op) } }],
+      },
+    };
+  }
+  return { Resources };
+};
