@@ -158,12 +158,17 @@ describe('npm start', () => {
     await expect(fetch(`http://localhost:${httpPort}/`)).rejects.toThrow();
     await expect(fetch(`http://localhost:${lambdaPort}/`)).rejects.toThrow();
     // No process is left running in the run's process group (serverless-offline and what it
-    // started); exited ones not yet reaped (state Z) are gone already.
-    const left = execFileSync('ps', ['-eo', 'pgid=,stat=,args='], { encoding: 'utf8' })
-      .split('\n')
-      .map((line) => line.trim().split(/\s+/))
-      .filter(([pgid, stat]) => pgid === String(child.pid) && !stat?.startsWith('Z'));
-    expect(left).toEqual([]);
+    // started); exited ones not yet reaped (state Z) are gone already. A helper that is still
+    // shutting down gets a few seconds to go.
+    const leftInGroup = () =>
+      execFileSync('ps', ['-eo', 'pgid=,stat=,args='], { encoding: 'utf8' })
+        .split('\n')
+        .map((line) => line.trim().split(/\s+/))
+        .filter(([pgid, stat]) => pgid === String(child.pid) && !stat?.startsWith('Z'))
+        .map((fields) => fields.slice(2).join(' '));
+    const until = Date.now() + 5_000;
+    while (leftInGroup().length > 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(leftInGroup()).toEqual([]);
   }, 30_000);
 });
 
