@@ -193,7 +193,8 @@ describe('callVendor: throttling and transient failures', () => {
 
   it('throws Throttled with retryAfterSeconds once the attempts are used up', async () => {
     answers = [vendorError(400, 'Throttling.User', {}, 'req-last')];
-    const { options: opts } = options({ backoff: { maxAttempts: 3, baseMs: 10, capMs: 100 }, random: () => 0.5 });
+    // random 0: the next wait would be 0 ms, yet callers are told to wait a second.
+    const { options: opts } = options({ backoff: { maxAttempts: 3, baseMs: 10, capMs: 100 }, random: () => 0 });
     const error = await failure(opts);
     expect(error).toBeInstanceOf(BrokerError);
     expect(error).toMatchObject({ code: 'Throttled', status: 429, vendorCode: 'Throttling.User', vendorRequestId: 'req-last' });
