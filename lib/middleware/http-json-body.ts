@@ -41,8 +41,8 @@ export function httpJsonBody({ maxBytes }: HttpJsonBodyOptions): middy.Middlewar
         throw new BrokerError('InvalidRequest', 'Use POST: every answer carries secrets, which must stay out of URLs.');
       }
       const text = event.body ?? '';
-      // A base64 body decodes to at most 3/4 of its length; measure before decoding anything large.
-      const bytes = event.isBase64Encoded ? Math.floor((text.length * 3) / 4) : Buffer.byteLength(text, 'utf8');
+      // A base64 body's decoded size follows from its length less its padding: measured, not decoded.
+      const bytes = Buffer.byteLength(text, event.isBase64Encoded ? 'base64' : 'utf8');
       if (bytes > maxBytes) {
         throw new BrokerError('PayloadTooLarge', `The body is larger than ${maxBytes} bytes.`);
       }

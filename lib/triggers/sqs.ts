@@ -31,11 +31,25 @@ function messageBody(text: string): unknown {
   return isEventBridgeEvent(parsed) ? parsed.detail : parsed;
 }
 
+/**
+ * `work`, or Timeout as soon as `signal` aborts: a step that does not heed the signal (an SSM
+ * read, say) cannot hold up the batch's answer. The work itself is left to end on its own.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new BrokerError('Timeout', 'The function deadline passed before the message was processed.'));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 /** One message, logged either way; a failure rejects so the batch reports it. */
 async function processRecord(op: Operation, record: SQSRecord, invocation: Invocation): Promise<void> {
   const logger = invocation.logger.child({ messageId: record.messageId });
   try {
-    const result = await runForBody(op, messageBody(record.body), { ...invocation, logger });
+    const result = await untilAborted(runForBody(op, messageBody(record.body), { ...invocation, logger }), invocation.signal);
     logger.info('message processed', { vendorRequestId: result.vendorRequestId, alreadyProvisioned: result.alreadyProvisioned ?? false });
   } catch (thrown) {
     const error = toBrokerError(thrown);
@@ -51,23 +65,35 @@ async function processRecord(op: Operation, record: SQSRecord, invocation: Invoc
 }
 
 /**
+ * Every record at once, each bounded by the invocation's deadline: when it passes, the
+ * records still running fail with Timeout and the others keep their outcome.
+ */
+async function processBatch(op: Operation, event: SQSEvent, invocation: Invocation): Promise<PromiseSettledResult<void>[]> {
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), Math.max(0, invocation.deadline - Date.now()));
+  try {
+    const bounded = { ...invocation, signal: deadline.signal };
+    return await Promise.allSettled(event.Records.map((record) => processRecord(op, record, bounded)));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * The SQS trigger: every record of a batch is tried at once, each bounded by the
  * invocation's deadline, so a slow one fails alone; only failed ones are reported
  * (`batchItemFailures`), so SQS retries just them and, after maxReceiveCount, moves them
- * to the dead-letter queue.
+ * to the dead-letter queue. middy's early timeout is off here: it would answer for the
+ * whole batch, and so report the records that had succeeded as failed too.
  */
 export function sqs(): SqsTrigger {
   return {
     kind: 'sqs',
     accepts: isSqsEvent,
     handler: (op) =>
-      triggerStack<SQSEvent>(op)
+      triggerStack<SQSEvent>(op, { timeoutEarly: false })
         // Each record's failure is already logged, as one JSON line with no secret.
         .use(sqsPartialBatchFailure({ logger: () => undefined }))
-        .handler(
-          withInvocation((event: SQSEvent, invocation) =>
-            Promise.allSettled(event.Records.map((record) => processRecord(op, record, invocation))),
-          ),
-        ) as unknown as LambdaHandler,
+        .handler(withInvocation((event: SQSEvent, invocation) => processBatch(op, event, invocation))) as unknown as LambdaHandler,
   };
 }

@@ -18,15 +18,25 @@ function deadlineMargin(): number {
 /** A trigger's core: what is left once its middlewares have run. */
 export type Core<E, R> = (event: E, invocation: Invocation) => Promise<R>;
 
+export interface TriggerStackOptions {
+  /**
+   * Whether middy answers Timeout for the whole invocation at the deadline (the default).
+   * A trigger that bounds each item of a batch by the deadline itself turns it off, so that
+   * items that succeeded are not reported as failed along with the one that ran out of time.
+   */
+  timeoutEarly?: boolean;
+}
+
 /**
  * The base every trigger's stack starts from: middy aborts the invocation DEADLINE_MARGIN_MS
  * before Lambda's deadline (its signal reaches the vendor call through the invocation) and
  * `context.invocation` is in place. Built on a function's first event, not at import.
  */
-export function triggerStack<E>(op: Operation) {
+export function triggerStack<E>(op: Operation, { timeoutEarly = true }: TriggerStackOptions = {}) {
   const marginMs = deadlineMargin();
   return middy<E, unknown, Error, BrokerContext>({
-    timeoutEarlyInMillis: marginMs,
+    // 0 turns middy's early timeout off.
+    timeoutEarlyInMillis: timeoutEarly ? marginMs : 0,
     timeoutEarlyResponse: () => {
       throw new BrokerError('Timeout', 'The function deadline passed before an answer was ready.');
     },
