@@ -10,8 +10,8 @@ import { isHttpEvent } from '../../lib/triggers/http.js';
 import { isRotationEvent, RotationFailed } from '../../lib/triggers/schedule.js';
 import { isSqsEvent } from '../../lib/triggers/sqs.js';
 import type { LambdaHandler, Trigger } from '../../lib/triggers/trigger.js';
+import { httpApiEvent, lambdaContext, restApiEvent } from '../../sim/lambda-events.js';
 import { useBrokerEnv } from '../support/broker-env.js';
-import { httpApiEvent, lambdaContext, restApiEvent } from '../support/lambda.js';
 import { captureLogs } from '../support/log-capture.js';
 
 const sqsEvent = (...bodies: unknown[]): SQSEvent => ({

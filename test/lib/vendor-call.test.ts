@@ -7,9 +7,9 @@ import type { LogFields, Logger } from '../../lib/logger.js';
 import { defineOperation } from '../../lib/operation.js';
 import { http } from '../../lib/triggers/http.js';
 import { type CallOptions, callVendor } from '../../lib/vendor-call.js';
+import { type LoopbackServer, listenOnLoopback } from '../../sim/loopback-server.js';
+import { SIMULATOR_DEFAULT_KEYS } from '../../sim/vendor-simulator.js';
 import { KEY_PARAMETERS, useBrokerEnv } from '../support/broker-env.js';
-import { type LoopbackServer, listenOnLoopback } from '../support/loopback-server.js';
-import { SIMULATOR_DEFAULT_KEYS } from '../support/vendor-simulator.js';
 
 /**
  * callVendor against a loopback server each test scripts answer by answer, so every

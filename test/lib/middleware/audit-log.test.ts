@@ -8,7 +8,7 @@ import { type HttpEvent, httpJsonBody } from '../../../lib/middleware/http-json-
 import { type BrokerContext, type Invocation, invocationContext } from '../../../lib/middleware/invocation-context.js';
 import { camsGetUploadAuthorization } from '../../../lib/operations/cams-get-upload-authorization.js';
 import { validateBody } from '../../../lib/run-operation.js';
-import { httpApiEvent, lambdaContext } from '../../support/lambda.js';
+import { httpApiEvent, lambdaContext } from '../../../sim/lambda-events.js';
 import { captureLogs } from '../../support/log-capture.js';
 
 const op = camsGetUploadAuthorization;

@@ -5,7 +5,7 @@ import { BrokerError } from '../../../lib/errors.js';
 import { httpAnswers } from '../../../lib/middleware/http-answers.js';
 import { type BrokerContext, invocationContext } from '../../../lib/middleware/invocation-context.js';
 import { camsGetUploadAuthorization } from '../../../lib/operations/cams-get-upload-authorization.js';
-import { httpApiEvent, lambdaContext } from '../../support/lambda.js';
+import { httpApiEvent, lambdaContext } from '../../../sim/lambda-events.js';
 
 const SECURITY_HEADERS = {
   'Content-Type': 'application/json',

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { BrokerError } from '../../../lib/errors.js';
 import { type HttpEvent, httpJsonBody } from '../../../lib/middleware/http-json-body.js';
 import type { BrokerContext } from '../../../lib/middleware/invocation-context.js';
-import { httpApiEvent, lambdaContext, restApiEvent } from '../../support/lambda.js';
+import { httpApiEvent, lambdaContext, restApiEvent } from '../../../sim/lambda-events.js';
 
 const MAX = 16 * 1024;
 const ROUTE = '/v1/test';

@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { type BrokerContext, type Invocation, invocationContext } from '../../../lib/middleware/invocation-context.js';
 import { camsGetUploadAuthorization } from '../../../lib/operations/cams-get-upload-authorization.js';
-import { lambdaContext } from '../../support/lambda.js';
+import { lambdaContext } from '../../../sim/lambda-events.js';
 import { captureLogs } from '../../support/log-capture.js';
 
 const op = camsGetUploadAuthorization;

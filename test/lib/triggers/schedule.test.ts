@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { camsGetUploadAuthorization } from '../../../lib/operations/cams-get-upload-authorization.js';
 import { imsProvisionExternalApplication } from '../../../lib/operations/ims-provision-external-application.js';
 import { isRotationEvent, RotationFailed, schedule } from '../../../lib/triggers/schedule.js';
+import { lambdaContext } from '../../../sim/lambda-events.js';
 import { useBrokerEnv } from '../../support/broker-env.js';
-import { lambdaContext } from '../../support/lambda.js';
 import { captureLogs } from '../../support/log-capture.js';
 
 const op = camsGetUploadAuthorization;

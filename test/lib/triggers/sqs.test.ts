@@ -3,8 +3,8 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { imsProvisionExternalApplication } from '../../../lib/operations/ims-provision-external-application.js';
 import { isSqsEvent, MAX_MESSAGE_BYTES, sqs } from '../../../lib/triggers/sqs.js';
+import { lambdaContext } from '../../../sim/lambda-events.js';
 import { useBrokerEnv } from '../../support/broker-env.js';
-import { lambdaContext } from '../../support/lambda.js';
 import { captureLogs } from '../../support/log-capture.js';
 
 const op = imsProvisionExternalApplication;
