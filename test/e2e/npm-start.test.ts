@@ -1,25 +1,15 @@
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOperations } from '../../lib/operations/index.js';
+import { type NpmStart, startNpmStart } from '../support/npm-start.js';
 
 /**
  * `npm start` end to end: the launcher as a user runs it (serverless-offline unpacking the
  * deployment zips, the simulator and fake SSM alongside), called over HTTP, then stopped
  * with Ctrl-C (SIGINT), leaving nothing behind.
  */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-let child: ChildProcess;
+let npmStart: NpmStart;
+let child: NpmStart['child'];
 let output = '';
 let httpPort: number;
 let lambdaPort: number;
@@ -28,28 +18,13 @@ const root = new URL('../..', import.meta.url).pathname;
 const operations = await loadOperations();
 
 beforeAll(async () => {
-  [httpPort, lambdaPort] = [await freePort(), await freePort()];
-  child = spawn(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'scripts/start.ts'], {
-    cwd: root,
-    env: { ...process.env, PORT: String(httpPort), LAMBDA_PORT: String(lambdaPort), LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Its own process group, so a failed run can still be cleaned up whole.
-    detached: true,
-  });
-  exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const started = Date.now();
-  while (!output.includes('Ctrl-C stops everything')) {
-    if (child.exitCode !== null || Date.now() - started > 150_000) throw new Error(`npm start did not come up:\n${output}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  npmStart = await startNpmStart(root);
+  ({ child, httpPort, lambdaPort, exited } = npmStart);
+  output = npmStart.output();
 }, 160_000);
 
-afterAll(() => {
-  // Only if the Ctrl-C test did not get to stop it: never leave a server behind.
-  if (child?.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
-});
+// Only if the Ctrl-C test did not get to stop it: never leave a server behind.
+afterAll(() => npmStart?.kill());
 
 const post = (path: string, body: unknown) =>
   fetch(`http://localhost:${httpPort}${path}`, {
