@@ -3,11 +3,14 @@
 //   → after maxReceiveCount failed receives → <Fn>DeadLetterQueue (alarmed in infra/alarms.cjs).
 // <Fn> is the PascalCase functionName, <fn> the camelCase one. The rule matches the events of the
 // stage params <fn>EventSource and <fn>EventDetailType (no default: they say which events feed the
-// queue, so serverless.yml sets them in params.default) on <fn>EventBusName (default `default`).
-// The messages are EventBridge envelopes; the function takes `detail` as the request body.
+// queue, so serverless.yml sets them in params.default) on the stage's own event bus, never the
+// account's `default` bus: the bus's resource policy lets only the principals of the stage param
+// `eventPublishers` put events on it (none by default), and each queue's policy denies
+// sqs:SendMessage to anything but its rule. The messages are EventBridge envelopes; the function
+// takes `detail` as the request body.
 'use strict';
 
-const { hasTrigger, ids, operations, params, stageParams } = require('./registry.cjs');
+const { arn, hasTrigger, ids, operations, params, stageParams } = require('./registry.cjs');
 
 /** SQS allows at most 80 characters in a queue name. */
 const MAX_QUEUE_NAME = 80;
@@ -18,7 +21,41 @@ module.exports = async ({ resolveVariable }) => {
   const stage = await resolveVariable('sls:stage');
   const Resources = {};
   const Outputs = {};
-  for (const op of (await operations()).filter((o) => hasTrigger(o, 'sqs'))) {
+  const queued = (await operations()).filter((o) => hasTrigger(o, 'sqs'));
+  if (queued.length === 0) return { Resources, Outputs };
+
+  const publishers = await param('eventPublishers', { fallback: [], as: 'json' });
+  if (!Array.isArray(publishers) || !publishers.every((p) => typeof p === 'string' && /^arn:aws[\w-]*:(iam|sts)::\d{12}:/.test(p))) {
+    throw new Error('stage param eventPublishers: expected a list of IAM principal ARNs (roles, users)');
+  }
+  const busName = `${service}-${stage}-events`;
+  const busArn = arn('events', `event-bus/${busName}`);
+  Resources[ids.eventBus] = {
+    Type: 'AWS::Events::EventBus',
+    Properties: {
+      Name: busName,
+      Policy: {
+        Version: '2012-10-17',
+        Statement: [
+          ...(publishers.length > 0
+            ? [{ Sid: 'NamedPublishersPut', Effect: 'Allow', Principal: { AWS: publishers }, Action: 'events:PutEvents', Resource: busArn }]
+            : []),
+          // Identity policies of the account could otherwise grant events:PutEvents on this bus.
+          {
+            Sid: 'NobodyElsePuts',
+            Effect: 'Deny',
+            Principal: '*',
+            Action: 'events:PutEvents',
+            Resource: busArn,
+            ...(publishers.length > 0 && { Condition: { ArnNotLike: { 'aws:PrincipalArn': publishers } } }),
+          },
+        ],
+      },
+    },
+  };
+  Outputs[`${ids.eventBus}Name`] = { Description: 'The event bus that feeds the queues (put events here)', Value: { Ref: ids.eventBus } };
+
+  for (const op of queued) {
     const queue = ids.queue(op);
     const deadLetterQueue = ids.deadLetterQueue(op);
     const rule = ids.queueRule(op);
@@ -57,7 +94,7 @@ module.exports = async ({ resolveVariable }) => {
       Type: 'AWS::Events::Rule',
       Properties: {
         Description: `${detailType} → ${op.name} through its queue (${stage})`,
-        EventBusName: await param(params.eventBusName(op), { fallback: 'default' }),
+        EventBusName: { Ref: ids.eventBus },
         State: 'ENABLED',
         EventPattern: {
           source: [await param(params.eventSource(op))],
@@ -88,6 +125,15 @@ module.exports = async ({ resolveVariable }) => {
               Action: 'sqs:SendMessage',
               Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
               Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [rule, 'Arn'] } } },
+            },
+            {
+              // Any principal of the account allowed sqs:SendMessage by its own policy is refused too.
+              Sid: 'OnlyTheRuleSends',
+              Effect: 'Deny',
+              Principal: '*',
+              Action: 'sqs:SendMessage',
+              Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
+              Condition: { ArnNotEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [rule, 'Arn'] } } },
             },
             {
               Sid: 'DenyInsecureTransport',

@@ -64,6 +64,8 @@ const ids = {
   deadLetterQueue: (op) => `${pascal(op.functionName)}DeadLetterQueue`,
   queueRule: (op) => `${pascal(op.functionName)}QueueRule`,
   queuePolicy: (op) => `${pascal(op.functionName)}QueuePolicy`,
+  /** The stage's event bus (one, for every queue). */
+  eventBus: 'EventBus',
 };
 
 /** The stage param that sets a configuration variable (lib/config.ts names it). */
@@ -79,7 +81,6 @@ const params = {
   batchSize: (op) => `${camel(op.functionName)}BatchSize`,
   maxConcurrency: (op) => `${camel(op.functionName)}MaxConcurrency`,
   maxReceiveCount: (op) => `${camel(op.functionName)}MaxReceiveCount`,
-  eventBusName: (op) => `${camel(op.functionName)}EventBusName`,
   eventSource: (op) => `${camel(op.functionName)}EventSource`,
   eventDetailType: (op) => `${camel(op.functionName)}EventDetailType`,
 };

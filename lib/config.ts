@@ -8,6 +8,17 @@ import { parseOrThrow } from './schema.js';
 
 const baseUrl = z.url({ protocol: /^https?$/ });
 
+/** `a, b,c` → `['a', 'b', 'c']`; an empty list is allowed (nothing may be asked for). */
+const commaList = z.pipe(
+  z.string(),
+  z.transform((text) =>
+    text
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  ),
+);
+
 const configSchema = z.object({
   ALIYUN_KEYS_PARAMETER: z._default(z.string().check(z.minLength(1)), '/cloud-token-broker/dev/keys/aliyun'),
   UCLOUD_KEYS_PARAMETER: z._default(z.string().check(z.minLength(1)), '/cloud-token-broker/dev/keys/ucloud'),
@@ -19,6 +30,8 @@ const configSchema = z.object({
   UCLOUD_API_ENDPOINT: z._default(baseUrl, 'https://api.ucloud.cn'),
   TOKEN_STORE_PREFIX: z._default(z.string().check(z.regex(/^\/[\w./-]*[^/]$/)), '/cloud-token-broker/dev/tokens'),
   POLICY_PARAMETER: z.optional(z.string().check(z.minLength(1))),
+  /** The scopes a provisioning event (SQS, EventBridge) may ask for, comma-separated: events are not callers of the caller policy. */
+  EVENT_ALLOWED_SCOPES: z._default(commaList, ['openid', 'aliuid']),
   /** Per-attempt timeout of a vendor call. */
   VENDOR_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.minimum(100)), 3_000),
   /** Time kept back from the Lambda deadline to answer 504 before it passes. */
@@ -27,6 +40,8 @@ const configSchema = z.object({
 
 /** The parsed configuration, defaults applied. */
 export type Config = z.infer<typeof configSchema>;
+/** The variables that list what an event may ask for in one body field (an operation's `eventLimits`). */
+export type EventLimitVariable = Extract<keyof Config, `EVENT_ALLOWED_${string}`>;
 /** The variables that hold a vendor's base URL: what an operation spec may name as its endpoint. */
 export type EndpointVariable = Extract<keyof Config, `${string}_ENDPOINT`>;
 

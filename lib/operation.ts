@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import type { EndpointVariable } from './config.js';
+import type { EndpointVariable, EventLimitVariable } from './config.js';
 import type { Trigger } from './triggers/trigger.js';
 import type { VendorParams } from './vendors/types.js';
 
@@ -25,6 +25,12 @@ interface CommonSpec<Request extends z.ZodMiniObject, Data extends z.ZodMiniType
   expiresAt?: (data: z.infer<Data>, issuedAt: number) => number | undefined;
   /** Body → vendor parameters; by default each field's first letter is upper-cased. */
   toParams?: (body: z.infer<Request>) => VendorParams;
+  /**
+   * Body fields an event (SQS, EventBridge) may fill only from a configured allow-list:
+   * field → the variable listing the allowed values. Events are not callers of the caller
+   * policy; this is what confines them.
+   */
+  eventLimits?: Partial<Record<keyof z.infer<Request> & string, EventLimitVariable>>;
   /** The vendor's documented limit on calls per second for this operation. */
   ratePerSecond?: number;
   /** Vendor codes that mean "already done": an idempotent repeat, answered as success once reconciled. */

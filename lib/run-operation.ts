@@ -1,4 +1,5 @@
 import { camelizeKeys, upperFirst } from './case.js';
+import { readConfig } from './config.js';
 import { BrokerError } from './errors.js';
 import type { Operation } from './operation.js';
 import { parseOrThrow } from './schema.js';
@@ -27,9 +28,31 @@ function defaultParams(body: Record<string, unknown>): VendorParams {
   return params;
 }
 
-/** Validates a body and runs the operation for it: the path events (SQS, EventBridge) share. */
-export async function runForBody(op: Operation, body: unknown, options: CallOptions): Promise<OperationResult> {
-  return runOperation(op, validateBody(op, body), options);
+/**
+ * Validates an event's body, holds it to the operation's event limits, and runs the
+ * operation for it: the path events (SQS, EventBridge) share.
+ */
+export async function runForEvent(op: Operation, body: unknown, options: CallOptions): Promise<OperationResult> {
+  const valid = validateBody(op, body);
+  enforceEventLimits(op, valid);
+  return runOperation(op, valid, options);
+}
+
+/** Every value of a limited field must be on its variable's list; values are names (scopes), never secrets. */
+function enforceEventLimits(op: Operation, body: Record<string, unknown>): void {
+  const config = readConfig();
+  for (const [field, variable] of Object.entries(op.eventLimits ?? {})) {
+    if (variable === undefined || body[field] === undefined) continue;
+    const allowed = new Set(config[variable]);
+    const asked = Array.isArray(body[field]) ? (body[field] as unknown[]) : [body[field]];
+    const refused = asked.filter((value) => !allowed.has(String(value)));
+    if (refused.length > 0) {
+      throw new BrokerError(
+        'Forbidden',
+        `An event may not ask for ${field} ${refused.join(', ')} (allowed: ${[...allowed].join(', ') || 'none'}; see ${variable}).`,
+      );
+    }
+  }
 }
 
 /** The operation's payload from a vendor answer, lowerCamelCased and checked against its schema. */

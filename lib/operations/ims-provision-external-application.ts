@@ -23,6 +23,8 @@ export const imsProvisionExternalApplication = defineOperation({
       z.array(z.string().check(z.minLength(1), z.maxLength(128), z.regex(/^[^;]+$/))).check(z.minLength(1), z.maxLength(50)),
     ),
   }),
+  // Events are not callers of the caller policy: the scopes they may ask for are configured.
+  eventLimits: { scopes: 'EVENT_ALLOWED_SCOPES' },
   // The vendor takes scopes as one string separated by semicolons.
   toParams: (body) => ({ AppId: body.appId, Scopes: body.scopes?.join(';') }),
   response: {

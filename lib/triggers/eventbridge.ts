@@ -1,7 +1,7 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { toBrokerError } from '../errors.js';
 import type { Operation } from '../operation.js';
-import { runForBody } from '../run-operation.js';
+import { runForEvent } from '../run-operation.js';
 import { triggerStack, withInvocation } from './stack.js';
 import type { EventBridgeTrigger, LambdaHandler } from './trigger.js';
 
@@ -22,7 +22,7 @@ export function eventBridge(): EventBridgeTrigger {
       triggerStack<BrokerEventBridgeEvent>(op).handler(
         withInvocation(async (event: BrokerEventBridgeEvent, invocation) => {
           try {
-            return await runForBody(op, event.detail, invocation);
+            return await runForEvent(op, event.detail, invocation);
           } catch (thrown) {
             const error = toBrokerError(thrown);
             invocation.logger.error('event failed', {

@@ -3,7 +3,7 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { BrokerError, toBrokerError } from '../errors.js';
 import type { Invocation } from '../middleware/invocation-context.js';
 import type { Operation } from '../operation.js';
-import { runForBody } from '../run-operation.js';
+import { runForEvent } from '../run-operation.js';
 import { isEventBridgeEvent } from './eventbridge.js';
 import { triggerStack, withInvocation } from './stack.js';
 import type { LambdaHandler, SqsTrigger } from './trigger.js';
@@ -49,7 +49,7 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Pro
 async function processRecord(op: Operation, record: SQSRecord, invocation: Invocation): Promise<void> {
   const logger = invocation.logger.child({ messageId: record.messageId });
   try {
-    const result = await untilAborted(runForBody(op, messageBody(record.body), { ...invocation, logger }), invocation.signal);
+    const result = await untilAborted(runForEvent(op, messageBody(record.body), { ...invocation, logger }), invocation.signal);
     logger.info('message processed', { vendorRequestId: result.vendorRequestId, alreadyProvisioned: result.alreadyProvisioned ?? false });
   } catch (thrown) {
     const error = toBrokerError(thrown);

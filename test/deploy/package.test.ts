@@ -60,6 +60,8 @@ const variant = {
   /** Every endpoint (aliyunCamsEndpoint, ...): a URL of its own. */
   endpoint: (variable: string) => `https://${camel(variable).toLowerCase()}.example.com`,
   alarmTopicArn: 'arn:aws:sns:ap-southeast-1:123456789012:cloud-token-broker-alarms',
+  /** Who may put events on the stage's bus. */
+  eventPublishers: ['arn:aws:iam::123456789012:role/onboarding-service'],
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -407,6 +409,7 @@ beforeAll(async () => {
       ...queuedOperations.map((op) => `--param=${camel(op.functionName)}BatchSize=${variant.batchSize}`),
       ...endpointVariables.map((variable) => `--param=${camel(variable)}=${variant.endpoint(variable)}`),
       `--param=alarmTopicArn=${variant.alarmTopicArn}`,
+      `--param=eventPublishers=${JSON.stringify(variant.eventPublishers)}`,
       '--package',
       prodDir,
     ],
@@ -587,6 +590,7 @@ describe('functions', () => {
     KEYS_CACHE_SECONDS: '300',
     ALIYUN_SIGNATURE: 'ACS3-HMAC-SHA256',
     LOG_LEVEL: 'info',
+    EVENT_ALLOWED_SCOPES: 'openid,aliuid',
     // One per endpoint the operations call: by default the broker's, else the stage param named after it.
     ...Object.fromEntries(
       endpointVariables.map((variable) => [variable, stage === 'dev' ? defaultEndpoints[variable] : variant.endpoint(variable)]),
@@ -886,7 +890,8 @@ describe.each(queuedOperations.map((op) => op.functionName))(
       );
       expect(rules).toHaveLength(1);
       const [ruleId, rule] = rules[0]!;
-      expect(rule.Properties.EventBusName).toBe('default');
+      // The stage's own bus, never the account's default one anybody with events:PutEvents can reach.
+      expect(render(rule.Properties.EventBusName)).toBe('${EventBus}');
       const pattern = rule.Properties.EventPattern as JsonObject;
       expect(Object.keys(pattern).sort()).toEqual(['detail-type', 'source']);
       if (name === 'ims-provision-external-application') {
@@ -908,9 +913,40 @@ describe.each(queuedOperations.map((op) => op.functionName))(
       expect(asArray(allow!.Action)).toEqual(['sqs:SendMessage']);
       expect(asArray(allow!.Resource as Json).map(render)).toEqual([`\${${queueId}.Arn}`]);
       expect(render(allow!.Condition?.ArnEquals?.['aws:SourceArn'])).toBe(`\${${ruleId}.Arn}`);
+      // Any other sender of the account is denied outright, whatever its own IAM policy says.
+      const denies = asArray((policy.PolicyDocument as JsonObject).Statement as unknown as Statement[]).filter(
+        (s) => s.Effect === 'Deny' && asArray(s.Action).includes('sqs:SendMessage'),
+      );
+      expect(denies).toHaveLength(1);
+      expect(denies[0]!.Principal).toBe('*');
+      expect(render(denies[0]!.Condition?.ArnNotEquals?.['aws:SourceArn'])).toBe(`\${${ruleId}.Arn}`);
     });
   },
 );
+
+describe('the event bus that feeds the queues', () => {
+  const busPolicy = (run: Run) => {
+    const bus = run.template.Resources.EventBus;
+    expect(bus?.Type).toBe('AWS::Events::EventBus');
+    return asArray((bus!.Properties.Policy as JsonObject).Statement as unknown as Statement[]);
+  };
+
+  it('by default lets nobody put events on it', () => {
+    const statements = busPolicy(dev);
+    expect(statements.filter((s) => s.Effect === 'Allow')).toEqual([]);
+    const [deny] = statements.filter((s) => s.Effect === 'Deny');
+    expect(deny).toMatchObject({ Principal: '*', Action: 'events:PutEvents' });
+    expect(deny!.Condition).toBeUndefined();
+  });
+
+  it('lets the principals of eventPublishers put events, and denies everyone else', () => {
+    const statements = busPolicy(prod);
+    const [allow] = statements.filter((s) => s.Effect === 'Allow');
+    expect(allow).toMatchObject({ Principal: { AWS: variant.eventPublishers }, Action: 'events:PutEvents' });
+    const [deny] = statements.filter((s) => s.Effect === 'Deny');
+    expect(deny!.Condition?.ArnNotLike?.['aws:PrincipalArn']).toEqual(variant.eventPublishers);
+  });
+});
 
 // ---------------------------------------------------------------------------------------------
 describe('alarms', () => {

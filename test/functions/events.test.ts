@@ -92,6 +92,35 @@ describe('SQS provisioning', () => {
   });
 });
 
+describe('event limits: events are not callers of the caller policy, their scopes are configured', () => {
+  it('fails a message asking for a scope EVENT_ALLOWED_SCOPES does not list, before any vendor call', async () => {
+    const logs = captureLogs();
+    let result: unknown;
+    try {
+      result = await ims({ Records: [record('m-wide', JSON.stringify({ appId: '300', scopes: ['openid', 'profile'] }))] }, lambdaContext());
+    } finally {
+      logs.restore();
+    }
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-wide' }] });
+    expect(logs.records().find((r) => r.message === 'message failed')).toMatchObject({
+      code: 'Forbidden',
+      reason: expect.stringMatching(/scopes profile/),
+    });
+    expect(broker.sim.callsTo(ACTION)).toHaveLength(0);
+    await expect(ims(envelope({ appId: '301', scopes: ['profile'] }), lambdaContext())).rejects.toMatchObject({ code: 'Forbidden' });
+  });
+
+  it('lets the scopes the configuration lists through', async () => {
+    process.env.EVENT_ALLOWED_SCOPES = 'openid, profile';
+    try {
+      const result = await ims(envelope({ appId: '302', scopes: ['openid', 'profile'] }), lambdaContext());
+      expect(result).toMatchObject({ data: { foreignAppId: '302' } });
+    } finally {
+      delete process.env.EVENT_ALLOWED_SCOPES;
+    }
+  });
+});
+
 describe('EventBridge direct delivery', () => {
   it('takes detail as the body and returns the result', async () => {
     const result = await ims(envelope({ appId: '200', scopes: ['openid', 'aliuid'] }), lambdaContext());
