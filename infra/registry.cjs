@@ -66,7 +66,12 @@ const ids = {
   queuePolicy: (op) => `${pascal(op.functionName)}QueuePolicy`,
   /** The stage's event bus (one, for every queue). */
   eventBus: 'EventBus',
+  /** The token table (one, shared by the functions, each confined to its own items). */
+  table: 'TokenTable',
 };
+
+/** Whether an operation keeps state in the token table: tokens (it returns credentials) or rate slots. */
+const usesTable = (op) => op.expiresAt !== undefined || op.ratePerSecond !== undefined;
 
 /** The stage param that sets a configuration variable (lib/config.ts names it). */
 async function endpointParam(variable) {
@@ -141,6 +146,7 @@ module.exports = {
   camel,
   triggersOf,
   hasTrigger,
+  usesTable,
   ids,
   params,
   stageParams,

@@ -10,10 +10,11 @@
 //     caller-policy parameter, /cloud-token-broker/<stage>/policy (read only when the stage param
 //     callerPolicy is `enabled`). @middy/ssm reads with GetParameters; GetParameter is allowed too;
 //   - have SSM decrypt them with KMS (see "KMS" below).
-// An operation that returns credentials (its spec has `expiresAt`) may also read and write its own
-// branch of the token store, /cloud-token-broker/<stage>/tokens/<function>/*, which scheduled
-// rotation fills (lib/token-store.ts). An operation with an sqs trigger may also consume its own
-// queue (infra/queues.cjs).
+// An operation that keeps shared state (it returns credentials, or has a vendor rate) may also
+// get, put and update the items of the token table (infra/table.cjs) whose pk begins with its own
+// function's file name and `#` (dynamodb:LeadingKeys), and, when the table has a customer managed
+// key (tokenTableKmsKeyArn), use that key through DynamoDB only. An operation with an sqs trigger
+// may also consume its own queue (infra/queues.cjs).
 //
 // KMS. A SecureString is decrypted by SSM calling KMS on the caller's behalf, so every kms:
 // statement carries `kms:ViaService: ssm.<region>.amazonaws.com`: the role cannot use the key
@@ -22,15 +23,16 @@
 // differs per account and region, so the Resource is the account's keys in this region and the
 // key is pinned with the `kms:ResourceAliases` condition: the keysKmsKeyAlias stage param
 // (default alias/aws/ssm; set it to your customer managed key's alias if the key parameters use
-// one). Tokens are written without --key-id, that is with alias/aws/ssm. With the AWS managed key
-// aws/ssm the key policy already lets SSM users of the account use it through SSM; these
+// one). With the AWS managed key aws/ssm the key policy already lets SSM users of the account use it through SSM; these
 // statements then add nothing, and they are what a customer managed key needs.
 'use strict';
 
-const { SERVICE_PREFIX, arn, hasTrigger, ids, operations, pascal } = require('./registry.cjs');
+const { SERVICE_PREFIX, arn, hasTrigger, ids, operations, pascal, stageParams, usesTable } = require('./registry.cjs');
 
 const STAGE_PREFIX = `${SERVICE_PREFIX}/\${sls:stage}`;
 const READ_PARAMETER = ['ssm:GetParameters', 'ssm:GetParameter'];
+/** What the shared-state code does to its items (lib/token-table.ts, lib/token-lease.ts, lib/rate-budget.ts). */
+const TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
 const ANY_KEY_IN_REGION = arn('kms', 'key/*');
 
 /** KMS through SSM only, on the key behind `alias`. */
@@ -39,7 +41,7 @@ const viaSsm = (alias) => ({
   'ForAnyValue:StringEquals': { 'kms:ResourceAliases': alias },
 });
 
-function statements(op) {
+function statements(op, tableKeyArn) {
   const list = [
     {
       Sid: 'OwnLogGroup',
@@ -67,22 +69,23 @@ function statements(op) {
       Condition: viaSsm('${param:keysKmsKeyAlias}'),
     },
   ];
-  if (op.expiresAt !== undefined) {
-    list.push(
-      {
-        Sid: 'OwnTokenStore',
-        Effect: 'Allow',
-        Action: ['ssm:GetParameter', 'ssm:PutParameter'],
-        Resource: arn('ssm', `parameter${STAGE_PREFIX}/tokens/${op.functionName}/*`),
-      },
-      {
-        Sid: 'TokenStoreEncryptionViaSsm',
+  if (usesTable(op)) {
+    list.push({
+      Sid: 'OwnTableItems',
+      Effect: 'Allow',
+      Action: TABLE_ACTIONS,
+      Resource: { 'Fn::GetAtt': [ids.table, 'Arn'] },
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${op.functionName}#*`] } },
+    });
+    if (tableKeyArn) {
+      list.push({
+        Sid: 'TableKeyViaDynamoDb',
         Effect: 'Allow',
         Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
-        Resource: ANY_KEY_IN_REGION,
-        Condition: viaSsm('alias/aws/ssm'),
-      },
-    );
+        Resource: tableKeyArn,
+        Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'dynamodb.${AWS::Region}.amazonaws.com' } } },
+      });
+    }
   }
   if (hasTrigger(op, 'sqs')) {
     // The Lambda event source mapping polls with the function's role.
@@ -96,7 +99,8 @@ function statements(op) {
   return list;
 }
 
-module.exports = async () => {
+module.exports = async ({ resolveVariable }) => {
+  const tableKeyArn = await stageParams(resolveVariable)('tokenTableKmsKeyArn', { fallback: '' });
   const Resources = {};
   for (const op of await operations()) {
     Resources[ids.role(op)] = {
@@ -107,7 +111,7 @@ module.exports = async () => {
           Version: '2012-10-17',
           Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
         },
-        Policies: [{ PolicyName: op.functionName, PolicyDocument: { Version: '2012-10-17', Statement: statements(op) } }],
+        Policies: [{ PolicyName: op.functionName, PolicyDocument: { Version: '2012-10-17', Statement: statements(op, tableKeyArn) } }],
       },
     };
   }

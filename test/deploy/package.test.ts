@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import { crc32, inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Operation, triggerOf } from '../../lib/operation.js';
+
 import { loadOperations } from '../../lib/operations/index.js';
 import { ROTATE_WHEN_LEFT, SERVE_WHILE_LEFT } from '../../lib/token-cache.js';
 import type { TriggerKind } from '../../lib/triggers/trigger.js';
@@ -34,6 +35,9 @@ const SERVICE = 'cloud-token-broker';
 const PSEUDO = '${AWS::Partition}';
 const REGION = '${AWS::Region}';
 const ACCOUNT = '${AWS::AccountId}';
+
+/** Whether an operation keeps state in the token table: tokens, or rate slots (as infra/ decides). */
+const usesTable = (op: Operation) => op.expiresAt !== undefined || op.ratePerSecond !== undefined;
 
 // The registry, as serverless.yml and infra/ read it.
 const operations: Operation[] = await loadOperations();
@@ -62,6 +66,8 @@ const variant = {
   alarmTopicArn: 'arn:aws:sns:ap-southeast-1:123456789012:cloud-token-broker-alarms',
   /** Who may put events on the stage's bus. */
   eventPublishers: ['arn:aws:iam::123456789012:role/onboarding-service'],
+  /** The token table's customer managed key. */
+  tokenTableKmsKeyArn: 'arn:aws:kms:ap-southeast-1:123456789012:key/0f6e2a4c-1b3d-4e5f-8a9b-0c1d2e3f4a5b',
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -172,7 +178,7 @@ function policyDocuments(t: Template): FoundDocument[] {
   return found;
 }
 
-const GUARDED = /^(ssm|kms|sqs):/i;
+const GUARDED = /^(ssm|kms|sqs|dynamodb):/i;
 
 /** Pseudo parameters as an example account would see them, so ARNs can be matched by pattern. */
 function concrete(rendered: string): string {
@@ -194,19 +200,21 @@ function iamFindings(documents: FoundDocument[]): string[] {
       if (s.Effect !== 'Allow') continue;
       if (s.NotAction !== undefined || s.NotResource !== undefined) findings.push(`${at}: Allow with NotAction/NotResource`);
       const actions = asArray(s.Action);
-      if (actions.some((a) => a === '*' || /^(ssm|kms|sqs):\*$/i.test(a))) findings.push(`${at}: wildcard action ${actions.join(',')}`);
+      if (actions.some((a) => a === '*' || /^(ssm|kms|sqs|dynamodb):\*$/i.test(a)))
+        findings.push(`${at}: wildcard action ${actions.join(',')}`);
       if (!actions.some((a) => GUARDED.test(a) || a === '*')) continue;
       const resources = asArray(s.Resource as Json | Json[]).map(render);
       if (resources.length === 0) findings.push(`${at}: no Resource`);
       for (const r of resources) {
         // Every parameter, queue or key of an account (or of every account) counts as "*" too.
-        const arnParts = /^arn:[^:]+:(ssm|sqs|kms):[^:]*:[^:]*:(.*)$/.exec(concrete(r));
+        const arnParts = /^arn:[^:]+:(ssm|sqs|kms|dynamodb):[^:]*:[^:]*:(.*)$/.exec(concrete(r));
         if (r === '*' || (arnParts && /^(\*|parameter\/\*)$/.test(arnParts[2]!))) findings.push(`${at}: ${actions.join(',')} on ${r}`);
       }
       if (actions.some((a) => /^kms:/i.test(a))) {
-        const via = s.Condition?.StringEquals?.['kms:ViaService'];
-        if (render(via) !== `ssm.${REGION}.amazonaws.com`)
-          findings.push(`${at}: kms action without kms:ViaService ssm.<region>.amazonaws.com`);
+        // Through SSM (key parameters), or DynamoDB (the token table's own key), never directly.
+        const via = render(s.Condition?.StringEquals?.['kms:ViaService']);
+        if (via !== `ssm.${REGION}.amazonaws.com` && via !== `dynamodb.${REGION}.amazonaws.com`)
+          findings.push(`${at}: kms action without kms:ViaService ssm. or dynamodb.<region>.amazonaws.com`);
         // A key wildcard is only acceptable when the key is pinned by a condition as well.
         if (
           resources.some((r) => r.endsWith(':key/*')) &&
@@ -410,6 +418,7 @@ beforeAll(async () => {
       ...endpointVariables.map((variable) => `--param=${camel(variable)}=${variant.endpoint(variable)}`),
       `--param=alarmTopicArn=${variant.alarmTopicArn}`,
       `--param=eventPublishers=${JSON.stringify(variant.eventPublishers)}`,
+      `--param=tokenTableKmsKeyArn=${variant.tokenTableKmsKeyArn}`,
       '--package',
       prodDir,
     ],
@@ -585,7 +594,7 @@ describe('functions', () => {
   const expectedEnvironment = (stage: string) => ({
     ALIYUN_KEYS_PARAMETER: `/cloud-token-broker/${stage}/keys/aliyun`,
     UCLOUD_KEYS_PARAMETER: `/cloud-token-broker/${stage}/keys/ucloud`,
-    TOKEN_STORE_PREFIX: `/cloud-token-broker/${stage}/tokens`,
+    TOKEN_TABLE: { Ref: 'TokenTable' },
     POLICY_PARAMETER: '',
     KEYS_CACHE_SECONDS: '300',
     ALIYUN_SIGNATURE: 'ACS3-HMAC-SHA256',
@@ -985,7 +994,7 @@ describe('alarms', () => {
 
 // ---------------------------------------------------------------------------------------------
 describe('least privilege', () => {
-  it('no policy anywhere allows ssm:, kms: or sqs: actions on "*"; every kms: statement goes through SSM', () => {
+  it('no policy anywhere allows ssm:, kms:, sqs: or dynamodb: actions on "*"; every kms: statement goes through SSM or DynamoDB', () => {
     for (const run of [dev, prod]) {
       const documents = policyDocuments(run.template);
       expect(documents.length).toBeGreaterThanOrEqual(operations.length * 2 + 1);
@@ -1031,7 +1040,6 @@ describe('least privilege', () => {
       arn('ssm', `parameter/cloud-token-broker/${stage}/keys/${op.vendor}`),
       arn('ssm', `parameter/cloud-token-broker/${stage}/policy`),
     ];
-    const tokens = arn('ssm', `parameter/cloud-token-broker/${stage}/tokens/${op.functionName}/*`);
     const grants: Record<string, string[]> = {
       'logs:CreateLogStream': [logGroup],
       'logs:PutLogEvents': [logGroup],
@@ -1039,11 +1047,13 @@ describe('least privilege', () => {
       'ssm:GetParameter': readable,
       'kms:Decrypt': [anyKeyInRegion],
     };
-    if (op.expiresAt !== undefined) {
-      grants['ssm:GetParameter'] = [...readable, tokens];
-      grants['ssm:PutParameter'] = [tokens];
-      grants['kms:Encrypt'] = [anyKeyInRegion];
-      grants['kms:GenerateDataKey'] = [anyKeyInRegion];
+    if (usesTable(op)) {
+      for (const action of ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']) grants[action] = ['${TokenTable.Arn}'];
+      if (stage === variant.stage) {
+        grants['kms:Decrypt'] = [anyKeyInRegion, variant.tokenTableKmsKeyArn];
+        grants['kms:Encrypt'] = [variant.tokenTableKmsKeyArn];
+        grants['kms:GenerateDataKey'] = [variant.tokenTableKmsKeyArn];
+      }
     }
     if (triggerOf(op, 'sqs') !== undefined) {
       const queue = `\${${mappingQueueId(t, stage, op)}.Arn}`;
@@ -1064,7 +1074,7 @@ describe('least privilege', () => {
   }
 
   it.each(operations.map((op) => op.functionName))(
-    "%s: its own log group, its vendor's key parameter, its own token path (or queue), nothing else",
+    "%s: its own log group, its vendor's key parameter, its own table items (or queue), nothing else",
     (name) => {
       const op = operations.find((o) => o.functionName === name)!;
       for (const [run, stage] of [
@@ -1081,12 +1091,47 @@ describe('least privilege', () => {
     },
   );
 
-  it("kms: the SSM condition pins the key: alias/aws/ssm for tokens, the key parameters' alias for keys", () => {
-    for (const { statements } of policyDocuments(dev.template)) {
-      for (const s of statements.filter((st) => asArray(st.Action).some((a) => a.startsWith('kms:')))) {
-        expect(render(s.Condition?.StringEquals?.['kms:ViaService'])).toBe(`ssm.${REGION}.amazonaws.com`);
-        expect(s.Condition?.['ForAnyValue:StringEquals']?.['kms:ResourceAliases']).toBe('alias/aws/ssm');
+  it("kms: through SSM only, pinned to the key parameters' alias; the table's own key through DynamoDB only", () => {
+    for (const run of [dev, prod]) {
+      for (const { statements } of policyDocuments(run.template)) {
+        for (const s of statements.filter((st) => asArray(st.Action).some((a) => a.startsWith('kms:')))) {
+          if (s.Sid === 'TableKeyViaDynamoDb') {
+            expect(run).toBe(prod);
+            expect(s.Resource).toBe(variant.tokenTableKmsKeyArn);
+            expect(render(s.Condition?.StringEquals?.['kms:ViaService'])).toBe(`dynamodb.${REGION}.amazonaws.com`);
+            continue;
+          }
+          expect(render(s.Condition?.StringEquals?.['kms:ViaService'])).toBe(`ssm.${REGION}.amazonaws.com`);
+          expect(s.Condition?.['ForAnyValue:StringEquals']?.['kms:ResourceAliases']).toBe('alias/aws/ssm');
+        }
       }
+    }
+  });
+
+  it.each(operations.filter(usesTable).map((op) => op.functionName))(
+    '%s: may touch only the table items whose key begins with its own name (dynamodb:LeadingKeys)',
+    (name) => {
+      const [, fn] = functionResource(dev.template, 'dev', name);
+      const role = resource(dev.template, referencedId(render(fn.Properties.Role)), 'AWS::IAM::Role');
+      const statements = policyDocuments({ Resources: { role } } as unknown as Template).flatMap((d) => d.statements);
+      const onTable = statements.filter((st) => asArray(st.Action).some((a) => a.startsWith('dynamodb:')));
+      expect(onTable).toHaveLength(1);
+      expect(onTable[0]!.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${name}#*`] } });
+    },
+  );
+});
+
+describe('the token table', () => {
+  it('has pk only, TTL on ttl, on-demand billing; an AWS owned key by default, the stage key when given', () => {
+    for (const run of [dev, prod]) {
+      const table = resource(run.template, 'TokenTable', 'AWS::DynamoDB::Table').Properties;
+      expect(table.KeySchema).toEqual([{ AttributeName: 'pk', KeyType: 'HASH' }]);
+      expect(table.AttributeDefinitions).toEqual([{ AttributeName: 'pk', AttributeType: 'S' }]);
+      expect(table.TimeToLiveSpecification).toEqual({ AttributeName: 'ttl', Enabled: true });
+      expect(table.BillingMode).toBe('PAY_PER_REQUEST');
+      expect(table.SSESpecification).toEqual(
+        run === dev ? { SSEEnabled: false } : { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: variant.tokenTableKmsKeyArn },
+      );
     }
   });
 });
