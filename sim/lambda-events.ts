@@ -1,6 +1,6 @@
 /** API Gateway events and a Lambda context, for running handlers in-process (tests, scripts/measure-paths.ts). */
 import { randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context, EventBridgeEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 
 /** A Lambda context whose deadline is `remainingMs` from now, like the real one. */
 export function lambdaContext(remainingMs = 10_000, functionName = 'cloud-token-broker-test'): Context {
@@ -99,5 +99,38 @@ export function restApiEvent(route: string, body?: unknown, options: HttpRequest
     },
     ...bodyOf(body, options),
     body: bodyOf(body, options).body ?? null,
+  };
+}
+
+/** One SQS record whose body is `body` (a string, as SQS hands it over). */
+export function sqsRecord(messageId: string, body: string): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: `rh-${messageId}`,
+    body,
+    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0' },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:provisioning',
+    awsRegion: 'eu-west-1',
+  };
+}
+
+/** An SQS batch of `records`. */
+export const sqsBatch = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
+
+/** An EventBridge event (the tenant-onboarding shape) whose detail is `detail`. */
+export function eventBridgeEvent(detail: unknown): EventBridgeEvent<string, unknown> {
+  return {
+    version: '0',
+    id: 'evt-1',
+    'detail-type': 'TenantOnboarded',
+    source: 'cloud-token-broker.tenants',
+    account: '123456789012',
+    time: new Date().toISOString(),
+    region: 'eu-west-1',
+    resources: [],
+    detail,
   };
 }

@@ -1,40 +1,14 @@
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { handler as cams } from '../../functions/cams-get-upload-authorization.js';
 import { handler as ims } from '../../functions/ims-provision-external-application.js';
-import { lambdaContext } from '../../sim/lambda-events.js';
+import { eventBridgeEvent, lambdaContext, sqsRecord } from '../../sim/lambda-events.js';
 import { useBrokerEnv } from '../support/broker-env.js';
 import { captureLogs } from '../support/log-capture.js';
 
 const ACTION = 'ProvisionExternalApplication';
 
 const broker = useBrokerEnv();
-
-function record(messageId: string, body: string): SQSRecord {
-  return {
-    messageId,
-    receiptHandle: `rh-${messageId}`,
-    body,
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0' },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:provisioning',
-    awsRegion: 'eu-west-1',
-  };
-}
-
-const envelope = (detail: unknown) => ({
-  version: '0',
-  id: 'evt-1',
-  'detail-type': 'TenantOnboarded',
-  source: 'cloud-token-broker.tenants',
-  account: '123456789012',
-  time: new Date().toISOString(),
-  region: 'eu-west-1',
-  resources: [],
-  detail,
-});
 
 describe('SQS provisioning', () => {
   it('reports exactly the messages that failed, logs each once, and loses none', async () => {
@@ -46,13 +20,13 @@ describe('SQS provisioning', () => {
     );
     const event: SQSEvent = {
       Records: [
-        record('m-throttled', JSON.stringify({ appId: '100' })),
-        record('m-rejected', JSON.stringify({ appId: '101' })),
-        record('m-good', JSON.stringify({ appId: '102', scopes: ['openid'] })),
-        record('m-invalid', JSON.stringify({ appId: 102 })),
-        record('m-not-json', '{"appId":'),
-        record('m-envelope', JSON.stringify(envelope({ appId: '103' }))),
-        record('m-again', JSON.stringify({ appId: '102' })),
+        sqsRecord('m-throttled', JSON.stringify({ appId: '100' })),
+        sqsRecord('m-rejected', JSON.stringify({ appId: '101' })),
+        sqsRecord('m-good', JSON.stringify({ appId: '102', scopes: ['openid'] })),
+        sqsRecord('m-invalid', JSON.stringify({ appId: 102 })),
+        sqsRecord('m-not-json', '{"appId":'),
+        sqsRecord('m-envelope', JSON.stringify(eventBridgeEvent({ appId: '103' }))),
+        sqsRecord('m-again', JSON.stringify({ appId: '102' })),
       ],
     };
     const logs = captureLogs();
@@ -97,7 +71,10 @@ describe('event limits: events are not callers of the caller policy, their scope
     const logs = captureLogs();
     let result: unknown;
     try {
-      result = await ims({ Records: [record('m-wide', JSON.stringify({ appId: '300', scopes: ['openid', 'profile'] }))] }, lambdaContext());
+      result = await ims(
+        { Records: [sqsRecord('m-wide', JSON.stringify({ appId: '300', scopes: ['openid', 'profile'] }))] },
+        lambdaContext(),
+      );
     } finally {
       logs.restore();
     }
@@ -107,13 +84,15 @@ describe('event limits: events are not callers of the caller policy, their scope
       reason: expect.stringMatching(/scopes profile/),
     });
     expect(broker.sim.callsTo(ACTION)).toHaveLength(0);
-    await expect(ims(envelope({ appId: '301', scopes: ['profile'] }), lambdaContext())).rejects.toMatchObject({ code: 'Forbidden' });
+    await expect(ims(eventBridgeEvent({ appId: '301', scopes: ['profile'] }), lambdaContext())).rejects.toMatchObject({
+      code: 'Forbidden',
+    });
   });
 
   it('lets the scopes the configuration lists through', async () => {
     process.env.EVENT_ALLOWED_SCOPES = 'openid, profile';
     try {
-      const result = await ims(envelope({ appId: '302', scopes: ['openid', 'profile'] }), lambdaContext());
+      const result = await ims(eventBridgeEvent({ appId: '302', scopes: ['openid', 'profile'] }), lambdaContext());
       expect(result).toMatchObject({ data: { foreignAppId: '302' } });
     } finally {
       delete process.env.EVENT_ALLOWED_SCOPES;
@@ -123,15 +102,15 @@ describe('event limits: events are not callers of the caller policy, their scope
 
 describe('EventBridge direct delivery', () => {
   it('takes detail as the body and returns the result', async () => {
-    const result = await ims(envelope({ appId: '200', scopes: ['openid', 'aliuid'] }), lambdaContext());
+    const result = await ims(eventBridgeEvent({ appId: '200', scopes: ['openid', 'aliuid'] }), lambdaContext());
     expect(result).toMatchObject({ operation: 'ims:ProvisionExternalApplication', data: { foreignAppId: '200' } });
     expect(broker.sim.callsTo(ACTION)[0]?.params).toMatchObject({ AppId: '200', Scopes: 'openid;aliuid' });
   });
 
   it('throws on failure so Lambda retries the event', async () => {
     broker.sim.script({ action: ACTION, fault: { kind: 'aliyunError', status: 403, code: 'NoPermission' } });
-    await expect(ims(envelope({ appId: '201' }), lambdaContext())).rejects.toMatchObject({ code: 'VendorAccessDenied' });
-    await expect(ims(envelope({ nope: true }), lambdaContext())).rejects.toMatchObject({ code: 'InvalidRequest' });
+    await expect(ims(eventBridgeEvent({ appId: '201' }), lambdaContext())).rejects.toMatchObject({ code: 'VendorAccessDenied' });
+    await expect(ims(eventBridgeEvent({ nope: true }), lambdaContext())).rejects.toMatchObject({ code: 'InvalidRequest' });
   });
 });
 

@@ -10,34 +10,11 @@ import { isHttpEvent } from '../../lib/triggers/http.js';
 import { isRotationEvent, RotationFailed } from '../../lib/triggers/schedule.js';
 import { isSqsEvent } from '../../lib/triggers/sqs.js';
 import type { LambdaHandler, Trigger } from '../../lib/triggers/trigger.js';
-import { httpApiEvent, lambdaContext, restApiEvent } from '../../sim/lambda-events.js';
+import { eventBridgeEvent, httpApiEvent, lambdaContext, restApiEvent, sqsBatch, sqsRecord } from '../../sim/lambda-events.js';
 import { useBrokerEnv } from '../support/broker-env.js';
 import { captureLogs } from '../support/log-capture.js';
 
-const sqsEvent = (...bodies: unknown[]): SQSEvent => ({
-  Records: bodies.map((body, i) => ({
-    messageId: `m-${i}`,
-    receiptHandle: `rh-${i}`,
-    body: JSON.stringify(body),
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0' },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:provisioning',
-    awsRegion: 'eu-west-1',
-  })),
-});
-const eventBridgeEvent = (detail: unknown) => ({
-  version: '0',
-  id: 'evt-1',
-  'detail-type': 'TenantOnboarded',
-  source: 'cloud-token-broker.tenants',
-  account: '123456789012',
-  time: new Date().toISOString(),
-  region: 'eu-west-1',
-  resources: [],
-  detail,
-});
+const sqsEvent = (...bodies: unknown[]): SQSEvent => sqsBatch(...bodies.map((body, i) => sqsRecord(`m-${i}`, JSON.stringify(body))));
 
 afterEach(() => vi.restoreAllMocks());
 

@@ -1,9 +1,9 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { imsProvisionExternalApplication } from '../../../lib/operations/ims-provision-external-application.js';
 import { isSqsEvent, MAX_MESSAGE_BYTES, sqs } from '../../../lib/triggers/sqs.js';
-import { lambdaContext } from '../../../sim/lambda-events.js';
+import { lambdaContext, sqsBatch, sqsRecord } from '../../../sim/lambda-events.js';
 import { useBrokerEnv } from '../../support/broker-env.js';
 import { captureLogs } from '../../support/log-capture.js';
 
@@ -12,21 +12,6 @@ const ACTION = 'ProvisionExternalApplication';
 
 const broker = useBrokerEnv();
 afterEach(() => vi.restoreAllMocks());
-
-function record(messageId: string, body: string): SQSRecord {
-  return {
-    messageId,
-    receiptHandle: `rh-${messageId}`,
-    body,
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0' },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:provisioning',
-    awsRegion: 'eu-west-1',
-  };
-}
-const batch = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
 
 /** The SQS trigger's stack for IMS, run on `event` with its log lines captured. */
 async function run(event: SQSEvent, remainingMs = 10_000) {
@@ -44,17 +29,17 @@ async function run(event: SQSEvent, remainingMs = 10_000) {
 
 describe('isSqsEvent', () => {
   it('accepts a batch of SQS records only', () => {
-    expect(isSqsEvent(batch(record('m', '{}')))).toBe(true);
+    expect(isSqsEvent(sqsBatch(sqsRecord('m', '{}')))).toBe(true);
     expect(isSqsEvent({ Records: [] })).toBe(false);
     expect(isSqsEvent({ Records: [{ eventSource: 'aws:s3' }] })).toBe(false);
-    expect(isSqsEvent({ Records: [record('m', '{}'), { eventSource: 'aws:sns' }] })).toBe(false);
+    expect(isSqsEvent({ Records: [sqsRecord('m', '{}'), { eventSource: 'aws:sns' }] })).toBe(false);
     expect(isSqsEvent(null)).toBe(false);
   });
 });
 
 describe('the SQS trigger', () => {
   it('answers { batchItemFailures: [] } when every record succeeds', async () => {
-    const { result, records } = await run(batch(record('m-1', '{"appId":"400"}'), record('m-2', '{"appId":"401"}')));
+    const { result, records } = await run(sqsBatch(sqsRecord('m-1', '{"appId":"400"}'), sqsRecord('m-2', '{"appId":"401"}')));
     expect(result).toEqual({ batchItemFailures: [] });
     expect(
       records
@@ -67,12 +52,12 @@ describe('the SQS trigger', () => {
   it('names failed records by messageId, in batch order, and nothing else', async () => {
     broker.sim.script({ action: ACTION, params: { AppId: '411' }, fault: { kind: 'aliyunError', status: 403, code: 'NoPermission' } });
     const { result, records } = await run(
-      batch(
-        record('m-good', '{"appId":"410"}'),
-        record('m-denied', '{"appId":"411"}'),
-        record('m-not-json', '{"appId":'),
-        record('m-too-big', JSON.stringify({ appId: '412', pad: 'x'.repeat(MAX_MESSAGE_BYTES) })),
-        record('m-invalid', '{"appId":412}'),
+      sqsBatch(
+        sqsRecord('m-good', '{"appId":"410"}'),
+        sqsRecord('m-denied', '{"appId":"411"}'),
+        sqsRecord('m-not-json', '{"appId":'),
+        sqsRecord('m-too-big', JSON.stringify({ appId: '412', pad: 'x'.repeat(MAX_MESSAGE_BYTES) })),
+        sqsRecord('m-invalid', '{"appId":412}'),
       ),
     );
     expect(result).toEqual({
@@ -101,7 +86,7 @@ describe('the SQS trigger', () => {
   it('fails only the record whose vendor call hangs until the deadline; the others succeed', async () => {
     broker.sim.script({ action: ACTION, params: { AppId: 'hang-1' }, times: 10, fault: { kind: 'hang' } });
     const { result, records, tookMs, leftMs } = await run(
-      batch(record('m-1', '{"appId":"420"}'), record('m-hang', '{"appId":"hang-1"}'), record('m-2', '{"appId":"421"}')),
+      sqsBatch(sqsRecord('m-1', '{"appId":"420"}'), sqsRecord('m-hang', '{"appId":"hang-1"}'), sqsRecord('m-2', '{"appId":"421"}')),
       1_500,
     );
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-hang' }] });
@@ -121,7 +106,10 @@ describe('the SQS trigger', () => {
 
   it('answers at the deadline even when a step that ignores the deadline signal (an SSM read) hangs', async () => {
     vi.spyOn(SSMClient.prototype, 'send').mockImplementation(() => new Promise(() => undefined));
-    const { result, records, leftMs } = await run(batch(record('m-1', '{"appId":"430"}'), record('m-2', '{"appId":"431"}')), 1_500);
+    const { result, records, leftMs } = await run(
+      sqsBatch(sqsRecord('m-1', '{"appId":"430"}'), sqsRecord('m-2', '{"appId":"431"}')),
+      1_500,
+    );
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }, { itemIdentifier: 'm-2' }] });
     expect(records.filter((r) => r.message === 'message failed').map((r) => r.code)).toEqual(['Timeout', 'Timeout']);
     expect(leftMs).toBeGreaterThan(0);
