@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { clearKeys } from '../../lib/keys.js';
 import { clearTokenMemory } from '../../lib/token-cache.js';
+import { type LocalTable, startLocalTable } from '../../sim/local-table.js';
 import { type FakeSsm, startFakeSsm } from './fake-ssm.js';
 import { SIMULATOR_DEFAULT_KEYS, type SimulatorOptions, startVendorSimulator, type VendorSimulator } from './vendor-simulator.js';
 
@@ -9,12 +10,17 @@ export const KEY_PARAMETERS = {
   ucloud: '/cloud-token-broker/test/keys/ucloud',
 } as const;
 
-export const TOKEN_STORE_PREFIX = '/cloud-token-broker/test/tokens';
+export const TOKEN_TABLE = 'cloud-token-broker-test-tokens';
 
-/** A vendor simulator and a fake SSM on loopback, seeded with keys, and the environment that points the broker at them. */
+/**
+ * A vendor simulator, a fake SSM seeded with keys and a local token table, all on loopback,
+ * and the environment that points the broker at them.
+ */
 export interface BrokerEnv {
   sim: VendorSimulator;
   ssm: FakeSsm;
+  /** Undefined when started with `table: false` (memory only). */
+  table: LocalTable | undefined;
   env: Record<string, string>;
   /** Forget every module-wide cache: what a cold start does. */
   coldStart(): void;
@@ -24,11 +30,16 @@ export interface BrokerEnv {
 export interface BrokerEnvOptions {
   simulator?: SimulatorOptions;
   env?: Record<string, string>;
+  /** Start the local token table and set TOKEN_TABLE (default true); false: memory only. */
+  table?: boolean;
 }
 
 export async function startBrokerEnv(options: BrokerEnvOptions = {}): Promise<BrokerEnv> {
-  const sim = await startVendorSimulator(options.simulator);
-  const ssm = await startFakeSsm();
+  const [sim, ssm, table] = await Promise.all([
+    startVendorSimulator(options.simulator),
+    startFakeSsm(),
+    options.table === false ? undefined : startLocalTable({ tableName: TOKEN_TABLE }),
+  ]);
   ssm.put(KEY_PARAMETERS.aliyun, SIMULATOR_DEFAULT_KEYS.aliyun);
   ssm.put(KEY_PARAMETERS.ucloud, { ...SIMULATOR_DEFAULT_KEYS.ucloud, projectId: 'org-sim' });
   const env: Record<string, string> = {
@@ -43,11 +54,12 @@ export async function startBrokerEnv(options: BrokerEnvOptions = {}): Promise<Br
     ALIYUN_CAMS_ENDPOINT: sim.url,
     ALIYUN_IMS_ENDPOINT: sim.url,
     UCLOUD_API_ENDPOINT: sim.url,
-    TOKEN_STORE_PREFIX,
+    ...(table && { TOKEN_TABLE: table.tableName, AWS_ENDPOINT_URL_DYNAMODB: table.url }),
     KEYS_CACHE_SECONDS: '300',
     ...options.env,
   };
   const previous = { ...process.env };
+  if (!table) delete process.env.TOKEN_TABLE;
   Object.assign(process.env, env);
   const coldStart = () => {
     clearKeys();
@@ -57,15 +69,16 @@ export async function startBrokerEnv(options: BrokerEnvOptions = {}): Promise<Br
   return {
     sim,
     ssm,
+    table,
     env,
     coldStart,
     async close() {
       coldStart();
-      for (const key of Object.keys(env)) {
+      for (const key of [...Object.keys(env), 'TOKEN_TABLE']) {
         if (previous[key] === undefined) delete process.env[key];
         else process.env[key] = previous[key];
       }
-      await Promise.all([sim.close(), ssm.close()]);
+      await Promise.all([sim.close(), ssm.close(), table?.close()]);
     },
   };
 }
@@ -97,6 +110,9 @@ export function useBrokerEnv(options: BrokerEnvOptions = {}, { resetEach = true 
     },
     get ssm() {
       return started().ssm;
+    },
+    get table() {
+      return started().table;
     },
     get env() {
       return started().env;
