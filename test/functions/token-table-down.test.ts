@@ -93,7 +93,12 @@ describe('the token table down', () => {
 
     const { answers, warnings } = await withLogs(() => Promise.all([ask('second'), ask('third'), ask('second')]));
     expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200]);
-    expect(broker.sim.callsTo(ACTION).map((c) => c.params.CustSpaceId).sort()).toEqual(['first', 'second', 'third']);
+    expect(
+      broker.sim
+        .callsTo(ACTION)
+        .map((c) => c.params.CustSpaceId)
+        .sort(),
+    ).toEqual(['first', 'second', 'third']);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatchObject({ cause: 'ECONNREFUSED' });
 
