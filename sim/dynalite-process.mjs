@@ -15,7 +15,7 @@ server.prependListener('request', (request) => {
 });
 
 /** One request in the DynamoDB JSON protocol; dynalite wants a SigV4-shaped header but checks no signature. */
-async function call(port, operation, body) {
+async function call(port, operation, body, { ok = [] } = {}) {
   const date = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '');
   const response = await fetch(`http://127.0.0.1:${port}/`, {
     method: 'POST',
@@ -27,19 +27,35 @@ async function call(port, operation, body) {
     },
     body: JSON.stringify(body),
   });
-  if (!response.ok) throw new Error(`${operation}: ${response.status} ${await response.text()}`);
+  const text = await response.text();
+  if (!response.ok && !ok.some((type) => text.includes(type))) throw new Error(`${operation}: ${response.status} ${text}`);
+  return response.ok ? JSON.parse(text) : undefined;
+}
+
+const tableName = process.env.LOCAL_TABLE_NAME;
+// The deployed key schema: partition key `pk` (String) and nothing else.
+const createTable = (port) =>
+  call(port, 'CreateTable', {
+    TableName: tableName,
+    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+    BillingMode: 'PAY_PER_REQUEST',
+  });
+
+/** Every item gone: the table dropped and made again (faster than deleting item by item). */
+async function clearTable(port) {
+  await call(port, 'DeleteTable', { TableName: tableName }, { ok: ['ResourceNotFoundException'] });
+  // dynalite drops a table asynchronously, even with deleteTableMs 0.
+  while (await call(port, 'DescribeTable', { TableName: tableName }, { ok: ['ResourceNotFoundException'] })) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  await createTable(port);
 }
 
 server.listen(Number(process.env.LOCAL_TABLE_PORT ?? 0), '127.0.0.1', async () => {
   const { port } = server.address();
   try {
-    // The deployed key schema: partition key `pk` (String) and nothing else.
-    await call(port, 'CreateTable', {
-      TableName: process.env.LOCAL_TABLE_NAME,
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    });
+    await createTable(port);
   } catch (error) {
     process.send?.({ type: 'failed', message: String(error) });
     process.exit(1);
@@ -47,7 +63,18 @@ server.listen(Number(process.env.LOCAL_TABLE_PORT ?? 0), '127.0.0.1', async () =
   counting = true;
   process.send?.({ type: 'listening', port });
 });
-process.on('message', (message) => {
+process.on('message', async (message) => {
+  if (message?.type === 'clear') {
+    counting = false;
+    try {
+      await clearTable(server.address().port);
+      process.send?.({ type: 'clear', id: message.id });
+    } catch (error) {
+      process.send?.({ type: 'clear', id: message.id, message: String(error) });
+    } finally {
+      counting = true;
+    }
+  }
   if (message?.type === 'requests') process.send?.({ type: 'requests', id: message.id, counts });
   if (message?.type === 'resetRequests') {
     counts = {};

@@ -16,6 +16,8 @@ export interface LocalTable {
   /** Requests the server received since it started or since `resetRequests()`, per operation (`GetItem`: 12, …). */
   requests(): Promise<Record<string, number>>;
   resetRequests(): Promise<void>;
+  /** Removes every item (a fresh, empty table under the same name). */
+  clear(): Promise<void>;
   /** Stops the server (the table and its items go with it). */
   close(): Promise<void>;
 }
@@ -92,6 +94,10 @@ export async function startLocalTable(options: LocalTableOptions = {}): Promise<
       requests: async () => ({ ...(await ask('requests')).counts }),
       resetRequests: async () => {
         await ask('resetRequests');
+      },
+      clear: async () => {
+        const reply = await ask('clear');
+        if (reply.message !== undefined) throw new Error(`the local table could not be cleared: ${reply.message}`);
       },
       close,
     };

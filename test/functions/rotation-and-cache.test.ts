@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as cams } from '../../functions/cams-get-upload-authorization.js';
 import { handler as ims } from '../../functions/ims-provision-external-application.js';
 import { handler as ufile } from '../../functions/ufile-describe-token.js';
@@ -19,7 +19,6 @@ beforeAll(() => {
   items = tableItems(broker.table!);
 });
 afterAll(() => items.close());
-beforeEach(() => items.clear());
 
 const rotate = (...bodies: unknown[]) => cams({ rotate: bodies }, lambdaContext(30_000));
 const pkOf = (body: Record<string, unknown>) => tokenKey(camsGetUploadAuthorization, bodyKey(body));

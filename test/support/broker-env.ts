@@ -85,7 +85,7 @@ export async function startBrokerEnv(options: BrokerEnvOptions = {}): Promise<Br
 
 /**
  * One broker env for a whole test file: started in beforeAll, closed in afterAll and, unless
- * `resetEach` is false, given a cold start with a cleared simulator before each test. The
+ * `resetEach` is false, given a cold start with a cleared simulator and an empty table before each test. The
  * returned object's fields reach the env once it is started (read them inside hooks and tests).
  */
 export function useBrokerEnv(options: BrokerEnvOptions = {}, { resetEach = true }: { resetEach?: boolean } = {}): BrokerEnv {
@@ -99,9 +99,10 @@ export function useBrokerEnv(options: BrokerEnvOptions = {}, { resetEach = true 
   });
   afterAll(() => broker?.close());
   if (resetEach) {
-    beforeEach(() => {
+    beforeEach(async () => {
       started().sim.reset();
       started().coldStart();
+      await started().table?.clear();
     });
   }
   return {
