@@ -1,13 +1,14 @@
 // npm start: the whole service on http://localhost:3000 through serverless-offline (run by
-// osls), with the vendor simulator and a fake SSM started alongside and seeded with local
-// keys: no AWS or vendor account needed. The functions run from the very zips a deploy
-// ships (`osls package`), which serverless-offline unpacks.
+// osls), with the vendor simulator, a fake SSM and a local token table (dynalite) started
+// alongside and seeded with local keys: no AWS or vendor account needed. The functions run
+// from the very zips a deploy ships (`osls package`), which serverless-offline unpacks.
 //
-//   npm start                       simulator + fake SSM (the default)
-//   npm start -- --real-vendors     real vendor endpoints, keys from real SSM (your AWS credentials),
-//                                   stage `dev` unless --stage is given
+//   npm start                       simulator + fake SSM + local token table (the default)
+//   npm start -- --real-vendors     real vendor endpoints, keys from real SSM and the stage's token table
+//                                   (your AWS credentials), stage `dev` unless --stage is given
 //   PORT=3000 LAMBDA_PORT=3002      where the HTTP API and the Lambda invoke API listen
 import { type ChildProcess, spawn } from 'node:child_process';
+import { startLocalTable } from '../sim/local-table.js';
 import { startFakeSsm } from '../test/support/fake-ssm.js';
 import { SIMULATOR_DEFAULT_KEYS, startVendorSimulator } from '../test/support/vendor-simulator.js';
 
@@ -43,13 +44,19 @@ if (realVendors) {
   banner = [
     `vendors:  real (${'the endpoints of serverless.yml'})`,
     `keys:     AWS SSM /cloud-token-broker/${stage}/keys/{aliyun,ucloud}, with your AWS credentials (${process.env.AWS_PROFILE ? `profile ${process.env.AWS_PROFILE}` : 'default chain'})`,
+    `table:    the stage's DynamoDB token table (TOKEN_TABLE of serverless.yml)`,
   ];
 } else {
-  const sim = await startVendorSimulator({ log: process.env.SIM_LOG === '1' });
-  const ssm = await startFakeSsm();
+  // The table's name is the one serverless.yml gives TOKEN_TABLE for the stage.
+  const [sim, ssm, table] = await Promise.all([
+    startVendorSimulator({ log: process.env.SIM_LOG === '1' }),
+    startFakeSsm(),
+    startLocalTable({ tableName: `cloud-token-broker-${stage}-tokens` }),
+  ]);
   cleanups.push(
     () => sim.close(),
     () => ssm.close(),
+    () => table.close(),
   );
   ssm.put(`/cloud-token-broker/${stage}/keys/aliyun`, SIMULATOR_DEFAULT_KEYS.aliyun);
   ssm.put(`/cloud-token-broker/${stage}/keys/ucloud`, { ...SIMULATOR_DEFAULT_KEYS.ucloud, projectId: 'org-local' });
@@ -57,6 +64,8 @@ if (realVendors) {
     params.push(`--param=${name}=${sim.url}`);
   Object.assign(env, {
     AWS_ENDPOINT_URL_SSM: ssm.url,
+    AWS_ENDPOINT_URL_DYNAMODB: table.url,
+    TOKEN_TABLE: table.tableName,
     AWS_REGION: 'ap-southeast-1',
     AWS_ACCESS_KEY_ID: 'local-fake-ssm',
     AWS_SECRET_ACCESS_KEY: 'local-fake-ssm',
@@ -64,6 +73,7 @@ if (realVendors) {
   banner = [
     `vendors:  simulator at ${sim.url} (all four endpoints)`,
     `keys:     fake SSM at ${ssm.url}, seeded with local keys under /cloud-token-broker/${stage}/keys/`,
+    `table:    local token table ${table.tableName} at ${table.url} (dynalite)`,
   ];
 }
 
