@@ -113,7 +113,6 @@ const childEnv = {
   ALIYUN_CAMS_ENDPOINT: sim.url,
   ALIYUN_IMS_ENDPOINT: sim.url,
   ALIYUN_BPSTUDIO_ENDPOINT: sim.url,
-  TOKEN_STORE_PREFIX: '/cloud-token-broker/bench/tokens',
   KEYS_CACHE_SECONDS: '300',
   // What serverless.yml deploys by default: ours writes one audit line per request.
   LOG_LEVEL: 'info',

@@ -65,7 +65,6 @@ const env = {
   ALIYUN_KEYS_PARAMETER: '/cloud-token-broker/bench/keys/aliyun',
   ALIYUN_CAMS_ENDPOINT: sim.url,
   ALIYUN_IMS_ENDPOINT: sim.url,
-  TOKEN_STORE_PREFIX: '/cloud-token-broker/bench/tokens',
   LOG_LEVEL: 'info',
 };
 

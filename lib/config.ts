@@ -28,7 +28,10 @@ const configSchema = z.object({
   ALIYUN_CAMS_ENDPOINT: z._default(baseUrl, 'https://cams.ap-southeast-1.aliyuncs.com'),
   ALIYUN_IMS_ENDPOINT: z._default(baseUrl, 'https://ims.aliyuncs.com'),
   UCLOUD_API_ENDPOINT: z._default(baseUrl, 'https://api.ucloud.cn'),
-  TOKEN_STORE_PREFIX: z._default(z.string().check(z.regex(/^\/[\w./-]*[^/]$/)), '/cloud-token-broker/dev/tokens'),
+  /** The DynamoDB table of shared state (docs/contracts.md, "Shared state"); unset: memory only, per instance. */
+  TOKEN_TABLE: z.optional(z.string().check(z.regex(/^[\w.-]{3,255}$/))),
+  /** Most tokens one warm instance keeps in memory. */
+  TOKEN_MEMORY_ENTRIES: z._default(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(1_000_000)), 1000),
   POLICY_PARAMETER: z.optional(z.string().check(z.minLength(1))),
   /** The scopes a provisioning event (SQS, EventBridge) may ask for, comma-separated: events are not callers of the caller policy. */
   EVENT_ALLOWED_SCOPES: z._default(commaList, ['openid', 'aliuid']),

@@ -1,27 +1,52 @@
+import { randomUUID } from 'node:crypto';
+import { sleep } from './backoff.js';
 import { bodyKey } from './body-key.js';
 import { readConfig } from './config.js';
+import { BrokerError } from './errors.js';
 import { readKeys } from './keys.js';
 import type { Invocation } from './middleware/invocation-context.js';
 import type { Operation } from './operation.js';
+import { clearRateBudgets } from './rate-budget.js';
 import { type OperationResult, runOperation } from './run-operation.js';
-import { readStoredToken, type StoredToken, writeStoredToken } from './token-store.js';
+import {
+  LEASE_RENEW_MS,
+  leaseLive,
+  readTokenItem,
+  releaseLease,
+  renewLease,
+  SERVE_WHILE_LEFT,
+  type StoredToken,
+  type TokenItem,
+  takeLease,
+  tokenKey,
+  writeToken,
+} from './token-lease.js';
+import { createTokenMemory, holdToken } from './token-memory.js';
+import { resetTable, tableFailed, tableWorked, usableTable } from './token-table.js';
+
+/**
+ * Credentials served from memory, then the token table, then the vendor (docs/contracts.md,
+ * "Shared state"): once for every request waiting on one body, in this instance (one promise)
+ * and across instances (a lease in the table). Without TOKEN_TABLE, memory only.
+ */
 
 /** Where an answer came from: told to the audit log, never changes the answer. */
-export type AnswerSource = 'memory' | 'store' | 'vendor';
+export type AnswerSource = 'memory' | 'table' | 'vendor';
 
-/** The HTTPS path serves cached credentials while at least this share of their lifetime is left. */
-export const SERVE_WHILE_LEFT = 0.25;
+export { SERVE_WHILE_LEFT };
 /** Scheduled rotation leaves credentials alone while at least this share is left. */
 export const ROTATE_WHEN_LEFT = 0.5;
 
-export function storeName(op: Operation, key: string): string {
-  return `${readConfig().TOKEN_STORE_PREFIX}/${op.functionName}/${key}`;
-}
+/** A request waiting on another instance's lease looks at the table again after these delays (ms), doubling up to the cap. */
+const POLL_FIRST_MS = 10;
+const POLL_MAX_MS = 200;
 
 /** Share of the lifetime still left at `now`, from 1 (just fetched) to 0 (expired). */
 export function lifetimeLeft(token: Pick<StoredToken, 'fetchedAt' | 'expiresAt'>, now = Date.now()): number {
-  const fetched = Date.parse(token.fetchedAt);
-  const expires = Date.parse(token.expiresAt);
+  return leftOf(Date.parse(token.fetchedAt), Date.parse(token.expiresAt), now);
+}
+
+function leftOf(fetched: number, expires: number, now: number): number {
   if (!(expires > fetched)) return 0;
   return Math.max(0, (expires - now) / (expires - fetched));
 }
@@ -44,32 +69,43 @@ function fromStored(op: Operation, token: StoredToken): OperationResult {
   };
 }
 
-const memory = new Map<string, StoredToken>();
-/** Memory and in-flight requests are keyed per operation and body hash. */
-const memoryKey = (op: Operation, hash: string) => `${op.name}/${hash}`;
-const inFlight = new Map<string, Promise<{ result: OperationResult; source: AnswerSource }>>();
+type Served = { result: OperationResult; source: AnswerSource };
 
-/** Forget what this instance holds in memory (tests; a cold start does the same). */
+const memory = createTokenMemory(() => readConfig().TOKEN_MEMORY_ENTRIES);
+/** Memory and in-flight requests are keyed per function and body hash. */
+const memoryKey = (op: Operation, hash: string) => `${op.functionName}#${hash}`;
+const inFlight = new Map<string, Promise<Served>>();
+
+/** How many tokens this instance holds in memory. */
+export function tokensInMemory(): number {
+  return memory.size;
+}
+
+/** Forget what this instance holds: memory, waits, rate budgets and the table client (tests; a cold start does the same). */
 export function clearTokenMemory(): void {
   memory.clear();
   inFlight.clear();
+  clearRateBudgets();
+  resetTable();
 }
 
 /**
- * Credentials for a validated body: from memory, else from the store, else from the
- * vendor, once for every request waiting on the same body (single flight). Cached
- * credentials are served only while a quarter of their lifetime is left.
+ * Credentials for a validated body: from memory, else from the table, else from the vendor,
+ * once for every request waiting on the same body. Cached credentials are served only while
+ * a quarter of their lifetime is left.
  */
 export async function cachedCredentials(
   op: Operation,
   body: Record<string, unknown>,
   invocation: Invocation,
   hash = bodyKey(body),
-): Promise<{ result: OperationResult; source: AnswerSource }> {
+): Promise<Served> {
   const key = memoryKey(op, hash);
-  const held = memory.get(key);
-  if (held && lifetimeLeft(held) >= SERVE_WHILE_LEFT) return { result: fromStored(op, held), source: 'memory' };
-
+  const now = Date.now();
+  const held = memory.get(key, now);
+  if (held && leftOf(held.fetchedAt, held.expiresAt, now) >= SERVE_WHILE_LEFT) {
+    return { result: fromStored(op, held.token), source: 'memory' };
+  }
   let pending = inFlight.get(key);
   if (!pending) {
     pending = refresh(op, body, hash, invocation).finally(() => inFlight.delete(key));
@@ -78,26 +114,119 @@ export async function cachedCredentials(
   return pending;
 }
 
-async function refresh(op: Operation, body: Record<string, unknown>, hash: string, invocation: Invocation) {
-  const key = memoryKey(op, hash);
-  const name = storeName(op, hash);
-  // On a store miss the vendor call needs the keys: read them alongside the store, not after it.
-  // A failure here is left for the vendor call's own read to report.
-  readKeys(op.vendor).catch(() => undefined);
-  try {
-    const stored = await readStoredToken(name);
-    if (stored && lifetimeLeft(stored) >= SERVE_WHILE_LEFT) {
-      memory.set(key, stored);
-      return { result: fromStored(op, stored), source: 'store' as const };
-    }
-  } catch (error) {
-    // The store is an optimisation: when it cannot be read, the vendor still can.
-    invocation.logger.warn('token store unreadable; calling the vendor', { parameter: name, error });
-  }
+function servable(item: TokenItem | undefined, now = Date.now()): item is TokenItem & { token: StoredToken } {
+  return item?.token !== undefined && lifetimeLeft(item.token, now) >= SERVE_WHILE_LEFT;
+}
+
+/** Calls the vendor and holds what it returns in memory; `token` is what the table would hold. */
+async function fromVendor(
+  op: Operation,
+  body: Record<string, unknown>,
+  hash: string,
+  invocation: Invocation,
+): Promise<Served & { token?: StoredToken }> {
   const fetchedAt = Date.now();
   const result = await runOperation(op, body, invocation);
-  if (result.expiresAt !== undefined) memory.set(key, toStored(result, fetchedAt));
-  return { result, source: 'vendor' as const };
+  if (result.expiresAt === undefined) return { result, source: 'vendor' };
+  const token = toStored(result, fetchedAt);
+  memory.set(memoryKey(op, hash), holdToken(token));
+  return { result, source: 'vendor', token };
+}
+
+async function refresh(op: Operation, body: Record<string, unknown>, hash: string, invocation: Invocation): Promise<Served> {
+  const table = usableTable();
+  if (table === undefined) return fromVendor(op, body, hash, invocation);
+  const { logger, deadline } = invocation;
+  // On a table miss the vendor call needs the keys: read them alongside the table, not after it.
+  // A failure here is left for the vendor call's own read to report.
+  readKeys(op.vendor).catch(() => undefined);
+  const pk = tokenKey(op, hash);
+  const look = async (consistent: boolean) => {
+    const item = await readTokenItem(table, pk, consistent);
+    tableWorked(logger);
+    return item;
+  };
+
+  let item: TokenItem | undefined;
+  try {
+    item = await look(false);
+  } catch (error) {
+    tableFailed(error, logger, 'read token');
+    return fromVendor(op, body, hash, invocation);
+  }
+  let delay = POLL_FIRST_MS;
+  for (;;) {
+    if (servable(item)) {
+      memory.set(memoryKey(op, hash), holdToken(item.token));
+      return { result: fromStored(op, item.token), source: 'table' };
+    }
+    if (!leaseLive(item)) {
+      const owner = randomUUID();
+      let taken: boolean;
+      try {
+        taken = await takeLease(table, pk, owner);
+      } catch (error) {
+        tableFailed(error, logger, 'take lease');
+        return fromVendor(op, body, hash, invocation);
+      }
+      if (taken) return holdLease(op, body, hash, invocation, table, pk, owner);
+    }
+    // Another instance holds the lease (or just took it): wait for its token to land.
+    if (Date.now() + delay >= deadline) {
+      throw new BrokerError('Timeout', 'Another instance is fetching these credentials and did not finish before the function deadline.');
+    }
+    await sleep(delay);
+    delay = Math.min(POLL_MAX_MS, delay * 2);
+    try {
+      item = await look(true);
+    } catch (error) {
+      tableFailed(error, logger, 'read token');
+      return fromVendor(op, body, hash, invocation);
+    }
+  }
+}
+
+/** This instance holds the lease: it calls the vendor, keeping the lease alive meanwhile, and writes the token. */
+async function holdLease(
+  op: Operation,
+  body: Record<string, unknown>,
+  hash: string,
+  invocation: Invocation,
+  table: string,
+  pk: string,
+  owner: string,
+): Promise<Served> {
+  const { logger } = invocation;
+  let holding = true;
+  const heartbeat = setInterval(() => {
+    if (!holding) return;
+    renewLease(table, pk, owner).then(
+      (held) => {
+        holding &&= held;
+      },
+      (error: unknown) => tableFailed(error, logger, 'renew lease'),
+    );
+  }, LEASE_RENEW_MS);
+  let served: Served & { token?: StoredToken };
+  try {
+    served = await fromVendor(op, body, hash, invocation);
+  } catch (error) {
+    clearInterval(heartbeat);
+    // Waiting requests may try for themselves now rather than when the lease expires.
+    await releaseLease(table, pk, owner).catch((failure: unknown) => tableFailed(failure, logger, 'release lease'));
+    throw error;
+  }
+  clearInterval(heartbeat);
+  holding = false;
+  try {
+    // writeToken's false: another instance wrote newer credentials meanwhile; they stay.
+    if (served.token === undefined) await releaseLease(table, pk, owner);
+    else await writeToken(table, pk, served.token);
+    tableWorked(logger);
+  } catch (error) {
+    tableFailed(error, logger, 'write token');
+  }
+  return { result: served.result, source: served.source };
 }
 
 export interface RotationReport {
@@ -107,21 +236,25 @@ export interface RotationReport {
 }
 
 /**
- * One scheduled rotation of one body: leaves stored credentials alone while half their
- * lifetime is left, else fetches new ones and stores them. A concurrent rotation may have
- * stored newer ones meanwhile; those are kept, so the store never goes back in time.
+ * One scheduled rotation of one body: leaves the table's credentials alone while half their
+ * lifetime is left, else fetches new ones and writes them, unless a concurrent rotation wrote
+ * newer ones meanwhile: the table never goes back in time. Writing the table is the point of
+ * rotation, so here a table failure fails the body. Without TOKEN_TABLE, it fills memory.
  */
 export async function rotateOne(op: Operation, body: Record<string, unknown>, invocation: Invocation): Promise<'rotated' | 'fresh'> {
   const hash = bodyKey(body);
-  const name = storeName(op, hash);
-  const stored = await readStoredToken(name);
-  if (stored && lifetimeLeft(stored) >= ROTATE_WHEN_LEFT) return 'fresh';
-  const fetchedAt = Date.now();
-  const result = await runOperation(op, body, invocation);
-  if (result.expiresAt === undefined) return 'rotated';
-  const token = toStored(result, fetchedAt);
-  const latest = await readStoredToken(name);
-  if (!latest || Date.parse(latest.expiresAt) < Date.parse(token.expiresAt)) await writeStoredToken(name, token);
-  memory.set(memoryKey(op, hash), token);
+  const key = memoryKey(op, hash);
+  const table = readConfig().TOKEN_TABLE;
+  if (table === undefined) {
+    const held = memory.get(key);
+    if (held && leftOf(held.fetchedAt, held.expiresAt, Date.now()) >= ROTATE_WHEN_LEFT) return 'fresh';
+    await fromVendor(op, body, hash, invocation);
+    return 'rotated';
+  }
+  const pk = tokenKey(op, hash);
+  const item = await readTokenItem(table, pk, true);
+  if (item?.token && lifetimeLeft(item.token) >= ROTATE_WHEN_LEFT) return 'fresh';
+  const { token } = await fromVendor(op, body, hash, invocation);
+  if (token !== undefined) await writeToken(table, pk, token);
   return 'rotated';
 }

@@ -4,7 +4,7 @@ import { BrokerError } from './errors.js';
 import { type KeysOf, readKeys } from './keys.js';
 import type { Logger } from './logger.js';
 import type { Operation } from './operation.js';
-import { createRateLimiter, type RateLimiter, RateLimitWaitTooLong } from './rate-limiter.js';
+import { acquireVendorSlot } from './rate-budget.js';
 import { aliyunAdapter } from './vendors/aliyun.js';
 import type { FailureClass, SignedRequest, VendorAdapter, VendorOutcome, VendorParams } from './vendors/types.js';
 import { ucloudAdapter } from './vendors/ucloud.js';
@@ -33,17 +33,6 @@ export interface VendorResult {
 
 /** No attempt starts with less time than this left: it could not finish anyway. */
 const MIN_ATTEMPT_MS = 50;
-
-const limiters = new Map<string, RateLimiter>();
-function limiterFor(op: Operation): RateLimiter | undefined {
-  if (op.ratePerSecond === undefined) return undefined;
-  let limiter = limiters.get(op.name);
-  if (!limiter) {
-    limiter = createRateLimiter(op.ratePerSecond);
-    limiters.set(op.name, limiter);
-  }
-  return limiter;
-}
 
 function adapterFor(op: Operation): VendorAdapter<KeysOf<typeof op.vendor>> {
   const adapter = op.vendor === 'aliyun' ? aliyunAdapter(readConfig().ALIYUN_SIGNATURE) : ucloudAdapter;
@@ -113,7 +102,6 @@ export async function callVendor(op: Operation, params: VendorParams, options: C
   const config = readConfig();
   const endpoint = config[op.endpoint];
   const adapter = adapterFor(op);
-  const limiter = limiterFor(op);
   let keys = await readKeys(op.vendor);
   let keysReread = false;
   let resigned = false;
@@ -121,7 +109,8 @@ export async function callVendor(op: Operation, params: VendorParams, options: C
 
   for (;;) {
     if (deadline - Date.now() < MIN_ATTEMPT_MS) throw timeoutError();
-    if (limiter) await acquireSlot(limiter, deadline - MIN_ATTEMPT_MS);
+    // The operation's rate limit, across every instance: the request is signed and sent right after.
+    await acquireVendorSlot(op, deadline - MIN_ATTEMPT_MS, logger);
     const request = adapter.sign({ endpoint, target: op, params, keys, now: new Date() });
     const attempt = await send(request, config.VENDOR_TIMEOUT_MS, options.signal, adapter.classify);
     if ('failure' in attempt && attempt.failure === 'deadline') throw timeoutError();
@@ -184,15 +173,4 @@ function exhausted(outcome: Exclude<VendorOutcome, { kind: 'ok' }>, nextDelayMs:
     });
   }
   return new BrokerError('VendorUnavailable', 'The vendor is unavailable; try again later.', vendorFields(outcome));
-}
-
-async function acquireSlot(limiter: RateLimiter, notAfter: number): Promise<void> {
-  try {
-    await limiter.acquire(notAfter);
-  } catch (error) {
-    if (!(error instanceof RateLimitWaitTooLong)) throw error;
-    throw new BrokerError('Throttled', 'Too many requests for this operation right now; try again shortly.', {
-      retryAfterSeconds: Math.max(1, Math.ceil(error.waitMs / 1000)),
-    });
-  }
 }

@@ -1,10 +1,10 @@
 // npm start: the whole service on http://localhost:3000 through serverless-offline (run by
-// osls), with the vendor simulator and a fake SSM started alongside and seeded with local
-// keys: no AWS or vendor account needed. The functions run from the very zips a deploy
+// osls), with the vendor simulator, a fake SSM seeded with local keys and a local token
+// table (dynalite) started alongside: no AWS or vendor account needed. The functions run from the very zips a deploy
 // ships (`osls package`), which serverless-offline unpacks. What is wired, and the routes
 // shown, come from the operation registry (lib/operations).
 //
-//   npm start                       simulator + fake SSM (the default)
+//   npm start                       simulator + fake SSM + local token table (the default)
 //   npm start -- --real-vendors --i-understand-real-credentials
 //                                   real vendor endpoints, keys from real SSM (your AWS credentials),
 //                                   stage `dev` unless --stage is given; refused without the second flag
@@ -103,12 +103,15 @@ if (realVendors) {
   banner = [
     `vendors:  real (the endpoints of serverless.yml: ${endpointVariables(operations).join(', ')})`,
     `keys:     AWS SSM /cloud-token-broker/${stage}/keys/{aliyun,ucloud}, with your AWS credentials (${process.env.AWS_PROFILE ? `profile ${process.env.AWS_PROFILE}` : 'default chain'})`,
+    `table:    the stage's DynamoDB token table, cloud-token-broker-${stage}-tokens`,
   ];
 } else {
   const world = await startLocalWorld({
     keyParameters: { aliyun: `/cloud-token-broker/${stage}/keys/aliyun`, ucloud: `/cloud-token-broker/${stage}/keys/ucloud` },
     ucloudProjectId: 'org-local',
     simulator: { log: process.env.SIM_LOG === '1' },
+    // The name serverless.yml gives TOKEN_TABLE for the stage.
+    tableName: `cloud-token-broker-${stage}-tokens`,
   });
   cleanups.push(() => world.close());
   // serverless.yml sets each endpoint variable from the stage param of the same name in camelCase.
@@ -118,6 +121,7 @@ if (realVendors) {
   banner = [
     `vendors:  simulator at ${world.sim.url} (${Object.keys(world.endpoints).join(', ')})`,
     `keys:     fake SSM at ${world.ssm.url}, seeded with local keys under /cloud-token-broker/${stage}/keys/`,
+    `table:    local token table ${world.table!.tableName} at ${world.table!.url} (dynalite)`,
   ];
 }
 

@@ -12,6 +12,7 @@ import type { EndpointVariable } from '../lib/config.js';
 import type { Operation } from '../lib/operation.js';
 import { loadOperations } from '../lib/operations/index.js';
 import { type FakeSsm, startFakeSsm } from './fake-ssm.js';
+import { type LocalTable, startLocalTable } from './local-table.js';
 import { SIMULATOR_DEFAULT_KEYS, type SimulatorOptions, startVendorSimulator, type VendorSimulator } from './vendor-simulator.js';
 
 /** The configuration variables that hold a vendor base URL, one per distinct `op.endpoint`, sorted. */
@@ -70,35 +71,47 @@ export interface LocalWorldOptions {
   /** AWS_REGION given to the SSM client. Default ap-southeast-1. */
   region?: string;
   simulator?: SimulatorOptions;
+  /** The local token table's name; absent: no table (memory only, per instance). */
+  tableName?: string;
 }
 
 export interface LocalWorld {
   sim: VendorSimulator;
   ssm: FakeSsm;
+  /** The local token table (dynalite, in its own process), when a tableName was given. */
+  table: LocalTable | undefined;
   /** The registry the wiring was derived from. */
   operations: Operation[];
   /** Every endpoint variable of the registry, set to the simulator's URL. */
   endpoints: Record<string, string>;
-  /** The AWS_* variables that send the SSM client to the fake SSM (dummy credentials, a region). */
+  /** The AWS_* variables that send the SSM and DynamoDB clients to the fake SSM and the local table (dummy credentials, a region). */
   awsEnv: Record<string, string>;
-  /** Everything an in-process broker needs: awsEnv, the key parameter names, the endpoints. */
+  /** Everything an in-process broker needs: awsEnv, the key parameter names, the endpoints, TOKEN_TABLE. */
   env: Record<string, string>;
   close(): Promise<void>;
 }
 
-/** Starts the simulator and the fake SSM on loopback, seeds the simulator's keys into SSM. */
+/** Starts the simulator, the fake SSM and (with a tableName) the local table on loopback; seeds the simulator's keys into SSM. */
 export async function startLocalWorld(options: LocalWorldOptions): Promise<LocalWorld> {
   const operations = await loadOperations();
-  const sim = await startVendorSimulator(options.simulator);
-  const ssm = await startFakeSsm().catch(async (error: unknown) => {
-    await sim.close();
-    throw error;
-  });
+  const started = await Promise.allSettled([
+    startVendorSimulator(options.simulator),
+    startFakeSsm(),
+    options.tableName === undefined ? Promise.resolve(undefined) : startLocalTable({ tableName: options.tableName }),
+  ] as const);
+  const [simStarted, ssmStarted, tableStarted] = started;
+  if (simStarted.status === 'rejected' || ssmStarted.status === 'rejected' || tableStarted.status === 'rejected') {
+    // Whatever did start is stopped again: nothing is left listening.
+    await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value?.close() : undefined)));
+    throw started.find((s): s is PromiseRejectedResult => s.status === 'rejected')!.reason;
+  }
+  const [sim, ssm, table] = [simStarted.value, ssmStarted.value, tableStarted.value];
   ssm.put(options.keyParameters.aliyun, SIMULATOR_DEFAULT_KEYS.aliyun);
   ssm.put(options.keyParameters.ucloud, { ...SIMULATOR_DEFAULT_KEYS.ucloud, projectId: options.ucloudProjectId });
   const endpoints = endpointsAt(operations, sim.url);
-  const awsEnv = {
+  const awsEnv: Record<string, string> = {
     AWS_ENDPOINT_URL_SSM: ssm.url,
+    ...(table && { AWS_ENDPOINT_URL_DYNAMODB: table.url }),
     AWS_REGION: options.region ?? 'ap-southeast-1',
     AWS_ACCESS_KEY_ID: 'fake-ssm-access-key',
     AWS_SECRET_ACCESS_KEY: 'fake-ssm-secret-key',
@@ -107,6 +120,7 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
   return {
     sim,
     ssm,
+    table,
     operations,
     endpoints,
     awsEnv,
@@ -115,9 +129,10 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
       ALIYUN_KEYS_PARAMETER: options.keyParameters.aliyun,
       UCLOUD_KEYS_PARAMETER: options.keyParameters.ucloud,
       ...endpoints,
+      ...(table && { TOKEN_TABLE: table.tableName }),
     },
     async close() {
-      await Promise.all([sim.close(), ssm.close()]);
+      await Promise.all([sim.close(), ssm.close(), table?.close()]);
     },
   };
 }

@@ -8,7 +8,7 @@ export interface AuditFacts {
   caller?: Record<string, string>;
   bodyHash?: string;
   decision?: { allowed: boolean; rule?: string };
-  source?: 'memory' | 'store' | 'vendor';
+  source?: 'memory' | 'table' | 'vendor';
   expiresAt?: string;
 }
 

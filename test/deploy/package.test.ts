@@ -594,7 +594,7 @@ describe('functions', () => {
   const expectedEnvironment = (stage: string) => ({
     ALIYUN_KEYS_PARAMETER: `/cloud-token-broker/${stage}/keys/aliyun`,
     UCLOUD_KEYS_PARAMETER: `/cloud-token-broker/${stage}/keys/ucloud`,
-    TOKEN_TABLE: { Ref: 'TokenTable' },
+    TOKEN_TABLE: `${SERVICE}-${stage}-tokens`,
     POLICY_PARAMETER: '',
     KEYS_CACHE_SECONDS: '300',
     ALIYUN_SIGNATURE: 'ACS3-HMAC-SHA256',

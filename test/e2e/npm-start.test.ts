@@ -39,8 +39,9 @@ describe('npm start', () => {
     expect(lines[0]).toBe(`cloud-token-broker (stage local) listening on http://localhost:${httpPort}`);
     expect(lines[1]).toMatch(/^vendors: +simulator at http:\/\/127\.0\.0\.1:\d+/);
     expect(lines[2]).toMatch(/^keys: +fake SSM at http:\/\/127\.0\.0\.1:\d+/);
-    expect(lines[3]).toBe(`lambda invoke API on http://localhost:${lambdaPort} (SQS / EventBridge / rotation events; see README)`);
-    expect(lines[4]).toMatch(/^origins: .*403.*allowed: none$/);
+    expect(lines[3]).toMatch(/^table: +local token table cloud-token-broker-local-tokens at http:\/\/127\.0\.0\.1:\d+ \(dynalite\)$/);
+    expect(lines[4]).toBe(`lambda invoke API on http://localhost:${lambdaPort} (SQS / EventBridge / rotation events; see README)`);
+    expect(lines[5]).toMatch(/^origins: .*403.*allowed: none$/);
   });
 
   it('lists every route of the registry, with a curl line for each', () => {

@@ -1,12 +1,13 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as cams } from '../../functions/cams-get-upload-authorization.js';
 import { handler as ims } from '../../functions/ims-provision-external-application.js';
 import { handler as ufile } from '../../functions/ufile-describe-token.js';
 import { bodyKey } from '../../lib/body-key.js';
 import { camsGetUploadAuthorization } from '../../lib/operations/cams-get-upload-authorization.js';
-import { storeName } from '../../lib/token-cache.js';
+import { tokenKey } from '../../lib/token-lease.js';
 import { httpApiEvent, lambdaContext } from '../../sim/lambda-events.js';
-import { TOKEN_STORE_PREFIX, useBrokerEnv } from '../support/broker-env.js';
+import { type TableItems, tableItems } from '../../sim/table-items.js';
+import { useBrokerEnv } from '../support/broker-env.js';
 import { invokeHttp } from '../support/invoke-http.js';
 
 const CAMS = '/v1/aliyun/cams/upload-authorization';
@@ -14,15 +15,21 @@ const ACTION = 'GetChatappUploadAuthorization';
 const LIFETIME_S = 3600;
 
 const broker = useBrokerEnv({ simulator: { camsExpireSeconds: LIFETIME_S } });
-beforeEach(() => {
-  for (const name of broker.ssm.names()) if (name.startsWith(TOKEN_STORE_PREFIX)) broker.ssm.delete(name);
+let items: TableItems;
+beforeAll(() => {
+  items = tableItems(broker.table!);
 });
+afterAll(() => items.close());
 
 const rotate = (...bodies: unknown[]) => cams({ rotate: bodies }, lambdaContext(30_000));
-const stored = (body: Record<string, unknown>) =>
-  JSON.parse(broker.ssm.get(storeName(camsGetUploadAuthorization, bodyKey(body))) ?? 'null');
+const pkOf = (body: Record<string, unknown>) => tokenKey(camsGetUploadAuthorization, bodyKey(body));
+/** The token item as the table holds it, `data` parsed. */
+async function stored(body: Record<string, unknown>): Promise<Record<string, any> | undefined> {
+  const item = await items.get(pkOf(body));
+  return item && { ...item, data: JSON.parse(item.data as string) };
+}
 
-/** Writes a stored token with `left` of its lifetime remaining, as a past rotation would have. */
+/** Writes a token item with `left` of its lifetime remaining, as a past rotation would have. */
 function storeToken(
   body: Record<string, unknown>,
   left: number,
@@ -33,37 +40,36 @@ function storeToken(
     expire: LIFETIME_S,
   },
 ) {
-  const lifetime = LIFETIME_S * 1000;
-  const expiresAt = Date.now() + left * lifetime;
-  broker.ssm.put(storeName(camsGetUploadAuthorization, bodyKey(body)), {
-    data,
-    expiresAt: new Date(expiresAt).toISOString(),
-    fetchedAt: new Date(expiresAt - lifetime).toISOString(),
-    vendorRequestId: 'stored-request',
-  });
+  return items.putToken(pkOf(body), left, LIFETIME_S * 1000, data, 'stored-request');
 }
 
 describe('scheduled rotation', () => {
-  it('fetches each body and stores it as a SecureString under <prefix>/<function>/<hash>', async () => {
+  it('fetches each body and writes it to the table under <function>#token#<hash>, with a TTL at expiry', async () => {
     const report = await rotate({ custSpaceId: 'a' }, { custSpaceId: 'b' });
     expect(report).toEqual({ rotated: 2, fresh: 0, failed: [] });
-    const name = storeName(camsGetUploadAuthorization, bodyKey({ custSpaceId: 'a' }));
-    expect(name).toMatch(new RegExp(`^${TOKEN_STORE_PREFIX}/cams-get-upload-authorization/[0-9a-f]{32}$`));
-    const token = stored({ custSpaceId: 'a' });
-    expect(Object.keys(token).sort()).toEqual(['data', 'expiresAt', 'fetchedAt', 'vendorRequestId']);
-    expect(Date.parse(token.expiresAt) - Date.parse(token.fetchedAt)).toBeGreaterThanOrEqual(LIFETIME_S * 1000 - 1000);
+    const tokenKeys = (await items.keys()).filter((pk) => pk.includes('#token#'));
+    expect(tokenKeys.sort()).toEqual([pkOf({ custSpaceId: 'a' }), pkOf({ custSpaceId: 'b' })].sort());
+    expect(pkOf({ custSpaceId: 'a' })).toMatch(/^cams-get-upload-authorization#token#[0-9a-f]{32}$/);
+    const token = (await stored({ custSpaceId: 'a' }))!;
+    expect(Object.keys(token).sort()).toEqual(['data', 'expiresAt', 'fetchedAt', 'pk', 'refreshAt', 'ttl', 'vendorRequestId']);
+    expect(Date.parse(token.expiresAt as string) - Date.parse(token.fetchedAt as string)).toBeGreaterThanOrEqual(LIFETIME_S * 1000 - 1000);
+    const expiresS = Date.parse(token.expiresAt as string) / 1000;
+    expect(token.ttl).toBeGreaterThanOrEqual(expiresS);
+    expect(token.ttl).toBeLessThanOrEqual(expiresS + 300);
     expect(token.data.accessKeySecret).toEqual(expect.any(String));
+    // Every key is the function's, and none holds a body value.
+    for (const pk of await items.keys()) expect(pk).toMatch(/^cams-get-upload-authorization#(token#[0-9a-f]{32}|rate#\d+)$/);
     expect(broker.sim.callsTo(ACTION)).toHaveLength(2);
   });
 
   it('leaves credentials alone while half their lifetime is left, and renews them after', async () => {
-    storeToken({ custSpaceId: 'kept' }, 0.6);
-    storeToken({ custSpaceId: 'renewed' }, 0.4);
+    await storeToken({ custSpaceId: 'kept' }, 0.6);
+    await storeToken({ custSpaceId: 'renewed' }, 0.4);
     const report = await rotate({ custSpaceId: 'kept' }, { custSpaceId: 'renewed' });
     expect(report).toEqual({ rotated: 1, fresh: 1, failed: [] });
     expect(broker.sim.callsTo(ACTION).map((c) => c.params.CustSpaceId)).toEqual(['renewed']);
-    expect(stored({ custSpaceId: 'kept' }).vendorRequestId).toBe('stored-request');
-    expect(stored({ custSpaceId: 'renewed' }).vendorRequestId).not.toBe('stored-request');
+    expect((await stored({ custSpaceId: 'kept' }))!.vendorRequestId).toBe('stored-request');
+    expect((await stored({ custSpaceId: 'renewed' }))!.vendorRequestId).not.toBe('stored-request');
   });
 
   it('run twice in a row calls the vendor once; run twice at once leaves one valid current token', async () => {
@@ -74,9 +80,31 @@ describe('scheduled rotation', () => {
     broker.coldStart();
     const [one, two] = await Promise.all([rotate({ custSpaceId: 'y' }), rotate({ custSpaceId: 'y' })]);
     expect((one as { rotated: number }).rotated + (two as { fresh: number; rotated: number }).rotated).toBeGreaterThanOrEqual(1);
-    const token = stored({ custSpaceId: 'y' });
-    expect(Date.parse(token.expiresAt)).toBeGreaterThan(Date.now() + (LIFETIME_S - 60) * 1000);
+    const token = (await stored({ custSpaceId: 'y' }))!;
+    expect(Date.parse(token.expiresAt as string)).toBeGreaterThan(Date.now() + (LIFETIME_S - 60) * 1000);
     expect(token.data.securityToken).toEqual(expect.any(String));
+  });
+
+  it('never replaces a token with an older one', async () => {
+    await storeToken({ custSpaceId: 'race' }, 0.1);
+    broker.sim.script({ action: ACTION, fault: { kind: 'delay', ms: 400 } });
+    const rotation = rotate({ custSpaceId: 'race' });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    // Meanwhile another rotation wrote credentials that outlive the ones this one is fetching.
+    const now = Date.now();
+    const newer = { data: { accessKeyId: 'newer-id' }, expiresAt: now + 2 * LIFETIME_S * 1000, fetchedAt: now };
+    await items.put({
+      pk: pkOf({ custSpaceId: 'race' }),
+      data: JSON.stringify(newer.data),
+      expiresAt: new Date(newer.expiresAt).toISOString(),
+      fetchedAt: new Date(newer.fetchedAt).toISOString(),
+      refreshAt: newer.expiresAt - LIFETIME_S * 500,
+      ttl: Math.ceil(newer.expiresAt / 1000),
+      vendorRequestId: 'newer-request',
+    });
+    expect(await rotation).toEqual({ rotated: 1, fresh: 0, failed: [] });
+    expect(broker.sim.callsTo(ACTION)).toHaveLength(1);
+    expect((await stored({ custSpaceId: 'race' }))!.vendorRequestId).toBe('newer-request');
   });
 
   it('reports each failed body and throws so the invocation counts as an error', async () => {
@@ -99,12 +127,14 @@ describe('the HTTPS path', () => {
   it('serves a warm function from memory: one vendor call for repeated requests', async () => {
     const first = await invokeHttp(cams, httpApiEvent(CAMS, { custSpaceId: 'm' }));
     broker.ssm.clearRequests();
+    await broker.table!.resetRequests();
     const second = await invokeHttp(cams, httpApiEvent(CAMS, { custSpaceId: 'm' }));
     expect(second.json.data).toEqual(first.json.data);
     expect(second.json.expiresAt).toBe(first.json.expiresAt);
     expect(second.json.requestId).not.toBe(first.json.requestId);
     expect(broker.sim.callsTo(ACTION)).toHaveLength(1);
     expect(broker.ssm.requests).toHaveLength(0);
+    expect(await broker.table!.requests()).toEqual({});
   });
 
   it('makes at most one vendor call for 200 concurrent requests for one body', async () => {
@@ -122,9 +152,9 @@ describe('the HTTPS path', () => {
     expect(broker.sim.callsTo('DescribeUFileToken')).toHaveLength(2);
   });
 
-  it('a cold function after a scheduled rotation answers from the store without calling the vendor', async () => {
+  it('a cold function after a scheduled rotation answers from the table without calling the vendor', async () => {
     await rotate({ custSpaceId: 'cold' });
-    const rotated = stored({ custSpaceId: 'cold' });
+    const rotated = (await stored({ custSpaceId: 'cold' }))!;
     broker.coldStart();
     broker.sim.reset();
     const answer = await invokeHttp(cams, httpApiEvent(CAMS, { custSpaceId: 'cold' }));
@@ -135,20 +165,31 @@ describe('the HTTPS path', () => {
   });
 
   it('never serves stored credentials with less than a quarter of their lifetime left', async () => {
-    storeToken({ custSpaceId: 'old' }, 0.2);
-    storeToken({ custSpaceId: 'ok' }, 0.3);
+    await storeToken({ custSpaceId: 'old' }, 0.2);
+    await storeToken({ custSpaceId: 'ok' }, 0.3);
     const old = await invokeHttp(cams, httpApiEvent(CAMS, { custSpaceId: 'old' }));
     const ok = await invokeHttp(cams, httpApiEvent(CAMS, { custSpaceId: 'ok' }));
     expect(old.json.data.accessKeyId).not.toBe('stored-id');
     expect(Date.parse(old.json.expiresAt)).toBeGreaterThan(Date.now() + (LIFETIME_S - 60) * 1000);
     expect(ok.json.data.accessKeyId).toBe('stored-id');
     expect(broker.sim.callsTo(ACTION).map((c) => c.params.CustSpaceId)).toEqual(['old']);
+    // The renewed credentials replaced the old ones in the table.
+    expect((await stored({ custSpaceId: 'old' }))!.data).toEqual(old.json.data);
   });
 
-  it('ignores a stored value that is not a token', async () => {
-    broker.ssm.put(storeName(camsGetUploadAuthorization, bodyKey({ custSpaceId: 'junk' })), 'not json');
+  it('ignores a stored item that is not a token, and replaces it', async () => {
+    await items.put({ pk: pkOf({ custSpaceId: 'junk' }), data: 'not json', expiresAt: 'soon' });
     const answer = await invokeHttp(cams, httpApiEvent(CAMS, { custSpaceId: 'junk' }));
     expect(answer.statusCode).toBe(200);
+    expect(broker.sim.callsTo(ACTION)).toHaveLength(1);
+    expect((await stored({ custSpaceId: 'junk' }))!.data).toEqual(answer.json.data);
+  });
+
+  it('a cold function serves what a warm one fetched, from the table', async () => {
+    const first = await invokeHttp(cams, httpApiEvent(CAMS, { custSpaceId: 'shared' }));
+    broker.coldStart();
+    const second = await invokeHttp(cams, httpApiEvent(CAMS, { custSpaceId: 'shared' }));
+    expect(second.json.data).toEqual(first.json.data);
     expect(broker.sim.callsTo(ACTION)).toHaveLength(1);
   });
 });

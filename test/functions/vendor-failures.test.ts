@@ -163,7 +163,7 @@ describe('keys', () => {
     const calls = broker.sim.callsTo(ACTION);
     expect(calls.at(-2)).toMatchObject({ accessKeyId: SIMULATOR_DEFAULT_KEYS.aliyun.accessKeyId, code: 'InvalidAccessKeyId.NotFound' });
     expect(calls.at(-1)).toMatchObject({ accessKeyId: 'sim-aliyun-id-2', code: 'OK' });
-    // One key read past the cache; the token store is read as well, but that is another parameter.
+    // One key read past the cache.
     expect(broker.ssm.requests.filter((r) => r.names.includes(KEY_PARAMETERS.aliyun))).toHaveLength(1);
   });
 

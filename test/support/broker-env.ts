@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { clearKeys } from '../../lib/keys.js';
 import { clearTokenMemory } from '../../lib/token-cache.js';
 import type { FakeSsm } from '../../sim/fake-ssm.js';
+import type { LocalTable } from '../../sim/local-table.js';
 import { startLocalWorld } from '../../sim/local-world.js';
 import type { SimulatorOptions, VendorSimulator } from '../../sim/vendor-simulator.js';
 
@@ -10,12 +11,17 @@ export const KEY_PARAMETERS = {
   ucloud: '/cloud-token-broker/test/keys/ucloud',
 } as const;
 
-export const TOKEN_STORE_PREFIX = '/cloud-token-broker/test/tokens';
+export const TOKEN_TABLE = 'cloud-token-broker-test-tokens';
 
-/** A vendor simulator and a fake SSM on loopback, seeded with keys, and the environment that points the broker at them. */
+/**
+ * A vendor simulator, a fake SSM seeded with keys and a local token table, all on loopback,
+ * and the environment that points the broker at them.
+ */
 export interface BrokerEnv {
   sim: VendorSimulator;
   ssm: FakeSsm;
+  /** Undefined when started with `table: false` (memory only). */
+  table: LocalTable | undefined;
   env: Record<string, string>;
   /** Forget every module-wide cache: what a cold start does. */
   coldStart(): void;
@@ -25,6 +31,8 @@ export interface BrokerEnv {
 export interface BrokerEnvOptions {
   simulator?: SimulatorOptions;
   env?: Record<string, string>;
+  /** Start the local token table and set TOKEN_TABLE (default true); false: memory only. */
+  table?: boolean;
 }
 
 export async function startBrokerEnv(options: BrokerEnvOptions = {}): Promise<BrokerEnv> {
@@ -33,16 +41,17 @@ export async function startBrokerEnv(options: BrokerEnvOptions = {}): Promise<Br
     ucloudProjectId: 'org-sim',
     region: 'eu-west-1',
     ...(options.simulator && { simulator: options.simulator }),
+    ...(options.table !== false && { tableName: TOKEN_TABLE }),
   });
-  const { sim, ssm } = world;
+  const { sim, ssm, table } = world;
   const env: Record<string, string> = {
-    // The fake SSM, the key parameters and every endpoint variable of the registry.
+    // The fake SSM, the key parameters, every endpoint variable of the registry, the table.
     ...world.env,
-    TOKEN_STORE_PREFIX,
     KEYS_CACHE_SECONDS: '300',
     ...options.env,
   };
   const previous = { ...process.env };
+  if (!table) delete process.env.TOKEN_TABLE;
   Object.assign(process.env, env);
   const coldStart = () => {
     clearKeys();
@@ -52,11 +61,12 @@ export async function startBrokerEnv(options: BrokerEnvOptions = {}): Promise<Br
   return {
     sim,
     ssm,
+    table,
     env,
     coldStart,
     async close() {
       coldStart();
-      for (const key of Object.keys(env)) {
+      for (const key of [...Object.keys(env), 'TOKEN_TABLE']) {
         if (previous[key] === undefined) delete process.env[key];
         else process.env[key] = previous[key];
       }
@@ -67,7 +77,7 @@ export async function startBrokerEnv(options: BrokerEnvOptions = {}): Promise<Br
 
 /**
  * One broker env for a whole test file: started in beforeAll, closed in afterAll and, unless
- * `resetEach` is false, given a cold start with a cleared simulator before each test. The
+ * `resetEach` is false, given a cold start with a cleared simulator and an empty table before each test. The
  * returned object's fields reach the env once it is started (read them inside hooks and tests).
  */
 export function useBrokerEnv(options: BrokerEnvOptions = {}, { resetEach = true }: { resetEach?: boolean } = {}): BrokerEnv {
@@ -81,9 +91,10 @@ export function useBrokerEnv(options: BrokerEnvOptions = {}, { resetEach = true 
   });
   afterAll(() => broker?.close());
   if (resetEach) {
-    beforeEach(() => {
+    beforeEach(async () => {
       started().sim.reset();
       started().coldStart();
+      await started().table?.clear();
     });
   }
   return {
@@ -92,6 +103,9 @@ export function useBrokerEnv(options: BrokerEnvOptions = {}, { resetEach = true 
     },
     get ssm() {
       return started().ssm;
+    },
+    get table() {
+      return started().table;
     },
     get env() {
       return started().env;

@@ -67,7 +67,7 @@ describe('auditLog', () => {
     const { result, audits, others, requestId } = await run(async (_event, invocation) => {
       invocation.audit.bodyHash = 'hash-1';
       invocation.audit.decision = { allowed: true, rule: 'uploaders' };
-      invocation.audit.source = 'store';
+      invocation.audit.source = 'table';
       invocation.audit.expiresAt = expiresAt;
       return { operation: op.name, data: {} };
     });
@@ -83,7 +83,7 @@ describe('auditLog', () => {
       decision: 'allowed',
       rule: 'uploaders',
       outcome: { status: 200 },
-      source: 'store',
+      source: 'table',
       expiresAt,
       durationMs: expect.any(Number),
     });

@@ -1,0 +1,206 @@
+// npm run bench:scale — several Lambda instances against one token table and one vendor simulator.
+//
+// Each instance is a child process running the function's deployment bundle (scripts/build.mjs),
+// as Lambda would; the table is the local one (dynalite, its own process), the simulator and the
+// fake SSM run here. Per scenario, fresh instances and an empty table; reported: requests per
+// second, vendor calls per body, table reads and writes per 1,000 requests, and latency per path
+// (where each answer came from, as the function's audit line says: memory, table or vendor).
+//
+//   npm run bench:scale -- [--instances 4] [--requests 20000] [--bodies 200] [--concurrency 8]
+import { type ChildProcess, fork } from 'node:child_process';
+import { join } from 'node:path';
+import { startLocalWorld } from '../sim/local-world.js';
+
+const args = process.argv.slice(2);
+const option = (name: string, fallback: number) => {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 ? Number(args[at + 1]) : fallback;
+};
+const INSTANCES = option('instances', 4);
+const REQUESTS = option('requests', 20_000);
+const BODIES = option('bodies', 200);
+const CONCURRENCY = option('concurrency', 8);
+
+const root = new URL('..', import.meta.url).pathname;
+const outDir = join(root, 'bench', '.out', 'scale');
+const KEYS_PARAMETER = '/cloud-token-broker/bench/keys/aliyun';
+
+// scripts/build.mjs is plain JavaScript, without types.
+const { buildFunction } = (await import(new URL('../scripts/build.mjs', import.meta.url).href)) as {
+  buildFunction(name: string, outDir: string): Promise<{ outfile: string; bytes: number }>;
+};
+process.stderr.write('building the bundles…\n');
+const bundles = {
+  bpstudio: (await buildFunction('bpstudio-get-token', join(outDir, 'bpstudio-get-token'))).outfile,
+  cams: (await buildFunction('cams-get-upload-authorization', join(outDir, 'cams-get-upload-authorization'))).outfile,
+};
+
+const world = await startLocalWorld({
+  keyParameters: { aliyun: KEYS_PARAMETER, ucloud: '/cloud-token-broker/bench/keys/ucloud' },
+  ucloudProjectId: 'org-bench',
+  region: 'eu-west-1',
+  simulator: { camsExpireSeconds: 3600 },
+  tableName: 'cloud-token-broker-bench-tokens',
+});
+const { sim } = world;
+const table = world.table!;
+
+const baseEnv = {
+  PATH: process.env.PATH ?? '',
+  HOME: process.env.HOME ?? '',
+  TZ: 'UTC',
+  NODE_ENV: 'production',
+  // The fake SSM, the local table, the key parameters and every endpoint at the simulator.
+  ...world.env,
+  KEYS_CACHE_SECONDS: '300',
+  // The audit line of each request says where its answer came from.
+  LOG_LEVEL: 'info',
+};
+
+interface Sample {
+  ms: number;
+  status: number;
+  source: string;
+  at: number;
+}
+
+interface Worker {
+  child: ChildProcess;
+  call<T>(type: string, args?: Record<string, unknown>): Promise<T>;
+}
+
+async function startWorker(bundle: string, env: Record<string, string>): Promise<Worker> {
+  const child = fork(join(root, 'bench', 'scale-worker.mjs'), [], { env, execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const pending = new Map<number, { resolve: (value: never) => void; reject: (error: Error) => void }>();
+  let next = 0;
+  child.on('message', (message: { id?: number; ok?: boolean; value?: never; error?: string }) => {
+    const waiting = message.id === undefined ? undefined : pending.get(message.id);
+    if (!waiting) return;
+    pending.delete(message.id!);
+    if (message.ok) waiting.resolve(message.value!);
+    else waiting.reject(new Error(message.error));
+  });
+  await new Promise((resolve) => child.once('message', resolve));
+  const call = <T>(type: string, extra: Record<string, unknown> = {}) =>
+    new Promise<T>((resolve, reject) => {
+      const id = ++next;
+      pending.set(id, { resolve: resolve as (value: never) => void, reject });
+      child.send({ id, type, ...extra });
+    });
+  await call('init', { bundle });
+  return { child, call };
+}
+
+const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+
+function busiestSecond(times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; j < sorted.length; j++) {
+    while (sorted[j]! - sorted[i]! >= 1_000) i++;
+    most = Math.max(most, j - i + 1);
+  }
+  return most;
+}
+
+interface Scenario {
+  name: string;
+  bundle: string;
+  route: string;
+  field: string;
+  param: string;
+  action: string;
+  bodies: number;
+  requests: number;
+  env?: Record<string, string>;
+}
+
+async function runScenario(scenario: Scenario) {
+  await table.clear();
+  sim.reset();
+  const workers = await Promise.all(Array.from({ length: INSTANCES }, () => startWorker(scenario.bundle, { ...baseEnv, ...scenario.env })));
+  await table.resetRequests();
+  const started = performance.now();
+  const results = await Promise.all(
+    workers.map((worker, i) =>
+      worker.call<{ samples: Sample[]; elapsedMs: number }>('run', {
+        route: scenario.route,
+        field: scenario.field,
+        prefix: 'scale-',
+        bodies: scenario.bodies,
+        total: Math.ceil(scenario.requests / INSTANCES),
+        concurrency: CONCURRENCY,
+        seed: 1000 + i,
+        remainingMs: 30_000,
+      }),
+    ),
+  );
+  const wallMs = performance.now() - started;
+  const requests = await table.requests();
+  for (const worker of workers) worker.child.kill();
+
+  const samples = results.flatMap((r) => r.samples);
+  const calls = sim.callsTo(scenario.action);
+  const perBody = new Map<string, number>();
+  for (const call of calls) perBody.set(call.params[scenario.param]!, (perBody.get(call.params[scenario.param]!) ?? 0) + 1);
+  const counts = [...perBody.values()];
+  const reads = requests.GetItem ?? 0;
+  const writes = (requests.PutItem ?? 0) + (requests.UpdateItem ?? 0) + (requests.DeleteItem ?? 0);
+  const statuses = new Map<number, number>();
+  for (const s of samples) statuses.set(s.status, (statuses.get(s.status) ?? 0) + 1);
+
+  const lines = [
+    `## ${scenario.name}`,
+    `${samples.length} requests over ${INSTANCES} instances (${CONCURRENCY} concurrent each), ${scenario.bodies} bodies, ${(wallMs / 1000).toFixed(1)} s: ${Math.round(samples.length / (wallMs / 1000))} requests/s`,
+    `answers: ${[...statuses].map(([status, n]) => `${n} × ${status}`).join(', ')}`,
+    `vendor calls: ${calls.length} for ${perBody.size} bodies (per body: mean ${(calls.length / Math.max(1, perBody.size)).toFixed(2)}, max ${Math.max(0, ...counts)}); busiest second at the vendor: ${busiestSecond(calls.map((c) => c.receivedAt))} calls`,
+    `table per 1,000 requests: ${((reads * 1000) / samples.length).toFixed(1)} reads, ${((writes * 1000) / samples.length).toFixed(1)} writes (${Object.entries(
+      requests,
+    )
+      .map(([op, n]) => `${op} ${n}`)
+      .join(', ')})`,
+    'path      requests    share     p50 ms     p99 ms',
+  ];
+  for (const path of ['memory', 'table', 'vendor', 'none']) {
+    const ms = samples
+      .filter((s) => s.source === path)
+      .map((s) => s.ms)
+      .sort((a, b) => a - b);
+    if (ms.length === 0) continue;
+    lines.push(
+      `${path.padEnd(8)} ${String(ms.length).padStart(9)} ${`${((ms.length * 100) / samples.length).toFixed(1)} %`.padStart(8)} ${quantile(ms, 0.5).toFixed(2).padStart(10)} ${quantile(ms, 0.99).toFixed(2).padStart(10)}`,
+    );
+  }
+  console.log(`${lines.join('\n')}\n`);
+}
+
+const bpstudio = {
+  bundle: bundles.bpstudio,
+  route: '/v1/aliyun/bpstudio/token',
+  field: 'resourceGroupId',
+  param: 'ResourceGroupId',
+  action: 'GetToken',
+};
+try {
+  console.log(`# bench:scale (node ${process.version}, ${INSTANCES} instances, local table: dynalite)\n`);
+  await runScenario({ name: 'BPStudio, default memory (1000 tokens per instance)', ...bpstudio, bodies: BODIES, requests: REQUESTS });
+  await runScenario({
+    name: `BPStudio, memory of 50 tokens per instance (more table reads)`,
+    ...bpstudio,
+    bodies: BODIES,
+    requests: REQUESTS,
+    env: { TOKEN_MEMORY_ENTRIES: '50' },
+  });
+  await runScenario({
+    name: 'CAMS (5 calls/s per account, across instances)',
+    bundle: bundles.cams,
+    route: '/v1/aliyun/cams/upload-authorization',
+    field: 'custSpaceId',
+    param: 'CustSpaceId',
+    action: 'GetChatappUploadAuthorization',
+    bodies: 40,
+    requests: Math.min(REQUESTS, 4_000),
+  });
+} finally {
+  await world.close();
+}

@@ -1,0 +1,193 @@
+import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import * as z from 'zod/mini';
+import type { Operation } from './operation.js';
+import { type Item, isConditionFailed, N, numberOf, S, withTable } from './token-table.js';
+
+/**
+ * Token items of the table (docs/contracts.md, "Shared state"): one item per operation and
+ * body, `pk = <function>#token#<body hash>`, holding the current credentials and, while one
+ * instance fetches new ones, that instance's lease. Every write is conditional, so items only
+ * move forward: a lease is taken only when no live lease and no servable token is there, and
+ * a token is written only over an older one.
+ */
+
+/** Credentials as the table (and memory) hold them. */
+export const storedTokenSchema = z.object({
+  data: z.unknown(),
+  expiresAt: z.iso.datetime(),
+  fetchedAt: z.iso.datetime(),
+  vendorRequestId: z.optional(z.string()),
+});
+export type StoredToken = z.infer<typeof storedTokenSchema>;
+
+/** A lease not renewed for this long is dead: another instance may take it over. */
+export const LEASE_MS = 3_000;
+/** A holder renews its lease this often while its vendor call runs. */
+export const LEASE_RENEW_MS = 1_000;
+/** How long an item that never got a token (its holder failed) stays before DynamoDB removes it. */
+const LEASE_ITEM_TTL_S = 3_600;
+
+/** The HTTPS path serves cached credentials while at least this share of their lifetime is left. */
+export const SERVE_WHILE_LEFT = 0.25;
+
+export function tokenKey(op: Pick<Operation, 'functionName'>, hash: string): string {
+  return `${op.functionName}#token#${hash}`;
+}
+
+/** When the HTTPS path stops serving a token (epoch ms): a quarter of its lifetime before expiry. */
+export function refreshAt(token: Pick<StoredToken, 'fetchedAt' | 'expiresAt'>): number {
+  const fetched = Date.parse(token.fetchedAt);
+  const expires = Date.parse(token.expiresAt);
+  return Math.floor(expires - SERVE_WHILE_LEFT * Math.max(0, expires - fetched));
+}
+
+export interface TokenItem {
+  /** Absent when the item holds none, or nothing that reads as one. */
+  token?: StoredToken;
+  leaseOwner?: string;
+  /** Epoch ms at which the lease dies unless renewed. */
+  leaseUntil?: number;
+}
+
+function parseItem(item: Item): TokenItem {
+  const out: TokenItem = {};
+  const leaseOwner = item.leaseOwner?.S;
+  const leaseUntil = numberOf(item.leaseUntil);
+  if (leaseOwner !== undefined && leaseUntil !== undefined) Object.assign(out, { leaseOwner, leaseUntil });
+  if (item.data?.S === undefined) return out;
+  try {
+    const parsed = z.safeParse(storedTokenSchema, {
+      data: JSON.parse(item.data.S),
+      expiresAt: item.expiresAt?.S,
+      fetchedAt: item.fetchedAt?.S,
+      ...(item.vendorRequestId?.S !== undefined && { vendorRequestId: item.vendorRequestId.S }),
+    });
+    if (parsed.success) out.token = parsed.data;
+  } catch {
+    // Not JSON: no token.
+  }
+  return out;
+}
+
+/** The item, or undefined when there is none. `consistent` reads see every write that came before. */
+export async function readTokenItem(table: string, pk: string, consistent: boolean): Promise<TokenItem | undefined> {
+  const { Item: item } = await withTable((client, options) =>
+    client.send(new GetItemCommand({ TableName: table, Key: { pk: S(pk) }, ConsistentRead: consistent }), options),
+  );
+  return item === undefined ? undefined : parseItem(item);
+}
+
+export function leaseLive(item: TokenItem | undefined, now = Date.now()): boolean {
+  return item?.leaseUntil !== undefined && item.leaseUntil >= now;
+}
+
+/**
+ * Takes the lease on a body's item for `owner`: only when no servable token is there and no
+ * live lease (a dead holder's lease has expired). True when taken.
+ */
+export async function takeLease(table: string, pk: string, owner: string, now = Date.now()): Promise<boolean> {
+  try {
+    await withTable((client, options) =>
+      client.send(
+        new UpdateItemCommand({
+          TableName: table,
+          Key: { pk: S(pk) },
+          UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until, #ttl = if_not_exists(#ttl, :ttl)',
+          ConditionExpression:
+            '(attribute_not_exists(refreshAt) OR refreshAt < :now) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':owner': S(owner),
+            ':until': N(now + LEASE_MS),
+            ':now': N(now),
+            ':ttl': N(Math.ceil(now / 1000) + LEASE_ITEM_TTL_S),
+          },
+        }),
+        options,
+      ),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw error;
+  }
+}
+
+/** Extends a held lease; false when it is no longer `owner`'s (taken over, or a token replaced it). */
+export async function renewLease(table: string, pk: string, owner: string, now = Date.now()): Promise<boolean> {
+  try {
+    await withTable((client, options) =>
+      client.send(
+        new UpdateItemCommand({
+          TableName: table,
+          Key: { pk: S(pk) },
+          UpdateExpression: 'SET leaseUntil = :until',
+          ConditionExpression: 'leaseOwner = :owner',
+          ExpressionAttributeValues: { ':owner': S(owner), ':until': N(now + LEASE_MS) },
+        }),
+        options,
+      ),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw error;
+  }
+}
+
+/** Gives a lease up without a token (the vendor call failed), so the next request need not wait for it to expire. */
+export async function releaseLease(table: string, pk: string, owner: string): Promise<void> {
+  try {
+    await withTable((client, options) =>
+      client.send(
+        new UpdateItemCommand({
+          TableName: table,
+          Key: { pk: S(pk) },
+          UpdateExpression: 'REMOVE leaseOwner, leaseUntil',
+          ConditionExpression: 'leaseOwner = :owner',
+          ExpressionAttributeValues: { ':owner': S(owner) },
+        }),
+        options,
+      ),
+    );
+  } catch (error) {
+    if (!isConditionFailed(error)) throw error;
+  }
+}
+
+/**
+ * Writes a token over whatever the item holds, its lease included, unless the item already
+ * holds one that expires no earlier: the table never goes back in time. True when written.
+ */
+export async function writeToken(table: string, pk: string, token: StoredToken): Promise<boolean> {
+  const expires = Date.parse(token.expiresAt);
+  const item: Item = {
+    pk: S(pk),
+    data: S(JSON.stringify(token.data)),
+    expiresAt: S(token.expiresAt),
+    fetchedAt: S(token.fetchedAt),
+    refreshAt: N(refreshAt(token)),
+    // DynamoDB removes the item on its own once the credentials are dead.
+    ttl: N(Math.ceil(expires / 1000)),
+    ...(token.vendorRequestId !== undefined && { vendorRequestId: S(token.vendorRequestId) }),
+  };
+  try {
+    await withTable((client, options) =>
+      client.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: item,
+          // Only what this module wrote has refreshAt: anything else (a lease alone, junk) is replaced.
+          // ISO 8601 instants in one format (toISOString) order as strings do.
+          ConditionExpression: 'attribute_not_exists(refreshAt) OR NOT attribute_type(expiresAt, :string) OR expiresAt < :expiresAt',
+          ExpressionAttributeValues: { ':string': S('S'), ':expiresAt': S(token.expiresAt) },
+        }),
+        options,
+      ),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw error;
+  }
+}

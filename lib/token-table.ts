@@ -1,0 +1,95 @@
+import { type AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { readConfig } from './config.js';
+import type { Logger } from './logger.js';
+
+/**
+ * The DynamoDB table of shared state (docs/contracts.md, "Shared state"): the client, and how
+ * the broker lives with the table failing. The table is an optimisation for serving: when a
+ * call to it fails, the caller goes on without it, the table is left alone for a few seconds
+ * (so a dead table costs one failed call per instance, not one per request), and each kind
+ * of failure is logged once until the table answers again.
+ */
+
+let client: DynamoDBClient | undefined;
+
+/** One client per instance, created on first use, never at import; AWS_ENDPOINT_URL_DYNAMODB reaches a local table. */
+export function tableClient(): DynamoDBClient {
+  client ??= new DynamoDBClient({});
+  return client;
+}
+
+/** No table call may take longer than this: a hung table must not eat the invocation's deadline. */
+export const TABLE_TIMEOUT_MS = 1_000;
+/** After a failure the serving path leaves the table alone this long. */
+export const TABLE_REST_MS = 5_000;
+
+let restUntil = 0;
+const reported = new Set<string>();
+
+/** The table's name when the serving path should use it now: configured, and not resting after a failure. */
+export function usableTable(now = Date.now()): string | undefined {
+  const name = readConfig().TOKEN_TABLE;
+  return name !== undefined && now >= restUntil ? name : undefined;
+}
+
+/** What a failure is called in the logs: the SDK's exception name, or the network error's code. */
+export function causeOf(error: unknown): string {
+  if (error !== null && typeof error === 'object') {
+    const { code, name } = error as { code?: unknown; name?: unknown };
+    if (typeof code === 'string' && code) return code;
+    if (typeof name === 'string' && name) return name;
+  }
+  return 'Error';
+}
+
+/** A table call failed: rest the table, and warn once per cause until it answers again. */
+export function tableFailed(error: unknown, logger: Logger, action: string): void {
+  restUntil = Date.now() + TABLE_REST_MS;
+  const cause = causeOf(error);
+  if (reported.has(cause)) return;
+  reported.add(cause);
+  logger.warn('token table unavailable; serving without it', { cause, action, error });
+}
+
+/** A table call succeeded: a later failure is news again. */
+export function tableWorked(logger: Logger): void {
+  if (reported.size === 0) return;
+  logger.info('token table available again', { causes: [...reported] });
+  reported.clear();
+}
+
+/** Forget the table's failures and the client (tests; a cold start does the same). */
+export function resetTable(): void {
+  restUntil = 0;
+  reported.clear();
+  client?.destroy();
+  client = undefined;
+}
+
+export function isConditionFailed(error: unknown): boolean {
+  return (error as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException';
+}
+
+/** Runs one table call, `(client, options) => client.send(command, options)`, bounded by TABLE_TIMEOUT_MS. */
+export async function withTable<T>(call: (client: DynamoDBClient, options: { abortSignal: AbortSignal }) => Promise<T>): Promise<T> {
+  // A plain timer, as for vendor calls: AbortSignal.timeout() costs more per call.
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), TABLE_TIMEOUT_MS);
+  try {
+    return await call(tableClient(), { abortSignal: controller.signal });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export type Item = Record<string, AttributeValue>;
+
+export const S = (value: string): AttributeValue => ({ S: value });
+export const N = (value: number): AttributeValue => ({ N: String(value) });
+
+/** A number attribute's value, or undefined when the attribute is absent or not a number. */
+export function numberOf(value: AttributeValue | undefined): number | undefined {
+  if (value?.N === undefined) return undefined;
+  const parsed = Number(value.N);
+  return Number.isFinite(parsed) ? parsed : undefined;
+}
