@@ -30,6 +30,8 @@ const configSchema = z.object({
   UCLOUD_API_ENDPOINT: z._default(baseUrl, 'https://api.ucloud.cn'),
   /** The DynamoDB table of shared state (docs/contracts.md, "Shared state"); unset: memory only, per instance. */
   TOKEN_TABLE: z.optional(z.string().check(z.regex(/^[\w.-]{3,255}$/))),
+  /** Longest a token-table call may take before the request goes on without the table. */
+  TOKEN_TABLE_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.minimum(50), z.maximum(10_000)), 1_000),
   /** Most tokens one warm instance keeps in memory. */
   TOKEN_MEMORY_ENTRIES: z._default(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(1_000_000)), 1000),
   POLICY_PARAMETER: z.optional(z.string().check(z.minLength(1))),

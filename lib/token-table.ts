@@ -18,8 +18,6 @@ export function tableClient(): DynamoDBClient {
   return client;
 }
 
-/** No table call may take longer than this: a hung table must not eat the invocation's deadline. */
-export const TABLE_TIMEOUT_MS = 1_000;
 /** After a failure the serving path leaves the table alone this long. */
 export const TABLE_REST_MS = 5_000;
 
@@ -70,11 +68,14 @@ export function isConditionFailed(error: unknown): boolean {
   return (error as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException';
 }
 
-/** Runs one table call, `(client, options) => client.send(command, options)`, bounded by TABLE_TIMEOUT_MS. */
+/**
+ * Runs one table call, `(client, options) => client.send(command, options)`, bounded by
+ * TOKEN_TABLE_TIMEOUT_MS: a hung table must not eat the invocation's deadline.
+ */
 export async function withTable<T>(call: (client: DynamoDBClient, options: { abortSignal: AbortSignal }) => Promise<T>): Promise<T> {
   // A plain timer, as for vendor calls: AbortSignal.timeout() costs more per call.
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), TABLE_TIMEOUT_MS);
+  const timer = setTimeout(() => controller.abort(), readConfig().TOKEN_TABLE_TIMEOUT_MS);
   try {
     return await call(tableClient(), { abortSignal: controller.signal });
   } finally {

@@ -3,7 +3,6 @@ import { DynamoDBClient, ProvisionedThroughputExceededException, ThrottlingExcep
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { handler as cams } from '../../functions/cams-get-upload-authorization.js';
-import { TABLE_TIMEOUT_MS } from '../../lib/token-table.js';
 import { httpApiEvent, lambdaContext } from '../../sim/lambda-events.js';
 import { listenOnLoopback } from '../../sim/loopback-server.js';
 import { useBrokerEnv } from '../support/broker-env.js';
@@ -73,14 +72,18 @@ describe('the token table down', () => {
     const hung = await listenOnLoopback(createServer(() => undefined));
     const endpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB;
     process.env.AWS_ENDPOINT_URL_DYNAMODB = hung.url;
+    const timeout = process.env.TOKEN_TABLE_TIMEOUT_MS;
+    // The deployed default; the suites otherwise allow more, so a loaded machine is no table fault.
+    process.env.TOKEN_TABLE_TIMEOUT_MS = '1000';
     broker.coldStart(); // a new client, for the new endpoint
     try {
       const started = Date.now();
       const { answers, warnings } = await withLogs(async () => [await ask('hung')]);
       expect(answers[0]!.statusCode).toBe(200);
-      expect(Date.now() - started).toBeLessThan(TABLE_TIMEOUT_MS + 1_500);
+      expect(Date.now() - started).toBeLessThan(1_000 + 1_500);
       expect(warnings).toHaveLength(1);
     } finally {
+      process.env.TOKEN_TABLE_TIMEOUT_MS = timeout;
       process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
       await hung.close();
     }

@@ -48,6 +48,8 @@ export async function startBrokerEnv(options: BrokerEnvOptions = {}): Promise<Br
     // The fake SSM, the key parameters, every endpoint variable of the registry, the table.
     ...world.env,
     KEYS_CACHE_SECONDS: '300',
+    // More than the deployed 1 s: on a loaded test machine a slow table call is no table fault.
+    TOKEN_TABLE_TIMEOUT_MS: '3000',
     ...options.env,
   };
   const previous = { ...process.env };

@@ -18,6 +18,8 @@ export function useLocalTable(): { readonly table: LocalTable } {
       AWS_REGION: 'eu-west-1',
       AWS_ACCESS_KEY_ID: 'local-table',
       AWS_SECRET_ACCESS_KEY: 'local-table',
+      // More than the deployed 1 s: on a loaded test machine a slow table call is no table fault.
+      TOKEN_TABLE_TIMEOUT_MS: '5000',
     };
     for (const [key, value] of Object.entries(env)) {
       saved[key] = process.env[key];
