@@ -87,10 +87,21 @@ export function validValue(schema: JsonSchema): fc.Arbitrary<unknown> {
   }
 }
 
-/** Bodies the operation's schema accepts: every required field, any of the optional ones. */
-export function validBody(op: Operation): fc.Arbitrary<Record<string, unknown>> {
+/** Every string in a value, field names included, survives UTF-8: no lone surrogate (docs/contracts.md, body rules). */
+export function wellFormed(value: unknown): boolean {
+  if (typeof value === 'string') return Buffer.from(value, 'utf8').toString('utf8') === value;
+  if (value === null || typeof value !== 'object') return true;
+  return Object.entries(value).every(([key, inner]) => wellFormed(key) && wellFormed(inner));
+}
+
+/** Bodies the operation's schema accepts: every required field, any of the optional ones (none, with `requiredOnly`). */
+export function validBody(op: Operation, { requiredOnly = false } = {}): fc.Arbitrary<Record<string, unknown>> {
   const schema = requestSchema(op);
-  const fields = Object.fromEntries(Object.entries(schema.properties).map(([name, field]) => [name, validValue(field)]));
+  const fields = Object.fromEntries(
+    Object.entries(schema.properties)
+      .filter(([name]) => !requiredOnly || schema.required.includes(name))
+      .map(([name, field]) => [name, validValue(field)]),
+  );
   return fc.record(fields, { requiredKeys: schema.required }) as fc.Arbitrary<Record<string, unknown>>;
 }
 
