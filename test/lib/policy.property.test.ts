@@ -276,7 +276,7 @@ describe('decide', () => {
   it(
     'allows a request exactly when the reference reading finds a rule that allows it, and names that rule',
     () => {
-      const params = propertyRuns(400);
+      const params = propertyRuns(300);
       let allowed = 0;
       fc.assert(
         fc.property(request, ({ rules, caller: who, operation, body }) => {
@@ -462,7 +462,7 @@ describe('a claim holding wildcards or regex metacharacters', () => {
             }
           },
         ),
-        propertyRuns(300),
+        propertyRuns(200),
       );
       expect(literalChecks).toBeGreaterThan(0);
     },
