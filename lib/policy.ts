@@ -65,11 +65,20 @@ function checkReferences(template: string, where: string): void {
 /** Most quantifiers a pattern may hold: each one multiplies what backtracking can try. */
 const MAX_QUANTIFIERS = 8;
 
+/** Most ways a pattern may try to match one value (see patternPaths): bounds backtracking to milliseconds. */
+export const MAX_PATTERN_PATHS = 1_000_000;
+
+/** The longest value a pattern is tried on: the request schemas cap strings at 128 characters. */
+const LONGEST_VALUE = 128;
+
 /**
  * A pattern compiled once, when the policy loads, to a regex that matches the whole value.
  * Backtracking stays bounded: no backreferences or lookaround, no quantified group that
  * holds a quantifier or an alternation (the shape of catastrophic patterns), few
- * quantifiers, and values are short (the request schemas cap them at 128 characters).
+ * quantifiers, few ways to match in all (adjacent quantifiers and alternatives multiply:
+ * six `.*` in a row take a minute on 128 characters), and values are short (the request
+ * schemas cap them at 128 characters). A `${claim}` is one literal atom: a quantifier after
+ * it repeats the whole claim.
  */
 function compilePattern(pattern: string, where: string): (caller: Caller) => RegExp | undefined {
   checkReferences(pattern, where);
@@ -84,13 +93,18 @@ function compilePattern(pattern: string, where: string): (caller: Caller) => Reg
   } catch {
     throw new PolicyMalformed(`${where}: not a valid regular expression`);
   }
+  if (patternPaths(shape) > MAX_PATTERN_PATHS) {
+    throw new PolicyMalformed(
+      `${where}: may try more than ${MAX_PATTERN_PATHS} ways to match a value (too many quantifiers or alternatives)`,
+    );
+  }
   return (caller) => {
     let missing = false;
     const source = pattern.replace(REFERENCE, (_whole, name: string) => {
       const value = claimValue(caller, name);
       if (value === undefined) missing = true;
-      // A claim is matched literally inside a pattern.
-      return escapeRegex(value ?? '');
+      // A claim is matched literally inside a pattern, as one atom (as the shape above was checked).
+      return `(?:${escapeRegex(value ?? '')})`;
     });
     return missing ? undefined : new RegExp(`^(?:${source})$`, 'u');
   };
@@ -100,6 +114,8 @@ function compilePattern(pattern: string, where: string): (caller: Caller) => Reg
 function nestedQuantifier(source: string): boolean {
   const open: { risky: boolean }[] = [];
   let inClass = false;
+  // Where the last group opened: `(?:` is no quantifier, but `\(?` (an optional literal paren) is.
+  let groupOpenedAt = -1;
   for (let i = 0; i < source.length; i++) {
     const c = source[i];
     if (c === '\\') {
@@ -111,8 +127,10 @@ function nestedQuantifier(source: string): boolean {
       continue;
     }
     if (c === '[') inClass = true;
-    else if (c === '(') open.push({ risky: false });
-    else if (c === ')') {
+    else if (c === '(') {
+      open.push({ risky: false });
+      groupOpenedAt = i;
+    } else if (c === ')') {
       const group = open.pop();
       const next = source[i + 1];
       const quantified = next === '*' || next === '+' || next === '?' || next === '{';
@@ -120,10 +138,47 @@ function nestedQuantifier(source: string): boolean {
       // A group is itself a risky part of its parent when it holds a quantifier or is quantified.
       if (open.length > 0 && (group?.risky || quantified)) open[open.length - 1]!.risky = true;
     } else if ((c === '*' || c === '+' || c === '?' || c === '{' || c === '|') && open.length > 0) {
-      if (!(c === '?' && source[i - 1] === '(')) open[open.length - 1]!.risky = true;
+      if (!(c === '?' && groupOpenedAt === i - 1)) open[open.length - 1]!.risky = true;
     }
   }
   return false;
+}
+
+/**
+ * An upper bound on the ways a backtracking matcher may try to match a valid `source`
+ * against a value of up to LONGEST_VALUE characters: a quantifier offers one choice per
+ * count it allows, an alternation one per alternative; a sequence multiplies, an
+ * alternation adds. A quantified group holds no choice of its own (nestedQuantifier).
+ */
+function patternPaths(source: string): number {
+  // One frame per open group: its finished alternatives' sum, and the current one's product.
+  const frames = [{ sum: 0, product: 1 }];
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    const frame = frames[frames.length - 1]!;
+    if (c === '\\') {
+      i += 1;
+    } else if (c === '[') {
+      for (i += 1; i < source.length && source[i] !== ']'; i++) if (source[i] === '\\') i += 1;
+    } else if (c === '(') {
+      frames.push({ sum: 0, product: 1 });
+      if (source[i + 1] === '?') i = source[i + 2] === '<' ? source.indexOf('>', i) : i + 2;
+    } else if (c === ')' && frames.length > 1) {
+      const group = frames.pop()!;
+      frames[frames.length - 1]!.product *= group.sum + group.product;
+    } else if (c === '|') {
+      frame.sum += frame.product;
+      frame.product = 1;
+    } else if (c === '*' || c === '+' || c === '?' || c === '{') {
+      const bounds = c === '{' ? /^\{(\d+)(,(\d*))?\}/.exec(source.slice(i)) : null;
+      const least = c === '+' ? 1 : bounds ? Number(bounds[1]) : 0;
+      const most = c === '?' ? 1 : bounds && !bounds[2] ? least : bounds?.[3] ? Number(bounds[3]) : Number.POSITIVE_INFINITY;
+      if (bounds) i += bounds[0].length - 1;
+      const cap = Math.min(most, LONGEST_VALUE);
+      frame.product *= Math.max(1, cap - Math.min(least, cap) + 1);
+    }
+  }
+  return frames[0]!.sum + frames[0]!.product;
 }
 
 /** `*` matches any run of characters; everything else literally. Compiled once. */
@@ -139,7 +194,14 @@ function claimItems(name: string, value: string | string[]): string[] {
 
 /** A claim's string value; an empty claim is a missing claim, so it can never match a wildcard or a prefix. */
 function claimValue(caller: Caller, name: string): string | undefined {
-  const value = caller.kind === 'jwt' ? caller.claims[name] : name === 'principal' && caller.kind === 'iam' ? caller.principal : undefined;
+  const value =
+    caller.kind === 'jwt'
+      ? Object.hasOwn(caller.claims, name)
+        ? caller.claims[name]
+        : undefined
+      : name === 'principal' && caller.kind === 'iam'
+        ? caller.principal
+        : undefined;
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
@@ -182,7 +244,8 @@ function compileCaller(matcher: Rule['callers'][number], where: string): CallerT
   return (caller) =>
     caller.kind === 'jwt' &&
     claims.every(([name, glob]) => {
-      const value = caller.claims[name];
+      // Only claims the caller has: `constructor` or `toString` is not a claim every object inherits.
+      const value = Object.hasOwn(caller.claims, name) ? caller.claims[name] : undefined;
       // An empty claim is a missing claim: `tenant: "*"` never matches `tenant: ""`.
       return value !== undefined && claimItems(name, value).some((item) => item !== '' && glob.test(item));
     });

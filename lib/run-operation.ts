@@ -17,9 +17,29 @@ export interface OperationResult {
   data: unknown;
 }
 
-/** The request body checked against the operation's schema: 400 with the offending fields. */
+const INVALID_BODY = 'The request body does not match the schema; see details.';
+
+/** Half of a UTF-16 surrogate pair alone: JSON can carry one (`"\ud83d"`), UTF-8 cannot, so no vendor can receive it. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** The paths of strings in `value` that are not well-formed Unicode. */
+function malformedText(value: unknown, path: string[] = []): string[] {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? [path.join('.') || '(body)'] : [];
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, inner]) => malformedText(inner, [...path, key]));
+}
+
+/** The request body checked against the operation's schema, its text well-formed: 400 with the offending fields. */
 export function validateBody<O extends Operation>(op: O, body: unknown): Record<string, unknown> {
-  return parseOrThrow(op.request, body, 'InvalidRequest', 'The request body does not match the schema; see details.');
+  const valid = parseOrThrow(op.request, body, 'InvalidRequest', INVALID_BODY);
+  const malformed = malformedText(valid);
+  if (malformed.length > 0) {
+    // Refused here rather than failing as a broker bug (500) when the request is encoded for the vendor.
+    throw new BrokerError('InvalidRequest', INVALID_BODY, {
+      details: malformed.slice(0, 20).map((path) => ({ path, message: 'must be well-formed Unicode' })),
+    });
+  }
+  return valid;
 }
 
 function defaultParams(body: Record<string, unknown>): VendorParams {

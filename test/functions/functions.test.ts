@@ -124,6 +124,26 @@ describe('request validation', () => {
     expect([...paths].sort()).toEqual(['appId', 'scopes.1']);
   });
 
+  it('refuses text that is not well-formed Unicode (a lone surrogate) with 400, without calling the vendor', async () => {
+    // Found by test/functions/request-schema.property.test.ts: it used to pass the schema and fail as 500 while signing.
+    const scopes = await invokeHttp(
+      ims,
+      httpApiEvent('/v1/aliyun/ims/external-applications', undefined, { rawBody: '{"appId":"a","scopes":["openid","\\ud83d"]}' }),
+    );
+    expect(scopes.statusCode).toBe(400);
+    expect(scopes.json.error).toMatchObject({
+      code: 'InvalidRequest',
+      details: [{ path: 'scopes.1', message: 'must be well-formed Unicode' }],
+    });
+    const tokenId = await invokeHttp(ufile, httpApiEvent('/v1/ucloud/ufile/tokens', undefined, { rawBody: '{"tokenId":"t\\udc00"}' }));
+    expect(tokenId.statusCode).toBe(400);
+    expect(tokenId.json.error.details).toEqual([{ path: 'tokenId', message: 'must be well-formed Unicode' }]);
+    expect(broker.sim.calls).toHaveLength(0);
+    // A whole pair is one character, and fine.
+    const pair = await invokeHttp(ufile, httpApiEvent('/v1/ucloud/ufile/tokens', undefined, { rawBody: '{"tokenName":"\\ud83d\\ude00"}' }));
+    expect(pair.statusCode).toBe(200);
+  });
+
   it('requires the fields the vendor requires', async () => {
     const answer = await invokeHttp(cams, httpApiEvent('/v1/aliyun/cams/upload-authorization', {}));
     expect(answer.json.error).toMatchObject({ code: 'InvalidRequest', details: [{ path: 'custSpaceId' }] });

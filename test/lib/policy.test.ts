@@ -154,3 +154,46 @@ describe('caller-policy bypasses that a review found, closed', () => {
     expect(decideCompiled(policy, caller, CAMS, { custSpaceId: 'abc' }).allowed).toBe(true);
   });
 });
+
+describe('caller-policy bypasses the property tests found (policy.property.test.ts), closed', () => {
+  const tenantRule = (constraint: NonNullable<Policy['rules'][number]['constraints']>[string]): Policy => ({
+    version: 1,
+    rules: [{ id: 'own', callers: [{ claims: { tenant: '*' } }], operations: [CAMS], constraints: { custSpaceId: constraint } }],
+  });
+
+  it('needs a claim the caller has: a name every object inherits (toString, constructor) is not a claim', () => {
+    for (const name of ['toString', 'constructor']) {
+      const inherited: Policy = { version: 1, rules: [{ id: 'r', callers: [{ claims: { [name]: '*' } }], operations: [CAMS] }] };
+      expect(decide(inherited, jwt({}), CAMS, {}).allowed).toBe(false);
+      expect(decide(inherited, jwt({ [name]: 'x' }), CAMS, {}).allowed).toBe(true);
+    }
+  });
+
+  it('quantifies a ${claim} in a pattern as one literal atom, never its last character alone', () => {
+    const ab = jwt({ sub: 'x', tenant: 'ab' });
+    // `${tenant}?` used to compile to `ab?`, which let tenant "ab" have tenant "a"'s space.
+    expect(decide(tenantRule({ pattern: '${tenant}?' }), ab, CAMS, { custSpaceId: 'a' }).allowed).toBe(false);
+    expect(decide(tenantRule({ pattern: '${tenant}?' }), ab, CAMS, { custSpaceId: 'ab' }).allowed).toBe(true);
+    expect(decide(tenantRule({ pattern: '${tenant}+' }), ab, CAMS, { custSpaceId: 'abb' }).allowed).toBe(false);
+    expect(decide(tenantRule({ pattern: '${tenant}+' }), ab, CAMS, { custSpaceId: 'abab' }).allowed).toBe(true);
+    // The shrunk counterexample: claim "**", pattern `${tenant}*`, value "".
+    expect(decide(tenantRule({ pattern: '${tenant}*' }), jwt({ tenant: '**' }), CAMS, { custSpaceId: '' }).allowed).toBe(true);
+  });
+
+  it.each([
+    ['six `.*` in a row (a minute on 128 characters)', '.*.*.*.*.*.*'],
+    ['alternatives in sequence (2^40 ways)', '(a|a)'.repeat(40)],
+    ['the shrunk counterexample', '(?:\\.{0,}\\.{0,}|^)${tenant}+[a-z]'],
+    ['an optional literal paren in a quantified group (`?` after `\\(` is a quantifier)', '(\\(?)+'],
+    ['the exponential form of it', '((\\(?)(\\(?))*'],
+  ])('refuses a pattern that can backtrack without bound: %s', (_name, pattern) => {
+    expect(() => compilePolicy(tenantRule({ pattern }))).toThrow(PolicyMalformed);
+  });
+
+  it.each(['[a-z]+-[0-9]+', '${tenant}-[a-z0-9-]{1,32}', '(?:a)*', '(${tenant}|[a-z]+)', 'a{0,64}a{0,64}a{0,64}'])(
+    'still takes the bounded pattern %s',
+    (pattern) => {
+      expect(() => compilePolicy(tenantRule({ pattern }))).not.toThrow();
+    },
+  );
+});

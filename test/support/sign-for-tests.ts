@@ -10,7 +10,7 @@ type OpenApiUtilClass = typeof openApiUtilModule.default;
 
 // A CJS module with `exports.default`: plain Node hands the ESM default import module.exports,
 // vitest unwraps it to the class itself. Accept both.
-const OpenApiUtil: OpenApiUtilClass =
+export const OpenApiUtil: OpenApiUtilClass =
   (openApiUtilModule as unknown as { default?: OpenApiUtilClass }).default ?? (openApiUtilModule as unknown as OpenApiUtilClass);
 
 type TeaRequest = Parameters<typeof OpenApiUtil.getAuthorization>[0];

@@ -1,0 +1,166 @@
+/**
+ * No secret anywhere (docs/contracts.md, "Keys, signing, retries"): with random master keys
+ * in the fake SSM (and accepted by the simulator), random valid requests to each operation,
+ * either signature method and now and then a vendor failure, no log line and no answer holds
+ * a master key secret or a request signature, and no log line and no error answer holds a
+ * returned accessKeySecret, securityToken or privateKey.
+ */
+import * as fc from 'fast-check';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { loadOperations } from '../../lib/operations/index.js';
+import type { LambdaHandler } from '../../lib/triggers/trigger.js';
+import { httpApiEvent, lambdaContext } from '../../sim/lambda-events.js';
+import type { Fault } from '../../sim/vendor-simulator.js';
+import { KEY_PARAMETERS, useBrokerEnv } from '../support/broker-env.js';
+import { invokeHttp } from '../support/invoke-http.js';
+import { captureLogs } from '../support/log-capture.js';
+import { PROPERTY_TIMEOUT_MS, propertyRuns } from '../support/property-runs.js';
+import { validBody, wellFormed } from '../support/request-bodies.js';
+
+const operations = await loadOperations();
+const handlers = new Map<string, LambdaHandler>();
+for (const op of operations) {
+  handlers.set(op.functionName, ((await import(`../../functions/${op.functionName}.ts`)) as { handler: LambdaHandler }).handler);
+}
+
+const broker = useBrokerEnv();
+
+/** Secret-looking text: base64 and URL-safe characters, now and then one a log must escape. */
+const secretText = (min: number, max: number) =>
+  fc
+    .tuple(
+      fc.stringMatching(new RegExp(`^[A-Za-z0-9+/=_~.-]{${min},${max}}$`)),
+      fc.option(fc.constantFrom('"', '\\', '%', 'é', ' '), { nil: undefined, freq: 4 }),
+    )
+    .map(([text, odd]) => (odd === undefined ? text : `${text.slice(0, 3)}${odd}${text.slice(3)}`));
+const aliyunKey = fc.record({ accessKeyId: fc.stringMatching(/^LTAI[A-Za-z0-9]{12,20}$/), accessKeySecret: secretText(16, 40) });
+const ucloudKey = fc.record({
+  publicKey: fc.stringMatching(/^[a-z0-9.]{4,12}@example\.com[0-9]{6,12}$/),
+  privateKey: secretText(20, 48),
+});
+
+/** Vendor failures that still end (no long backoff): refused for good, refused key, one 5xx then success. */
+function faultFor(vendor: 'aliyun' | 'ucloud'): fc.Arbitrary<{ fault: Fault; times: number } | undefined> {
+  const faults =
+    vendor === 'aliyun'
+      ? [
+          { fault: { kind: 'aliyunError', status: 403, code: 'Forbidden.RAM' } as Fault, times: 1 },
+          { fault: { kind: 'aliyunError', status: 400, code: 'InvalidParameter' } as Fault, times: 1 },
+          { fault: { kind: 'aliyunError', status: 400, code: 'SignatureDoesNotMatch' } as Fault, times: 2 },
+          { fault: { kind: 'status', status: 503 } as Fault, times: 1 },
+        ]
+      : [
+          { fault: { kind: 'ucloudError', retCode: 299 } as Fault, times: 1 },
+          { fault: { kind: 'ucloudError', retCode: 230 } as Fault, times: 1 },
+          { fault: { kind: 'ucloudError', retCode: 171 } as Fault, times: 2 },
+          { fault: { kind: 'status', status: 503 } as Fault, times: 1 },
+        ];
+  return fc.option(fc.constantFrom(...faults), { nil: undefined, freq: 2 });
+}
+
+/** What the broker sent to the vendor, read off fetch. */
+function recordVendorRequests() {
+  const sent: { url: string; headers: Headers; body: string | undefined }[] = [];
+  const original = globalThis.fetch;
+  vi.spyOn(globalThis, 'fetch').mockImplementation((input, init) => {
+    if (String(input).startsWith(broker.sim.url)) {
+      sent.push({ url: String(input), headers: new Headers(init?.headers), body: typeof init?.body === 'string' ? init.body : undefined });
+    }
+    return original(input, init);
+  });
+  return sent;
+}
+
+/** The signature of each request: ACS3's Authorization header, RPC's Signature parameter, UCloud's Signature field. */
+function signaturesOf(sent: ReturnType<typeof recordVendorRequests>): string[] {
+  return sent.flatMap(({ url, headers, body }) => {
+    const found: string[] = [];
+    const acs3 = /Signature=([0-9a-f]+)/.exec(headers.get('authorization') ?? '');
+    if (acs3) found.push(acs3[1]!);
+    const rpc = new URL(url).searchParams.get('Signature');
+    if (rpc) found.push(rpc);
+    if (body?.startsWith('{')) {
+      const ucloud = (JSON.parse(body) as { Signature?: string }).Signature;
+      if (ucloud) found.push(ucloud);
+    }
+    return found;
+  });
+}
+
+/** Returned credentials in an answer's data, wherever they are nested. */
+function returnedSecrets(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(returnedSecrets);
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, inner]) =>
+    ['accessKeySecret', 'securityToken', 'privateKey'].includes(key) && typeof inner === 'string' ? [inner] : returnedSecrets(inner),
+  );
+}
+
+/** A secret as it may appear: as itself, or escaped inside JSON text. */
+const forms = (secret: string) => [...new Set([secret, JSON.stringify(secret).slice(1, -1)])];
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  delete process.env.ALIYUN_SIGNATURE;
+});
+
+describe.each(operations)('$functionName', (op) => {
+  it(
+    'never shows a master key secret, a signature or a returned credential where it does not belong',
+    async () => {
+      const handler = handlers.get(op.functionName)!;
+      const counts = { signatures: 0, returned: 0, failures: 0 };
+      await fc.assert(
+        fc.asyncProperty(
+          aliyunKey,
+          ucloudKey,
+          fc.constantFrom('ACS3-HMAC-SHA256', 'HMAC-SHA1'),
+          // Optional fields narrow what comes back (a UFile tokenId selects one token set, or none): half the bodies name none.
+          fc.oneof(validBody(op), validBody(op, { requiredOnly: true })).filter(wellFormed),
+          faultFor(op.vendor),
+          async (aliyun, ucloud, signature, body, failure) => {
+            broker.sim.reset();
+            broker.sim.setKeys({ aliyun: [aliyun], ucloud: [ucloud] });
+            broker.ssm.put(KEY_PARAMETERS.aliyun, aliyun);
+            broker.ssm.put(KEY_PARAMETERS.ucloud, { ...ucloud, projectId: 'org-sim' });
+            broker.coldStart();
+            process.env.ALIYUN_SIGNATURE = signature;
+            if (failure) broker.sim.script({ action: op.action, times: failure.times, fault: failure.fault });
+            const sent = recordVendorRequests();
+            const logs = captureLogs();
+            let answer: Awaited<ReturnType<typeof invokeHttp>>;
+            try {
+              answer = await invokeHttp(handler, httpApiEvent(op.route, body), lambdaContext(20_000));
+            } finally {
+              logs.restore();
+              vi.restoreAllMocks();
+            }
+            const signatures = signaturesOf(sent);
+            const returned = answer.statusCode === 200 ? returnedSecrets(answer.json.data) : [];
+            counts.signatures += signatures.length;
+            counts.returned += returned.length;
+            if (answer.statusCode !== 200) counts.failures++;
+            expect(sent.length).toBeGreaterThan(0);
+            expect(signatures).toHaveLength(sent.length);
+            expect(logs.lines.length).toBeGreaterThan(0);
+
+            const masters = [aliyun.accessKeySecret, ucloud.privateKey];
+            for (const secret of [...masters, ...signatures].flatMap(forms)) {
+              for (const line of logs.lines) expect(line, 'a log line').not.toContain(secret);
+              expect(answer.body, 'the answer').not.toContain(secret);
+            }
+            for (const secret of returned.flatMap(forms)) {
+              for (const line of logs.lines) expect(line, 'a log line').not.toContain(secret);
+            }
+          },
+        ),
+        propertyRuns(8, 0.05),
+      );
+      // Both outcomes were seen, and each signature was looked for.
+      expect(counts.signatures).toBeGreaterThan(0);
+      expect(counts.failures).toBeGreaterThan(0);
+      if (op.name !== 'ims:ProvisionExternalApplication') expect(counts.returned).toBeGreaterThan(0);
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
+});
