@@ -120,6 +120,8 @@ describe.each(operations)('$functionName', (op) => {
           faultFor(op.vendor),
           async (aliyun, ucloud, signature, body, failure) => {
             broker.sim.reset();
+            // Every run reaches the vendor: nothing cached in memory or in the table.
+            await broker.table?.clear();
             broker.sim.setKeys({ aliyun: [aliyun], ucloud: [ucloud] });
             broker.ssm.put(KEY_PARAMETERS.aliyun, aliyun);
             broker.ssm.put(KEY_PARAMETERS.ucloud, { ...ucloud, projectId: 'org-sim' });
