@@ -5,6 +5,7 @@ import { type KeysOf, readKeys } from './keys.js';
 import type { Logger } from './logger.js';
 import type { Operation } from './operation.js';
 import { acquireVendorSlot } from './rate-budget.js';
+import { sendRequest } from './vendor-transport.js';
 import { aliyunAdapter } from './vendors/aliyun.js';
 import type { FailureClass, SignedRequest, VendorAdapter, VendorOutcome, VendorParams } from './vendors/types.js';
 import { ucloudAdapter } from './vendors/ucloud.js';
@@ -47,30 +48,10 @@ async function send(
   deadlineSignal: AbortSignal | undefined,
   classify: VendorAdapter<unknown>['classify'],
 ): Promise<Attempt> {
-  // A plain timer: AbortSignal.timeout() costs several times more per call.
-  const controller = new AbortController();
-  const { signal } = controller;
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  const onDeadline = () => controller.abort();
-  deadlineSignal?.addEventListener('abort', onDeadline, { once: true });
-  try {
-    const response = await fetch(request.url, {
-      method: request.method,
-      headers: request.headers,
-      ...(request.body !== undefined && { body: request.body }),
-      signal,
-    });
-    const text = await response.text();
-    return { outcome: classify(response.status, response.headers, text) };
-  } catch {
-    // The error itself is dropped on purpose: undici's messages can quote the signed URL.
-    if (deadlineSignal?.aborted) return { failure: 'deadline' };
-    if (signal.aborted) return { failure: 'timeout' };
-    return { failure: 'network' };
-  } finally {
-    clearTimeout(timer);
-    deadlineSignal?.removeEventListener('abort', onDeadline);
-  }
+  const sent = await sendRequest(request, timeoutMs, deadlineSignal);
+  if ('failure' in sent) return sent;
+  const { status, headers, text } = sent.answer;
+  return { outcome: classify(status, headers, text) };
 }
 
 const FINAL_ERRORS: Partial<Record<FailureClass, [BrokerError['code'], string]>> = {

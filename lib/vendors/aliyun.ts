@@ -6,6 +6,7 @@ import { canonicalQuery } from '../signing/percent-encode.js';
 import {
   type FailureClass,
   parseJsonObject,
+  type ResponseHeaders,
   retryAfterMs,
   type SignedRequest,
   type VendorAdapter,
@@ -119,7 +120,7 @@ export function classifyAliyunCode(code: string, status: number): FailureClass {
 }
 
 /** An Alibaba Cloud answer as success or one failure class, with its code and request id. */
-export function classifyAliyunAnswer(status: number, headers: Headers, text: string): VendorOutcome {
+export function classifyAliyunAnswer(status: number, headers: ResponseHeaders, text: string): VendorOutcome {
   const body = parseJsonObject(text);
   const vendorRequestId = typeof body?.RequestId === 'string' ? body.RequestId : undefined;
   const code = typeof body?.Code === 'string' ? body.Code : undefined;
@@ -141,7 +142,7 @@ export function classifyAliyunAnswer(status: number, headers: Headers, text: str
 }
 
 /** `x-acs-retry-after` is given in milliseconds where present; the standard header in seconds. */
-function retryAfterHint(headers: Headers): number | undefined {
+function retryAfterHint(headers: ResponseHeaders): number | undefined {
   const acs = headers.get('x-acs-retry-after');
   if (acs !== null && /^\d+$/.test(acs.trim())) return Number(acs);
   return retryAfterMs(headers);
