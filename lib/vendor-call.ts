@@ -1,5 +1,5 @@
 import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay, sleep } from './backoff.js';
-import { readConfig } from './config.js';
+import { type Config, readConfig } from './config.js';
 import { BrokerError } from './errors.js';
 import { type KeysOf, readKeys } from './keys.js';
 import type { Logger } from './logger.js';
@@ -35,8 +35,8 @@ export interface VendorResult {
 /** No attempt starts with less time than this left: it could not finish anyway. */
 const MIN_ATTEMPT_MS = 50;
 
-function adapterFor(op: Operation): VendorAdapter<KeysOf<typeof op.vendor>> {
-  const adapter = op.vendor === 'aliyun' ? aliyunAdapter(readConfig().ALIYUN_SIGNATURE) : ucloudAdapter;
+function adapterFor(op: Operation, config: Config): VendorAdapter<KeysOf<typeof op.vendor>> {
+  const adapter = op.vendor === 'aliyun' ? aliyunAdapter(config.ALIYUN_SIGNATURE) : ucloudAdapter;
   return adapter as VendorAdapter<KeysOf<typeof op.vendor>>;
 }
 
@@ -82,7 +82,7 @@ export async function callVendor(op: Operation, params: VendorParams, options: C
   const policy = options.backoff ?? DEFAULT_BACKOFF;
   const config = readConfig();
   const endpoint = config[op.endpoint];
-  const adapter = adapterFor(op);
+  const adapter = adapterFor(op, config);
   let keys = await readKeys(op.vendor);
   let keysReread = false;
   let resigned = false;

@@ -8,8 +8,9 @@
  * request carries a signature.
  * @module
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { urlToHttpOptions } from 'node:url';
 import type { ResponseHeaders, SignedRequest } from './vendors/types.js';
 
 /** A vendor's answer: its status, headers and whole body as text. */
@@ -38,6 +39,23 @@ function agentFor(secure: boolean): HttpAgent {
   return httpAgent;
 }
 
+/** Where an origin (`https://host[:port]`) is, parsed once per origin: an instance calls one or two. */
+const origins = new Map<string, RequestOptions>();
+
+/** The request's target as http.request options: the origin's parsed once, the path and query as signed. */
+function targetOf(url: string): RequestOptions | undefined {
+  const slash = url.indexOf('/', url.indexOf('//') + 2);
+  if (slash < 0) return undefined;
+  const origin = url.slice(0, slash);
+  let target = origins.get(origin);
+  if (target === undefined) {
+    const { protocol, hostname, port } = urlToHttpOptions(new URL(origin));
+    target = { protocol, hostname, ...(port !== undefined && { port }) };
+    origins.set(origin, target);
+  }
+  return { ...target, path: url.slice(slash) };
+}
+
 /** Header lookup over Node's lower-cased header object: what the vendor adapters read. */
 function headersOf(raw: IncomingHttpHeaders): ResponseHeaders {
   return {
@@ -58,8 +76,9 @@ export function sendRequest(request: SignedRequest, timeoutMs: number, deadline:
   return new Promise<Sent>((resolve) => {
     let settled = false;
     let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
     const secure = request.url.startsWith('https:');
-    const options = {
+    const options: RequestOptions = {
       method: request.method,
       headers: request.headers,
       agent: agentFor(secure),
@@ -86,13 +105,27 @@ export function sendRequest(request: SignedRequest, timeoutMs: number, deadline:
       });
     };
     // The error is dropped on purpose (see above); only its kind is kept.
-    const req = secure ? httpsRequest(request.url, options, onAnswer) : httpRequest(request.url, options, onAnswer);
+    const send = secure ? httpsRequest : httpRequest;
+    let req: ReturnType<typeof httpRequest>;
+    try {
+      // The signed path as it is: http.request refuses one with characters a URL must escape.
+      const target = targetOf(request.url);
+      req = target ? send({ ...target, ...options }, onAnswer) : send(request.url, options, onAnswer);
+    } catch {
+      try {
+        req = send(request.url, options, onAnswer);
+      } catch {
+        // An unusable URL: its error would quote it.
+        fail();
+        return;
+      }
+    }
     req.on('error', fail);
     const stop = () => {
       fail();
       req.destroy();
     };
-    const timer = setTimeout(() => {
+    timer = setTimeout(() => {
       timedOut = true;
       stop();
     }, timeoutMs);

@@ -44,6 +44,17 @@ const FORM = 'application/x-www-form-urlencoded';
 /** A fresh nonce for every attempt: the vendor refuses a repeated one (SignatureNonceUsed). */
 const nonce = () => randomUUID().replaceAll('-', '');
 
+/** `host[:port]` of an endpoint, parsed once per endpoint (an instance has one or two). */
+const hosts = new Map<string, string>();
+function hostOf(endpoint: string): string {
+  let host = hosts.get(endpoint);
+  if (host === undefined) {
+    host = new URL(endpoint).host;
+    hosts.set(endpoint, host);
+  }
+  return host;
+}
+
 /** Signs Alibaba Cloud RPC requests with `method` and classifies their answers. */
 export function aliyunAdapter(method: AliyunSignatureMethod): VendorAdapter<AliyunKeys> {
   return {
@@ -75,7 +86,7 @@ export function aliyunAdapter(method: AliyunSignatureMethod): VendorAdapter<Aliy
       const query = inBody ? {} : opParams;
       const body = inBody ? canonicalQuery(opParams) : '';
       const headers: Record<string, string> = {
-        host: new URL(endpoint).host,
+        host: hostOf(endpoint),
         'x-acs-action': target.action,
         'x-acs-version': target.version ?? '',
         'x-acs-date': timestamp,
@@ -84,7 +95,7 @@ export function aliyunAdapter(method: AliyunSignatureMethod): VendorAdapter<Aliy
         ...(inBody && { 'content-type': FORM }),
       };
       const authorization = acs3Authorization({ method: 'POST', host: headers.host!, path: '/', query, headers, body }, keys);
-      // fetch derives `host` from the URL itself; it is signed above with the same value.
+      // The HTTP client derives `host` from the URL itself; it is signed above with the same value.
       const { host: _host, ...sent } = headers;
       return {
         url: withQuery(endpoint, query),
