@@ -64,10 +64,10 @@ export function lambdaBuildOptions(entry, outfile, extra = {}) {
   };
 }
 
-export async function buildFunction(name, outDir = join(outRoot, name), entry = join(root, 'functions', `${name}.ts`)) {
+export async function buildFunction(name, outDir = join(outRoot, name), entry = join(root, 'functions', `${name}.ts`), extra = {}) {
   mkdirSync(outDir, { recursive: true });
   const outfile = join(outDir, 'index.mjs');
-  const result = await build(lambdaBuildOptions(entry, outfile));
+  const result = await build(lambdaBuildOptions(entry, outfile, extra));
   writeFileSync(join(outDir, 'meta.json'), JSON.stringify(result.metafile));
   return { name, outfile, bytes: statSync(outfile).size, nonAwsBytes: nonAwsBytes(result.metafile, 'index.mjs') };
 }
