@@ -4,26 +4,12 @@ import { spawn } from 'node:child_process';
 
 const elapsedMs = (since) => Number(process.hrtime.bigint() - since) / 1e6;
 
-/** The code a cold child runs: import the bundle, answer one HTTP event, report on fd 3, exit. */
-export function coldCode(bundlePath, route, body) {
-  const event = {
-    version: '2.0',
-    routeKey: `POST ${route}`,
-    rawPath: route,
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json' },
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'api',
-      http: { method: 'POST', path: route, protocol: 'HTTP/1.1', sourceIp: '198.51.100.7', userAgent: 'bench' },
-      requestId: 'cold',
-      routeKey: `POST ${route}`,
-      stage: '$default',
-      timeEpoch: 0,
-    },
-    body: JSON.stringify(body),
-    isBase64Encoded: false,
-  };
+/**
+ * The code a cold child runs: import the bundle, answer `event` (built by the runner with
+ * sim/lambda-events.ts's httpApiEvent, the builder the tests use), report on fd 3, exit. The
+ * child builds only its Lambda context, inline: importing anything more would be timed too.
+ */
+export function coldCode(bundlePath, event) {
   return `const t0 = performance.now();
 const startUs = Number(process.hrtime.bigint() / 1000n);
 const { handler } = await import(${JSON.stringify(bundlePath)});

@@ -129,10 +129,11 @@ function selfTimeByPackage(dir, bundleFile, phasesByPid) {
 }
 
 /**
- * Profiles `runs` cold starts (IMS, one vendor call each) per side with `node --cpu-prof` and
- * returns the mean self time per package per cold start, and the mean profiled time.
+ * Profiles `runs` cold starts (IMS, one vendor call each; `eventFor(appId)` builds the event) per
+ * side with `node --cpu-prof` and returns the mean self time per package per cold start, and the
+ * mean profiled time.
  */
-export async function profileColdStarts({ outDir, runs, entries, coldCode, timeProcess, env }) {
+export async function profileColdStarts({ outDir, runs, entries, coldCode, timeProcess, env, eventFor }) {
   rmSync(outDir, { recursive: true, force: true });
   const sides = Object.entries(entries).map(([side, entry]) => {
     const dir = join(outDir, side);
@@ -145,7 +146,7 @@ export async function profileColdStarts({ outDir, runs, entries, coldCode, timeP
   // Sides alternate, so background noise hits both alike.
   for (let i = 0; i < runs; i++) {
     for (const s of i % 2 === 0 ? sides : [...sides].reverse()) {
-      const code = coldCode(s.outfile, '/v1/aliyun/ims/external-applications', { appId: `profile-${s.side}-${i}-${Date.now()}` });
+      const code = coldCode(s.outfile, eventFor(`profile-${s.side}-${i}-${Date.now()}`));
       const { report } = await timeProcess(
         ['--cpu-prof', `--cpu-prof-dir=${s.profiles}`, '--cpu-prof-interval=250', '--input-type=module', '-e', code],
         env,

@@ -13,8 +13,8 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
-import { buildFunction, functionNames } from '../scripts/build.mjs';
+import { functionNames } from '../scripts/build.mjs';
+import { buildBench } from './build.mjs';
 import { coldCode, timeProcess as spawnTimed } from './cold-start.mjs';
 import { buildWithSourceMap, bytesByPackage, profileColdStarts, warmSelfTime } from './profile.mjs';
 import { renderConsole, renderMarkdown, renderSvg, rowsOf } from './report.mjs';
@@ -30,6 +30,8 @@ const resultsDir = smoke ? outDir : join(root, 'bench');
 const plan = smoke
   ? { coldRuns: 2, warmup: 10, batches: 2, batchSize: 10, cacheBatchSize: 20, profileRuns: 1, profileWarmCalls: 30 }
   : { coldRuns: 40, warmup: 300, batches: 25, batchSize: 100, cacheBatchSize: 250, profileRuns: 10, profileWarmCalls: 3000 };
+/** The `uptime` load averages (1, 5, 15 min) at the start and the end: how busy the machine was. */
+const load = { start: os.loadavg() };
 
 /** The two operations that have a baseline: kind → function name. */
 const PAIRS = { cams: 'cams-get-upload-authorization', ims: 'ims-provision-external-application' };
@@ -69,35 +71,31 @@ rmSync(join(outDir, 'ours'), { recursive: true, force: true });
 rmSync(join(outDir, 'baseline'), { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
 log('building ours, the baseline and the test doubles');
-const [ours, baseline] = await Promise.all([
-  Promise.all(functionNames.map((name) => buildFunction(name, join(outDir, 'ours', name)))),
-  Promise.all(
-    Object.values(PAIRS).map((name) => buildFunction(name, join(outDir, 'baseline', name), join(root, 'bench', 'baseline', `${name}.ts`))),
-  ),
-  build({
-    entryPoints: [join(root, 'bench', 'support.ts')],
-    outfile: join(outDir, 'support.mjs'),
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    logLevel: 'warning',
-  }),
+const built = await buildBench(outDir, [
+  ...functionNames.map((name) => ({ key: `ours/${name}`, side: 'ours', name })),
+  ...Object.values(PAIRS).map((name) => ({ key: `baseline/${name}`, side: 'baseline', name })),
 ]);
-const bundle = (side, name) => join(outDir, side, name, 'index.mjs');
-const sizes = {
-  ours: Object.fromEntries(ours.map((r) => [r.name, { bytes: r.bytes, nonAwsBytes: r.nonAwsBytes }])),
-  baseline: Object.fromEntries(baseline.map((r) => [r.name, { bytes: r.bytes, nonAwsBytes: r.nonAwsBytes }])),
-};
+const bundle = (side, name) => built.bundles[`${side}/${name}`].outfile;
+const sizeOf = (side, names) =>
+  Object.fromEntries(
+    names.map((name) => [
+      name,
+      { bytes: built.bundles[`${side}/${name}`].bytes, nonAwsBytes: built.bundles[`${side}/${name}`].nonAwsBytes },
+    ]),
+  );
+const sizes = { ours: sizeOf('ours', functionNames), baseline: sizeOf('baseline', Object.values(PAIRS)) };
 const meta = (side, name) => JSON.parse(readFileSync(join(outDir, side, name, 'meta.json'), 'utf8'));
 
 // ---------------------------------------------------------------------------------------------
 // 2. The vendor simulator and the fake SSM, in this process, on loopback.
 // ---------------------------------------------------------------------------------------------
-const { startVendorSimulator, startFakeSsm, SIMULATOR_DEFAULT_KEYS } = await import(join(outDir, 'support.mjs'));
+const { startVendorSimulator, startFakeSsm, startLocalTable, SIMULATOR_DEFAULT_KEYS } = await import(built.support);
+const { httpApiEvent } = await import(built.events);
 const sim = await startVendorSimulator({ camsExpireSeconds: 3600 });
 const ssm = await startFakeSsm();
 ssm.put(KEYS_PARAMETER, SIMULATOR_DEFAULT_KEYS.aliyun);
+// The token table (dynalite, its own process): only the table rows run with TOKEN_TABLE.
+const table = await startLocalTable({ tableName: 'cloud-token-broker-bench-tokens' });
 
 const childEnv = {
   PATH: process.env.PATH ?? '',
@@ -117,12 +115,18 @@ const childEnv = {
   // What serverless.yml deploys by default: ours writes one audit line per request.
   LOG_LEVEL: 'info',
 };
+/** Ours with the token table: the rows "served from the table". */
+const tableEnv = { ...childEnv, TOKEN_TABLE: table.tableName, AWS_ENDPOINT_URL_DYNAMODB: table.url };
+
+const ROUTES = { ims: '/v1/aliyun/ims/external-applications', cams: '/v1/aliyun/cams/upload-authorization' };
+/** The one API Gateway event builder (sim/lambda-events.ts), for cold children, profiles and workers alike. */
+const eventOf = (kind, body) => httpApiEvent(ROUTES[kind], body);
 
 // ---------------------------------------------------------------------------------------------
 // 3. Cold start: spawn → first answer, above a bare `node -e 0`, all alternating.
 // ---------------------------------------------------------------------------------------------
 
-/** Spawns `node args` with the bench's environment; see cold-start.mjs. */
+/** Spawns `node args` with the bench's environment (or `env`); see cold-start.mjs. */
 const timeProcess = (args, env = childEnv) => spawnTimed(args, env);
 
 async function coldStarts() {
@@ -130,19 +134,35 @@ async function coldStarts() {
   for (const [kind, name] of Object.entries(PAIRS)) {
     for (const side of ['ours', 'baseline']) cases.push({ key: `${side}:${kind}`, side, kind, name });
   }
+  // Ours with the token table: a fresh instance whose credentials another instance already wrote
+  // (seeded once below), and one that finds nothing (table read, lease, vendor call, token write).
+  cases.push({ key: 'ours:cams:tableHit', side: 'ours', kind: 'cams', name: PAIRS.cams, env: tableEnv, custSpaceId: 'bench-table-hit' });
+  cases.push({ key: 'ours:cams:tableMiss', side: 'ours', kind: 'cams', name: PAIRS.cams, env: tableEnv });
+  const seed = await timeProcess(
+    ['--input-type=module', '-e', coldCode(bundle('ours', PAIRS.cams), eventOf('cams', { custSpaceId: 'bench-table-hit' }))],
+    tableEnv,
+  );
+  if (seed.report?.status !== 200) throw new Error(`seeding the token table answered ${seed.report?.status}`);
   const results = Object.fromEntries(cases.map((c) => [c.key, []]));
   for (let round = 0; round < plan.coldRuns; round++) {
     // Rotate the order every round so no side always runs right after another.
     const order = cases.map((_, i) => cases[(i + round) % cases.length]);
     for (const c of order) {
-      const body = c.kind === 'ims' ? { appId: `cold-${c.side}-${round}-${Date.now()}` } : { custSpaceId: `cold-${round}` };
-      const route = c.kind === 'ims' ? '/v1/aliyun/ims/external-applications' : '/v1/aliyun/cams/upload-authorization';
-      const args = c.args ?? ['--input-type=module', '-e', coldCode(bundle(c.side, c.name), route, body)];
-      const run = await timeProcess(args);
+      const body =
+        c.kind === 'ims' ? { appId: `cold-${c.side}-${round}-${Date.now()}` } : { custSpaceId: c.custSpaceId ?? `cold-${round}` };
+      const args = c.args ?? ['--input-type=module', '-e', coldCode(bundle(c.side, c.name), eventOf(c.kind, body))];
+      const run = await timeProcess(args, c.env);
       if (run.report && run.report.status !== 200) throw new Error(`${c.key} cold start answered ${run.report.status}: ${run.report.body}`);
       results[c.key].push(run);
     }
     sim.reset();
+    // A table miss every round: nothing of the last round's may be found.
+    await table.clear();
+    const again = await timeProcess(
+      ['--input-type=module', '-e', coldCode(bundle('ours', PAIRS.cams), eventOf('cams', { custSpaceId: 'bench-table-hit' }))],
+      tableEnv,
+    );
+    if (again.report?.status !== 200) throw new Error(`seeding the token table answered ${again.report?.status}`);
   }
   const bare = results.bare.map((r) => r.ms);
   const bareP50 = median(bare);
@@ -168,6 +188,7 @@ const workers = [];
 async function startWorker(side, name, extraEnv = {}, { execArgv = [], bundlePath = bundle(side, name) } = {}) {
   const { child, call } = await startBenchWorker({
     bundle: bundlePath,
+    events: built.events,
     env: { ...childEnv, BENCH_SIDE: side[0], ...extraEnv },
     simUrl: sim.url,
     keys: SIMULATOR_DEFAULT_KEYS.aliyun,
@@ -215,11 +236,21 @@ async function warmIms() {
 }
 
 async function warmCams() {
-  const list = [await startWorker('ours', PAIRS.cams), await startWorker('baseline', PAIRS.cams)];
-  const [a, b] = await alternate(list, 'cams', { withBare: false });
+  const list = [
+    await startWorker('ours', PAIRS.cams),
+    await startWorker('baseline', PAIRS.cams),
+    // Not a target: ours with the token table and no memory (TOKEN_MEMORY_ENTRIES=0), so every
+    // request is a table hit: what an instance pays for credentials another instance fetched.
+    await startWorker('ours', PAIRS.cams, {
+      TOKEN_TABLE: table.tableName,
+      AWS_ENDPOINT_URL_DYNAMODB: table.url,
+      TOKEN_MEMORY_ENTRIES: '0',
+    }),
+  ];
+  const [a, b, tableHit] = await alternate(list, 'cams', { withBare: false });
   const side = (run) => ({ latency: summary(run.invoke), perSecond: (run.invoke.length / run.elapsedMs) * 1000 });
-  const memory = await Promise.all(list.map((w) => w.call('memory')));
-  return { ours: side(a), baseline: side(b), memory: { ours: memory[0], baseline: memory[1] } };
+  const memory = await Promise.all(list.slice(0, 2).map((w) => w.call('memory')));
+  return { ours: side(a), baseline: side(b), oursTableHit: side(tableHit), memory: { ours: memory[0], baseline: memory[1] } };
 }
 
 /**
@@ -292,6 +323,7 @@ try {
         coldCode,
         timeProcess,
         env: childEnv,
+        eventFor: (appId) => eventOf('ims', { appId }),
       }),
       warm: await profileWarm({
         ours: join(root, 'functions', `${PAIRS.ims}.ts`),
@@ -301,8 +333,9 @@ try {
   }
 } finally {
   for (const child of workers) child.kill();
-  await Promise.all([sim.close(), ssm.close()]);
+  await Promise.all([sim.close(), ssm.close(), table.close()]);
 }
+load.end = os.loadavg();
 
 const cpus = os.cpus();
 const machine = {
@@ -319,6 +352,7 @@ const run = {
   plan,
   durationS: (Date.now() - started) / 1000,
   machine,
+  load,
 };
 writeReport({ run, results, analysis });
 writeFileSync(join(outDir, 'results.json'), JSON.stringify({ run, results, analysis }, null, 2));

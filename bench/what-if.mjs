@@ -1,15 +1,14 @@
 #!/usr/bin/env node
-// What would sending vendor calls with node:http instead of the built-in fetch buy? Builds ours
-// both ways and measures each against the baseline, with the same doubles, children and
-// alternation as bench/run.mjs:
-//   as built today            scripts/build.mjs's options
-//   node:http                 + a fetch made of node:http injected (bench/what-if/http-fetch.mjs)
+// What does a build variant of ours buy? Builds ours each way and measures each against the
+// baseline, with the same doubles, children, event builders and alternation as bench/run.mjs:
+//   as built today                    scripts/build.mjs's options (both sides)
+//   the SDK's default credential chain  ours without the lambda-credentials plugin, so its bundle
+//                                     carries @aws-sdk/credential-provider-node and what it brings
 // Not part of `npm run bench`; nothing in lib/ or scripts/ is changed.
 //   node bench/what-if.mjs [rounds=20]
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
-import { lambdaBuildOptions, nonAwsBytes } from '../scripts/build.mjs';
+import { buildBench } from './build.mjs';
 import { coldCode, timeProcess } from './cold-start.mjs';
 import { median, summary } from './stats.mjs';
 import { startWorker } from './worker-client.mjs';
@@ -19,38 +18,31 @@ const outDir = join(root, 'bench', '.out', 'what-if');
 const rounds = Number(process.argv[2] ?? 20);
 const KINDS = { ims: 'ims-provision-external-application', cams: 'cams-get-upload-authorization' };
 const ROUTES = { ims: '/v1/aliyun/ims/external-applications', cams: '/v1/aliyun/cams/upload-authorization' };
-const httpFetch = { inject: [join(root, 'bench', 'what-if', 'http-fetch.mjs')] };
 const VARIANTS = {
   'ours, as built today': {},
-  'ours, node:http for vendor calls': httpFetch,
+  "ours, the SDK's default credential chain": { plugins: [] },
 };
 const log = (message) => process.stderr.write(`[what-if] ${message}\n`);
 
 rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
 log('building');
-const builds = {};
+const list = [];
 for (const [kind, name] of Object.entries(KINDS)) {
-  const entries = Object.entries(VARIANTS).map(([variant, extra]) => [variant, join(root, 'functions', `${name}.ts`), extra]);
-  entries.push(['baseline', join(root, 'bench', 'baseline', `${name}.ts`), {}]);
-  for (const [i, [variant, entry, extra]] of entries.entries()) {
-    const outfile = join(outDir, kind, String(i), 'index.mjs');
-    const result = await build(lambdaBuildOptions(entry, outfile, extra));
-    builds[variant] ??= {};
-    builds[variant][kind] = { outfile, bytes: statSync(outfile).size, nonAwsBytes: nonAwsBytes(result.metafile, 'index.mjs') };
+  for (const [i, [variant, extra]] of Object.entries(VARIANTS).entries()) {
+    list.push({ key: `${kind}/${i}`, variant, kind, side: 'ours', name, extra });
   }
+  list.push({ key: `${kind}/baseline`, variant: 'baseline', kind, side: 'baseline', name });
 }
-await build({
-  entryPoints: [join(root, 'bench', 'support.ts')],
-  outfile: join(outDir, 'support.mjs'),
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  logLevel: 'warning',
-});
+const built = await buildBench(outDir, list);
+const builds = {};
+for (const b of list) {
+  builds[b.variant] ??= {};
+  builds[b.variant][b.kind] = built.bundles[b.key];
+}
 
-const { startVendorSimulator, startFakeSsm, SIMULATOR_DEFAULT_KEYS } = await import(join(outDir, 'support.mjs'));
+const { startVendorSimulator, startFakeSsm, SIMULATOR_DEFAULT_KEYS } = await import(built.support);
+const { httpApiEvent } = await import(built.events);
 const sim = await startVendorSimulator();
 const ssm = await startFakeSsm();
 ssm.put('/cloud-token-broker/bench/keys/aliyun', SIMULATOR_DEFAULT_KEYS.aliyun);
@@ -70,7 +62,7 @@ const env = {
 
 async function cold(bundle, kind, n) {
   const body = kind === 'ims' ? { appId: `what-if-${n}-${Date.now()}` } : { custSpaceId: `what-if-${n}` };
-  const { ms, report } = await timeProcess(['--input-type=module', '-e', coldCode(bundle, ROUTES[kind], body)], env);
+  const { ms, report } = await timeProcess(['--input-type=module', '-e', coldCode(bundle, httpApiEvent(ROUTES[kind], body))], env);
   if (report?.status !== 200) throw new Error(`cold ${kind}: status ${report?.status}`);
   return ms;
 }
@@ -94,7 +86,14 @@ for (let round = 0; round < rounds; round++) {
 
 log('warm IMS');
 async function worker(bundle) {
-  const { child, call } = await startWorker({ bundle, env, simUrl: sim.url, keys: SIMULATOR_DEFAULT_KEYS.aliyun, label: 'what-if' });
+  const { child, call } = await startWorker({
+    bundle,
+    events: built.events,
+    env,
+    simUrl: sim.url,
+    keys: SIMULATOR_DEFAULT_KEYS.aliyun,
+    label: 'what-if',
+  });
   await call('batch', { kind: 'ims', n: 300, withBare: true });
   return { child, call, invoke: [], bareHttp: [] };
 }

@@ -4,8 +4,8 @@ import { fork } from 'node:child_process';
 
 const workerPath = new URL('./worker.mjs', import.meta.url).pathname;
 
-/** Starts a worker on `bundle` and initialises it against the simulator; resolves to `{ child, call }`. */
-export async function startWorker({ bundle, env, simUrl, keys, execArgv = [], label = 'worker' }) {
+/** Starts a worker on `bundle` (`events`: the bundled sim/lambda-events.ts) against the simulator; resolves to `{ child, call }`. */
+export async function startWorker({ bundle, events, env, simUrl, keys, execArgv = [], label = 'worker' }) {
   const child = fork(workerPath, [], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv });
   child.stdout.resume(); // the function's log lines: drained, as Lambda's runtime does
   let stderr = '';
@@ -29,6 +29,6 @@ export async function startWorker({ bundle, env, simUrl, keys, execArgv = [], la
       pending.set(id, { resolve, reject });
       child.send({ id, type, ...args });
     });
-  await call('init', { bundle, simUrl, keys });
+  await call('init', { bundle, eventsModule: events, simUrl, keys });
   return { child, call };
 }

@@ -9,51 +9,10 @@ import { request as httpRequest } from 'node:http';
 
 const now = () => performance.now();
 let handler;
+/** sim/lambda-events.ts (bundled as events.mjs): the API Gateway event and Lambda context the tests use too. */
+let events;
 let counter = 0;
 const tag = `${process.env.BENCH_SIDE ?? 'x'}${process.pid}`;
-
-function httpEvent(route, body) {
-  const requestId = randomUUID();
-  return {
-    version: '2.0',
-    routeKey: `POST ${route}`,
-    rawPath: route,
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json' },
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'api',
-      domainName: 'api.example.test',
-      domainPrefix: 'api',
-      http: { method: 'POST', path: route, protocol: 'HTTP/1.1', sourceIp: '198.51.100.7', userAgent: 'bench' },
-      requestId,
-      routeKey: `POST ${route}`,
-      stage: '$default',
-      time: new Date().toUTCString(),
-      timeEpoch: Date.now(),
-    },
-    body: JSON.stringify(body),
-    isBase64Encoded: false,
-  };
-}
-
-function lambdaContext(remainingMs = 10_000) {
-  const deadline = Date.now() + remainingMs;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'bench',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:bench',
-    memoryLimitInMB: '256',
-    awsRequestId: randomUUID(),
-    logGroupName: '/aws/lambda/bench',
-    logStreamName: 'bench',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
 
 /** The request each kind sends: IMS with a fresh AppId every time (the simulator answers 409 to a repeat). */
 const requests = {
@@ -63,8 +22,8 @@ const requests = {
 
 async function invokeOnce(kind) {
   const [route, body] = requests[kind]();
-  const event = httpEvent(route, body);
-  const context = lambdaContext();
+  const event = events.httpApiEvent(route, body);
+  const context = events.lambdaContext(10_000, 'bench');
   const started = now();
   const result = await handler(event, context);
   const ms = now() - started;
@@ -141,8 +100,9 @@ function bareHttpOnce() {
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 const commands = {
-  async init({ bundle, simUrl, keys }) {
+  async init({ bundle, eventsModule, simUrl, keys }) {
     bare = { simUrl, keys };
+    events = await import(eventsModule);
     const started = now();
     ({ handler } = await import(bundle));
     return { importMs: now() - started };

@@ -51,22 +51,32 @@ export type EventLimitVariable = Extract<keyof Config, `EVENT_ALLOWED_${string}`
 export type EndpointVariable = Extract<keyof Config, `${string}_ENDPOINT`>;
 
 const NAMES = Object.keys(configSchema.def.shape);
-let cached: { fingerprint: string; config: Config } | undefined;
+let cached: { raw: (string | undefined)[]; config: Config } | undefined;
 
 /**
- * Parsed once and reused while the variables stay the same (always, on Lambda); the
- * fingerprint is the cheapest way to notice a change, which tests and local runs make.
+ * Parsed once and reused while the variables stay the same (always, on Lambda); comparing
+ * each raw value with the one parsed is the cheapest way to notice a change, which tests and
+ * local runs make.
  */
 export function readConfig(): Config {
   const env = process.env;
-  let fingerprint = '';
-  for (const name of NAMES) fingerprint += `${env[name] ?? ''}\u0000`;
-  if (cached?.fingerprint === fingerprint) return cached.config;
+  if (cached !== undefined) {
+    const { raw } = cached;
+    let same = true;
+    for (let i = 0; i < NAMES.length; i++) {
+      if (env[NAMES[i]!] !== raw[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return cached.config;
+  }
+  const raw = NAMES.map((name) => env[name]);
   // Empty variables count as unset, so `FOO=` in a template falls back to the default.
   const values: Record<string, string> = {};
-  for (const name of NAMES) if (env[name]) values[name] = env[name];
+  for (let i = 0; i < NAMES.length; i++) if (raw[i]) values[NAMES[i]!] = raw[i]!;
   const config = parseOrThrow(configSchema, values, 'ConfigurationError', 'The broker is misconfigured; see its logs.');
-  cached = { fingerprint, config };
+  cached = { raw, config };
   return config;
 }
 

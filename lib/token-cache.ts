@@ -137,9 +137,6 @@ async function refresh(op: Operation, body: Record<string, unknown>, hash: strin
   const table = usableTable();
   if (table === undefined) return fromVendor(op, body, hash, invocation);
   const { logger, deadline } = invocation;
-  // On a table miss the vendor call needs the keys: read them alongside the table, not after it.
-  // A failure here is left for the vendor call's own read to report.
-  readKeys(op.vendor).catch(() => undefined);
   const pk = tokenKey(op, hash);
   const look = async (consistent: boolean) => {
     const item = await readTokenItem(table, pk, consistent);
@@ -154,6 +151,10 @@ async function refresh(op: Operation, body: Record<string, unknown>, hash: strin
     tableFailed(error, logger, 'read token');
     return fromVendor(op, body, hash, invocation);
   }
+  // A miss: the vendor call will need the keys, so read them alongside the lease, not after it.
+  // Not before the table answers: on a cold instance that would build the SSM client and read a
+  // key that a table hit never needs. A failure is left for the vendor call's own read to report.
+  if (!servable(item)) readKeys(op.vendor).catch(() => undefined);
   let delay = POLL_FIRST_MS;
   for (;;) {
     if (servable(item)) {

@@ -1,4 +1,5 @@
 import { type AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { awsClientConfig } from './aws-client-config.js';
 import { readConfig } from './config.js';
 import type { Logger } from './logger.js';
 
@@ -12,9 +13,12 @@ import type { Logger } from './logger.js';
 
 let client: DynamoDBClient | undefined;
 
-/** One client per instance, created on first use, never at import; AWS_ENDPOINT_URL_DYNAMODB reaches a local table. */
+/**
+ * One client per instance, created on first use, never at import; AWS_ENDPOINT_URL_DYNAMODB reaches a
+ * local table. Region and credentials from the environment (lib/aws-client-config.ts).
+ */
 export function tableClient(): DynamoDBClient {
-  client ??= new DynamoDBClient({});
+  client ??= new DynamoDBClient(awsClientConfig());
   return client;
 }
 

@@ -1,10 +1,11 @@
 import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay, sleep } from './backoff.js';
-import { readConfig } from './config.js';
+import { type Config, readConfig } from './config.js';
 import { BrokerError } from './errors.js';
 import { type KeysOf, readKeys } from './keys.js';
 import type { Logger } from './logger.js';
 import type { Operation } from './operation.js';
 import { acquireVendorSlot } from './rate-budget.js';
+import { sendRequest } from './vendor-transport.js';
 import { aliyunAdapter } from './vendors/aliyun.js';
 import type { FailureClass, SignedRequest, VendorAdapter, VendorOutcome, VendorParams } from './vendors/types.js';
 import { ucloudAdapter } from './vendors/ucloud.js';
@@ -34,8 +35,8 @@ export interface VendorResult {
 /** No attempt starts with less time than this left: it could not finish anyway. */
 const MIN_ATTEMPT_MS = 50;
 
-function adapterFor(op: Operation): VendorAdapter<KeysOf<typeof op.vendor>> {
-  const adapter = op.vendor === 'aliyun' ? aliyunAdapter(readConfig().ALIYUN_SIGNATURE) : ucloudAdapter;
+function adapterFor(op: Operation, config: Config): VendorAdapter<KeysOf<typeof op.vendor>> {
+  const adapter = op.vendor === 'aliyun' ? aliyunAdapter(config.ALIYUN_SIGNATURE) : ucloudAdapter;
   return adapter as VendorAdapter<KeysOf<typeof op.vendor>>;
 }
 
@@ -47,30 +48,10 @@ async function send(
   deadlineSignal: AbortSignal | undefined,
   classify: VendorAdapter<unknown>['classify'],
 ): Promise<Attempt> {
-  // A plain timer: AbortSignal.timeout() costs several times more per call.
-  const controller = new AbortController();
-  const { signal } = controller;
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  const onDeadline = () => controller.abort();
-  deadlineSignal?.addEventListener('abort', onDeadline, { once: true });
-  try {
-    const response = await fetch(request.url, {
-      method: request.method,
-      headers: request.headers,
-      ...(request.body !== undefined && { body: request.body }),
-      signal,
-    });
-    const text = await response.text();
-    return { outcome: classify(response.status, response.headers, text) };
-  } catch {
-    // The error itself is dropped on purpose: undici's messages can quote the signed URL.
-    if (deadlineSignal?.aborted) return { failure: 'deadline' };
-    if (signal.aborted) return { failure: 'timeout' };
-    return { failure: 'network' };
-  } finally {
-    clearTimeout(timer);
-    deadlineSignal?.removeEventListener('abort', onDeadline);
-  }
+  const sent = await sendRequest(request, timeoutMs, deadlineSignal);
+  if ('failure' in sent) return sent;
+  const { status, headers, text } = sent.answer;
+  return { outcome: classify(status, headers, text) };
 }
 
 const FINAL_ERRORS: Partial<Record<FailureClass, [BrokerError['code'], string]>> = {
@@ -101,7 +82,7 @@ export async function callVendor(op: Operation, params: VendorParams, options: C
   const policy = options.backoff ?? DEFAULT_BACKOFF;
   const config = readConfig();
   const endpoint = config[op.endpoint];
-  const adapter = adapterFor(op);
+  const adapter = adapterFor(op, config);
   let keys = await readKeys(op.vendor);
   let keysReread = false;
   let resigned = false;

@@ -28,6 +28,19 @@ export function nonAwsBytes(metafile, outputPath) {
   return bytes;
 }
 
+/**
+ * Lambda gives every function its role's credentials in the environment: the bundles take the
+ * SDK's default credential chain from lib/lambda-credentials.ts (the environment only) instead of
+ * `@aws-sdk/credential-provider-node`, whose SSO, shared-file, process, web-identity and
+ * metadata providers, with the STS, SSO and sign-in clients they bring, never answer there.
+ */
+const lambdaCredentials = {
+  name: 'lambda-credentials',
+  setup(build) {
+    build.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({ path: join(root, 'lib', 'lambda-credentials.ts') }));
+  },
+};
+
 /** The esbuild options of every Lambda bundle; the bench builds its variants from them too. */
 export function lambdaBuildOptions(entry, outfile, extra = {}) {
   return {
@@ -46,14 +59,15 @@ export function lambdaBuildOptions(entry, outfile, extra = {}) {
     logLevel: 'warning',
     // Some dependencies are CommonJS and call require(); ESM output needs one.
     banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+    plugins: [lambdaCredentials],
     ...extra,
   };
 }
 
-export async function buildFunction(name, outDir = join(outRoot, name), entry = join(root, 'functions', `${name}.ts`)) {
+export async function buildFunction(name, outDir = join(outRoot, name), entry = join(root, 'functions', `${name}.ts`), extra = {}) {
   mkdirSync(outDir, { recursive: true });
   const outfile = join(outDir, 'index.mjs');
-  const result = await build(lambdaBuildOptions(entry, outfile));
+  const result = await build(lambdaBuildOptions(entry, outfile, extra));
   writeFileSync(join(outDir, 'meta.json'), JSON.stringify(result.metafile));
   return { name, outfile, bytes: statSync(outfile).size, nonAwsBytes: nonAwsBytes(result.metafile, 'index.mjs') };
 }

@@ -18,6 +18,7 @@
 // origin guard (sim/origin-guard.ts) in front of it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { stageParamName } from '../lib/config.js';
 import { loadOperations } from '../lib/operations/index.js';
 import { endpointVariables, exampleBody, startLocalWorld } from '../sim/local-world.js';
@@ -100,9 +101,24 @@ const env: NodeJS.ProcessEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT
 let banner: string[];
 
 if (realVendors) {
+  // The functions run the deployment zips, whose AWS credential chain is Lambda's: the environment
+  // only (lib/lambda-credentials.ts). Yours are resolved here with the SDK's whole chain
+  // (AWS_PROFILE, SSO, shared files, …) and handed over as Lambda hands over a role's.
+  try {
+    const credentials = await new SSMClient({}).config.credentials();
+    Object.assign(env, {
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      ...(credentials.sessionToken !== undefined && { AWS_SESSION_TOKEN: credentials.sessionToken }),
+    });
+    delete env.AWS_PROFILE;
+  } catch (error) {
+    process.stderr.write(`npm start: no AWS credentials for real SSM: ${error instanceof Error ? error.message : String(error)}\n`);
+    await stop(2);
+  }
   banner = [
     `vendors:  real (the endpoints of serverless.yml: ${endpointVariables(operations).join(', ')})`,
-    `keys:     AWS SSM /cloud-token-broker/${stage}/keys/{aliyun,ucloud}, with your AWS credentials (${process.env.AWS_PROFILE ? `profile ${process.env.AWS_PROFILE}` : 'default chain'})`,
+    `keys:     AWS SSM /cloud-token-broker/${stage}/keys/{aliyun,ucloud}, with your AWS credentials (${process.env.AWS_PROFILE ? `profile ${process.env.AWS_PROFILE}` : 'default chain'}, resolved once at start: restart when they expire)`,
     `table:    the stage's DynamoDB token table, cloud-token-broker-${stage}-tokens`,
   ];
 } else {

@@ -6,6 +6,7 @@ import { canonicalQuery } from '../signing/percent-encode.js';
 import {
   type FailureClass,
   parseJsonObject,
+  type ResponseHeaders,
   retryAfterMs,
   type SignedRequest,
   type VendorAdapter,
@@ -43,6 +44,17 @@ const FORM = 'application/x-www-form-urlencoded';
 /** A fresh nonce for every attempt: the vendor refuses a repeated one (SignatureNonceUsed). */
 const nonce = () => randomUUID().replaceAll('-', '');
 
+/** `host[:port]` of an endpoint, parsed once per endpoint (an instance has one or two). */
+const hosts = new Map<string, string>();
+function hostOf(endpoint: string): string {
+  let host = hosts.get(endpoint);
+  if (host === undefined) {
+    host = new URL(endpoint).host;
+    hosts.set(endpoint, host);
+  }
+  return host;
+}
+
 /** Signs Alibaba Cloud RPC requests with `method` and classifies their answers. */
 export function aliyunAdapter(method: AliyunSignatureMethod): VendorAdapter<AliyunKeys> {
   return {
@@ -74,7 +86,7 @@ export function aliyunAdapter(method: AliyunSignatureMethod): VendorAdapter<Aliy
       const query = inBody ? {} : opParams;
       const body = inBody ? canonicalQuery(opParams) : '';
       const headers: Record<string, string> = {
-        host: new URL(endpoint).host,
+        host: hostOf(endpoint),
         'x-acs-action': target.action,
         'x-acs-version': target.version ?? '',
         'x-acs-date': timestamp,
@@ -83,7 +95,7 @@ export function aliyunAdapter(method: AliyunSignatureMethod): VendorAdapter<Aliy
         ...(inBody && { 'content-type': FORM }),
       };
       const authorization = acs3Authorization({ method: 'POST', host: headers.host!, path: '/', query, headers, body }, keys);
-      // fetch derives `host` from the URL itself; it is signed above with the same value.
+      // The HTTP client derives `host` from the URL itself; it is signed above with the same value.
       const { host: _host, ...sent } = headers;
       return {
         url: withQuery(endpoint, query),
@@ -119,7 +131,7 @@ export function classifyAliyunCode(code: string, status: number): FailureClass {
 }
 
 /** An Alibaba Cloud answer as success or one failure class, with its code and request id. */
-export function classifyAliyunAnswer(status: number, headers: Headers, text: string): VendorOutcome {
+export function classifyAliyunAnswer(status: number, headers: ResponseHeaders, text: string): VendorOutcome {
   const body = parseJsonObject(text);
   const vendorRequestId = typeof body?.RequestId === 'string' ? body.RequestId : undefined;
   const code = typeof body?.Code === 'string' ? body.Code : undefined;
@@ -141,7 +153,7 @@ export function classifyAliyunAnswer(status: number, headers: Headers, text: str
 }
 
 /** `x-acs-retry-after` is given in milliseconds where present; the standard header in seconds. */
-function retryAfterHint(headers: Headers): number | undefined {
+function retryAfterHint(headers: ResponseHeaders): number | undefined {
   const acs = headers.get('x-acs-retry-after');
   if (acs !== null && /^\d+$/.test(acs.trim())) return Number(acs);
   return retryAfterMs(headers);

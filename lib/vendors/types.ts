@@ -42,7 +42,12 @@ export interface OperationTarget {
 /** The part of a vendor call that knows the vendor: how to sign, and how to read an answer. */
 export interface VendorAdapter<Keys> {
   sign(input: { endpoint: string; target: OperationTarget; params: VendorParams; keys: Keys; now: Date }): SignedRequest;
-  classify(status: number, headers: Headers, text: string): VendorOutcome;
+  classify(status: number, headers: ResponseHeaders, text: string): VendorOutcome;
+}
+
+/** What an adapter reads of an answer's headers (a `Headers` object has it too): a value by name, any case. */
+export interface ResponseHeaders {
+  get(name: string): string | null;
 }
 
 /** Parses a JSON object body, or returns undefined for anything else. */
@@ -56,7 +61,7 @@ export function parseJsonObject(text: string): Record<string, unknown> | undefin
 }
 
 /** Retry-After in seconds (RFC 9110: delay-seconds or an HTTP date) as milliseconds. */
-export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
+export function retryAfterMs(headers: ResponseHeaders, now = Date.now()): number | undefined {
   const value = headers.get('retry-after');
   if (value === null) return undefined;
   if (/^\d+$/.test(value.trim())) return Number(value) * 1000;

@@ -1,6 +1,6 @@
 import type { UcloudKeys } from '../keys.js';
 import { flattenUcloudParams, ucloudSignature } from '../signing/ucloud-sha1.js';
-import { type FailureClass, parseJsonObject, retryAfterMs, type VendorAdapter, type VendorOutcome } from './types.js';
+import { type FailureClass, parseJsonObject, type ResponseHeaders, retryAfterMs, type VendorAdapter, type VendorOutcome } from './types.js';
 
 /** docs/vendors.md, "UCloud errors (RetCode)": RetCode classes. */
 const RETCODE_CLASS: Record<number, FailureClass> = {
@@ -44,7 +44,7 @@ export const ucloudAdapter: VendorAdapter<UcloudKeys> = {
 };
 
 /** A UCloud answer as success or one failure class, with its RetCode and request id. */
-export function classifyUcloudAnswer(status: number, headers: Headers, text: string): VendorOutcome {
+export function classifyUcloudAnswer(status: number, headers: ResponseHeaders, text: string): VendorOutcome {
   const body = parseJsonObject(text);
   // The official JS SDK reads the request id from this header; some answers also carry it in the body.
   const uuid = headers.get('x-ucloud-request-uuid') ?? (typeof body?.RequestUUID === 'string' ? body.RequestUUID : null);
