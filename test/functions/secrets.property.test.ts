@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadOperations } from '../../lib/operations/index.js';
 import type { LambdaHandler } from '../../lib/triggers/trigger.js';
 import { httpApiEvent, lambdaContext } from '../../sim/lambda-events.js';
-import type { Fault } from '../../sim/vendor-simulator.js';
+import type { Fault, SimulatorCall } from '../../sim/vendor-simulator.js';
 import { KEY_PARAMETERS, useBrokerEnv } from '../support/broker-env.js';
 import { invokeHttp } from '../support/invoke-http.js';
 import { captureLogs } from '../support/log-capture.js';
@@ -58,33 +58,9 @@ function faultFor(vendor: 'aliyun' | 'ucloud'): fc.Arbitrary<{ fault: Fault; tim
   return fc.option(fc.constantFrom(...faults), { nil: undefined, freq: 2 });
 }
 
-/** What the broker sent to the vendor, read off fetch. */
-function recordVendorRequests() {
-  const sent: { url: string; headers: Headers; body: string | undefined }[] = [];
-  const original = globalThis.fetch;
-  vi.spyOn(globalThis, 'fetch').mockImplementation((input, init) => {
-    if (String(input).startsWith(broker.sim.url)) {
-      sent.push({ url: String(input), headers: new Headers(init?.headers), body: typeof init?.body === 'string' ? init.body : undefined });
-    }
-    return original(input, init);
-  });
-  return sent;
-}
-
-/** The signature of each request: ACS3's Authorization header, RPC's Signature parameter, UCloud's Signature field. */
-function signaturesOf(sent: ReturnType<typeof recordVendorRequests>): string[] {
-  return sent.flatMap(({ url, headers, body }) => {
-    const found: string[] = [];
-    const acs3 = /Signature=([0-9a-f]+)/.exec(headers.get('authorization') ?? '');
-    if (acs3) found.push(acs3[1]!);
-    const rpc = new URL(url).searchParams.get('Signature');
-    if (rpc) found.push(rpc);
-    if (body?.startsWith('{')) {
-      const ucloud = (JSON.parse(body) as { Signature?: string }).Signature;
-      if (ucloud) found.push(ucloud);
-    }
-    return found;
-  });
+/** The signature of each request the vendor received, as the simulator recorded it. */
+function signaturesOf(calls: readonly SimulatorCall[]): string[] {
+  return calls.flatMap((call) => (call.signature === undefined ? [] : [call.signature]));
 }
 
 /** Returned credentials in an answer's data, wherever they are nested. */
@@ -128,7 +104,6 @@ describe.each(operations)('$functionName', (op) => {
             broker.coldStart();
             process.env.ALIYUN_SIGNATURE = signature;
             if (failure) broker.sim.script({ action: op.action, times: failure.times, fault: failure.fault });
-            const sent = recordVendorRequests();
             const logs = captureLogs();
             let answer: Awaited<ReturnType<typeof invokeHttp>>;
             try {
@@ -137,6 +112,7 @@ describe.each(operations)('$functionName', (op) => {
               logs.restore();
               vi.restoreAllMocks();
             }
+            const sent = broker.sim.calls;
             const signatures = signaturesOf(sent);
             const returned = answer.statusCode === 200 ? returnedSecrets(answer.json.data) : [];
             counts.signatures += signatures.length;
