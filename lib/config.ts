@@ -39,6 +39,8 @@ const configSchema = z.object({
   VENDOR_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.minimum(100)), 3_000),
   /** Time kept back from the Lambda deadline to answer 504 before it passes. */
   DEADLINE_MARGIN_MS: z._default(z.coerce.number().check(z.int(), z.minimum(0)), 300),
+  /** CloudWatch namespace of the metrics written on the log lines (lib/metrics.ts); a deployment sets CloudTokenBroker/<stage>. */
+  METRICS_NAMESPACE: z._default(z.string().check(z.regex(/^(?!AWS\/)[\w./#:-]{1,255}$/)), 'CloudTokenBroker'),
 });
 
 /** The parsed configuration, defaults applied. */

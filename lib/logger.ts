@@ -1,7 +1,8 @@
 /**
  * One JSON object per line on stdout, with every secret removed before it is written.
  * Two nets: keys whose name says "secret" are masked wherever they are nested, and
- * any string holding a registered secret value (master keys) is scrubbed.
+ * any string holding a registered secret value (master keys) is scrubbed. A line whose
+ * fields carry metrics (`_aws`, lib/metrics.ts) is written at every level but `silent`.
  * @module
  */
 const REDACTED = '[REDACTED]';
@@ -80,7 +81,8 @@ function threshold(): number {
 export function createLogger(base: LogFields = {}, level = threshold()): Logger {
   const emit = (record: LogFields) => process.stdout.write(`${JSON.stringify(redact(record))}\n`);
   const write = (at: LogLevel, message: string, fields?: LogFields) => {
-    if (LEVELS[at] < level) return;
+    // A line carrying metrics (EMF, lib/metrics.ts) is written at every level but silent: LOG_LEVEL never drops metrics.
+    if (LEVELS[at] < level && !(level < LEVELS.silent && fields !== undefined && '_aws' in fields)) return;
     emit({ level: at, time: new Date().toISOString(), message, ...base, ...fields });
   };
   return {

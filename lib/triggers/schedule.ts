@@ -1,5 +1,6 @@
 import { bodyKey } from '../body-key.js';
 import { BrokerError, toBrokerError } from '../errors.js';
+import { countFault, metricFields } from '../metrics.js';
 import type { Invocation } from '../middleware/invocation-context.js';
 import type { Operation } from '../operation.js';
 import { validateBody } from '../run-operation.js';
@@ -44,6 +45,7 @@ async function rotate(op: Operation, event: RotationEvent, invocation: Invocatio
       report[await rotateOne(op, body, invocation)] += 1;
     } catch (thrown) {
       const error = toBrokerError(thrown);
+      countFault(invocation.metrics, error);
       report.failed.push({
         key,
         code: error.code,
@@ -60,7 +62,12 @@ async function rotate(op: Operation, event: RotationEvent, invocation: Invocatio
       });
     }
   }
-  invocation.logger[report.failed.length ? 'error' : 'info']('rotation finished', { ...report });
+  const { metrics } = invocation;
+  metrics.count('RotationRuns');
+  metrics.count('RotationRotated', report.rotated);
+  metrics.count('RotationFresh', report.fresh);
+  metrics.count('RotationFailed', report.failed.length);
+  invocation.logger[report.failed.length ? 'error' : 'info']('rotation finished', { ...report, ...metricFields(op.name, metrics) });
   if (report.failed.length) throw new RotationFailed(report);
   return report;
 }
