@@ -12,8 +12,8 @@
  * ever holds a body value, a key or a credential: values are numbers, dimensions names.
  * @module
  */
-import { readConfig } from './config.js';
-import type { LogFields } from './logger.js';
+import { METRICS_NAMESPACE_PATTERN } from './config.js';
+import type { LogFields, MetricMembers } from './logger.js';
 
 /** The namespace when METRICS_NAMESPACE is unset (a deployment sets `CloudTokenBroker/<stage>`). */
 export const DEFAULT_NAMESPACE = 'CloudTokenBroker';
@@ -137,13 +137,19 @@ export function countFault(measures: Measures, error: { code: string; vendorCode
   }
 }
 
+let namespaceOf: { raw: string | undefined; namespace: string } | undefined;
+
+/**
+ * METRICS_NAMESPACE, or the default when it is unset or invalid (the request itself then
+ * answers ConfigurationError, naming it). Read on its own, not through readConfig(): one
+ * variable instead of all of them, on every line that carries metrics.
+ */
 function namespace(): string {
-  try {
-    return readConfig().METRICS_NAMESPACE;
-  } catch {
-    // A misconfigured function still reports: the request's own answer names the variable.
-    return DEFAULT_NAMESPACE;
+  const raw = process.env.METRICS_NAMESPACE;
+  if (namespaceOf === undefined || namespaceOf.raw !== raw) {
+    namespaceOf = { raw, namespace: raw && METRICS_NAMESPACE_PATTERN.test(raw) ? raw : DEFAULT_NAMESPACE };
   }
+  return namespaceOf.namespace;
 }
 
 interface Directive {
@@ -152,37 +158,53 @@ interface Directive {
   Metrics: { Name: MetricName; Unit: Unit }[];
 }
 
+/** Each metric's entry of a directive, made once. */
+const DESCRIPTORS = Object.fromEntries(
+  Object.entries(METRIC_UNITS).map(([Name, Unit]) => [Name, Object.freeze({ Name, Unit })]),
+) as unknown as Record<MetricName, Directive['Metrics'][number]>;
+
 /** The `operation` dimension, the `code` one for Requests. */
 const BY_OPERATION = [['operation']];
 const BY_CODE = [['operation'], ['operation', 'code']];
 
-/**
- * The fields that make a log line an EMF record of `measures`: `_aws`, the dimensions
- * (`operation`, and `code` when given) and each metric's value at the root. Nothing when
- * nothing was measured. Spread them into the line's fields.
- */
-export function metricFields(operation: string, measures: Measures, { code }: { code?: string } = {}): LogFields {
+/** The EMF members of `measures` without the `operation` dimension's field; undefined when nothing was measured. */
+function emf(measures: Measures, code: string | undefined): LogFields | undefined {
   const values = measures.values();
-  const names = (Object.keys(values) as MetricName[]).filter((name) => {
-    const value = values[name];
-    return Array.isArray(value) ? value.length > 0 : value !== undefined;
-  });
-  if (names.length === 0) return {};
-  const Namespace = namespace();
-  const metric = (Name: MetricName) => ({ Name, Unit: METRIC_UNITS[Name] });
-  const byCode: MetricName[] = code !== undefined ? names.filter((name) => name === 'Requests') : [];
-  const byOperation = names.filter((name) => !byCode.includes(name));
-  const directives: Directive[] = [];
-  if (byCode.length > 0) directives.push({ Namespace, Dimensions: BY_CODE, Metrics: byCode.map(metric) });
-  if (byOperation.length > 0) directives.push({ Namespace, Dimensions: BY_OPERATION, Metrics: byOperation.map(metric) });
-  const fields: LogFields = {
-    _aws: { Timestamp: Date.now(), CloudWatchMetrics: directives },
-    operation,
-    ...(byCode.length > 0 && { code }),
-  };
-  for (const name of names) {
+  const fields: LogFields = {};
+  const byCode: Directive['Metrics'] = [];
+  const byOperation: Directive['Metrics'] = [];
+  for (const name of Object.keys(values) as MetricName[]) {
     const value = values[name]!;
-    fields[name] = Array.isArray(value) && value.length === 1 ? value[0] : value;
+    if (Array.isArray(value)) {
+      if (value.length === 0) continue;
+      fields[name] = value.length === 1 ? value[0] : value;
+    } else fields[name] = value;
+    (code !== undefined && name === 'Requests' ? byCode : byOperation).push(DESCRIPTORS[name]);
   }
+  if (byCode.length === 0 && byOperation.length === 0) return undefined;
+  const Namespace = namespace();
+  const directives: Directive[] = [];
+  if (byCode.length > 0) {
+    directives.push({ Namespace, Dimensions: BY_CODE, Metrics: byCode });
+    fields.code = code;
+  }
+  if (byOperation.length > 0) directives.push({ Namespace, Dimensions: BY_OPERATION, Metrics: byOperation });
+  fields._aws = { Timestamp: Date.now(), CloudWatchMetrics: directives };
   return fields;
+}
+
+/**
+ * What a log line needs to carry `measures` as EMF, for the logger's `metrics` argument:
+ * the metric values, the `code` dimension when given (Requests by code), and `_aws`; the
+ * logger adds `operation` when the line lacks it. Undefined when nothing was measured.
+ */
+export function metricMembers(operation: string, measures: Measures, { code }: { code?: string } = {}): MetricMembers | undefined {
+  const fields = emf(measures, code);
+  return fields === undefined ? undefined : { operation, json: JSON.stringify(fields).slice(1, -1) };
+}
+
+/** The same as the fields of a record (tests, tools): `operation`, the values, `code` when given, `_aws`; `{}` when nothing was measured. */
+export function metricFields(operation: string, measures: Measures, { code }: { code?: string } = {}): LogFields {
+  const fields = emf(measures, code);
+  return fields === undefined ? {} : { operation, ...fields };
 }

@@ -1,7 +1,7 @@
 import type middy from '@middy/core';
 import { callerForAudit, callerOf } from '../caller.js';
 import { type BrokerError, toBrokerError } from '../errors.js';
-import { countFault, metricFields, servedFrom } from '../metrics.js';
+import { countFault, metricMembers, servedFrom } from '../metrics.js';
 import type { HttpEvent } from './http-json-body.js';
 import type { BrokerContext, Invocation } from './invocation-context.js';
 
@@ -35,19 +35,21 @@ function record(invocation: Invocation, status: number, error?: BrokerError): vo
   // Denied until the policy decides: only a Forbidden answer is the policy's refusal.
   if (decision?.allowed === false && error?.code === 'Forbidden') metrics.count('PolicyDenials');
   countFault(metrics, error);
-  invocation.logger.audit({
-    caller: caller ?? { kind: 'anonymous' },
-    bodyHash: bodyHash ?? null,
-    decision: decision === undefined ? 'not reached' : decision.allowed ? 'allowed' : 'denied',
-    ...(decision?.allowed && { rule: decision.rule ?? 'no policy configured' }),
-    outcome: { status, ...(error && { code: error.code }), ...(error?.vendorCode !== undefined && { vendorCode: error.vendorCode }) },
-    source: source ?? null,
-    expiresAt: expiresAt ?? null,
-    vendorRequestId: vendorRequestId ?? error?.vendorRequestId ?? null,
-    traceId: invocation.traceId ?? null,
-    durationMs: Date.now() - invocation.startedAt,
-    ...metricFields(invocation.operation, metrics, { code: error?.code ?? 'OK' }),
-  });
+  invocation.logger.audit(
+    {
+      caller: caller ?? { kind: 'anonymous' },
+      bodyHash: bodyHash ?? null,
+      decision: decision === undefined ? 'not reached' : decision.allowed ? 'allowed' : 'denied',
+      ...(decision?.allowed && { rule: decision.rule ?? 'no policy configured' }),
+      outcome: { status, ...(error && { code: error.code }), ...(error?.vendorCode !== undefined && { vendorCode: error.vendorCode }) },
+      source: source ?? null,
+      expiresAt: expiresAt ?? null,
+      vendorRequestId: vendorRequestId ?? error?.vendorRequestId ?? null,
+      traceId: invocation.traceId ?? null,
+      durationMs: Date.now() - invocation.startedAt,
+    },
+    metricMembers(invocation.operation, metrics, { code: error?.code ?? 'OK' }),
+  );
   if (!error) return;
   const detail = {
     status,

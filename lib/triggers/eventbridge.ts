@@ -1,6 +1,6 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { toBrokerError } from '../errors.js';
-import { countFault, metricFields } from '../metrics.js';
+import { countFault, metricMembers } from '../metrics.js';
 import type { Operation } from '../operation.js';
 import { runForEvent } from '../run-operation.js';
 import { triggerStack, withInvocation } from './stack.js';
@@ -29,24 +29,27 @@ export function eventBridge(): EventBridgeTrigger {
           try {
             const result = await runForEvent(op, event.detail, invocation);
             metrics.count('EventsProcessed');
-            invocation.logger.info('event processed', {
-              eventId: event.id,
-              vendorRequestId: result.vendorRequestId,
-              ...metricFields(op.name, metrics),
-            });
+            invocation.logger.info(
+              'event processed',
+              { eventId: event.id, vendorRequestId: result.vendorRequestId },
+              metricMembers(op.name, metrics),
+            );
             return result;
           } catch (thrown) {
             const error = toBrokerError(thrown);
             metrics.count('EventsFailed');
             countFault(metrics, error);
-            invocation.logger.error('event failed', {
-              eventId: event.id,
-              code: error.code,
-              reason: error.message,
-              vendorCode: error.vendorCode,
-              ...(error.details !== undefined && { detailCount: error.details.length }),
-              ...metricFields(op.name, metrics),
-            });
+            invocation.logger.error(
+              'event failed',
+              {
+                eventId: event.id,
+                code: error.code,
+                reason: error.message,
+                vendorCode: error.vendorCode,
+                ...(error.details !== undefined && { detailCount: error.details.length }),
+              },
+              metricMembers(op.name, metrics),
+            );
             throw error;
           }
         }),

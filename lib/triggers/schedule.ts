@@ -1,6 +1,6 @@
 import { bodyKey } from '../body-key.js';
 import { BrokerError, toBrokerError } from '../errors.js';
-import { countFault, metricFields } from '../metrics.js';
+import { countFault, metricMembers } from '../metrics.js';
 import type { Invocation } from '../middleware/invocation-context.js';
 import type { Operation } from '../operation.js';
 import { validateBody } from '../run-operation.js';
@@ -67,7 +67,7 @@ async function rotate(op: Operation, event: RotationEvent, invocation: Invocatio
   metrics.count('RotationRotated', report.rotated);
   metrics.count('RotationFresh', report.fresh);
   metrics.count('RotationFailed', report.failed.length);
-  invocation.logger[report.failed.length ? 'error' : 'info']('rotation finished', { ...report, ...metricFields(op.name, metrics) });
+  invocation.logger[report.failed.length ? 'error' : 'info']('rotation finished', { ...report }, metricMembers(op.name, metrics));
   if (report.failed.length) throw new RotationFailed(report);
   return report;
 }

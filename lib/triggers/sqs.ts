@@ -1,7 +1,7 @@
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { BrokerError, toBrokerError } from '../errors.js';
-import { countFault, createMeasures, metricFields } from '../metrics.js';
+import { countFault, createMeasures, metricMembers } from '../metrics.js';
 import type { Invocation } from '../middleware/invocation-context.js';
 import type { Operation } from '../operation.js';
 import { runForEvent } from '../run-operation.js';
@@ -54,23 +54,26 @@ async function processRecord(op: Operation, record: SQSRecord, invocation: Invoc
   try {
     const result = await untilAborted(runForEvent(op, messageBody(record.body), { ...invocation, logger, metrics }), invocation.signal);
     metrics.count('MessagesProcessed');
-    logger.info('message processed', {
-      vendorRequestId: result.vendorRequestId,
-      alreadyProvisioned: result.alreadyProvisioned ?? false,
-      ...metricFields(op.name, metrics),
-    });
+    logger.info(
+      'message processed',
+      { vendorRequestId: result.vendorRequestId, alreadyProvisioned: result.alreadyProvisioned ?? false },
+      metricMembers(op.name, metrics),
+    );
   } catch (thrown) {
     const error = toBrokerError(thrown);
     metrics.count('MessagesFailed');
     countFault(metrics, error);
-    logger.error('message failed', {
-      code: error.code,
-      reason: error.message,
-      vendorCode: error.vendorCode,
-      ...(error.details !== undefined && { detailCount: error.details.length }),
-      receiveCount: record.attributes?.ApproximateReceiveCount,
-      ...metricFields(op.name, metrics),
-    });
+    logger.error(
+      'message failed',
+      {
+        code: error.code,
+        reason: error.message,
+        vendorCode: error.vendorCode,
+        ...(error.details !== undefined && { detailCount: error.details.length }),
+        receiveCount: record.attributes?.ApproximateReceiveCount,
+      },
+      metricMembers(op.name, metrics),
+    );
     throw error;
   }
 }

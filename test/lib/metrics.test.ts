@@ -8,6 +8,7 @@ import {
   MAX_SAMPLES,
   METRIC_UNITS,
   metricFields,
+  metricMembers,
   servedFrom,
   vendorAttempt,
 } from '../../lib/metrics.js';
@@ -121,13 +122,37 @@ describe('the logger and metric lines', () => {
     measures.count('MessagesProcessed');
     const logs = captureLogs();
     try {
-      createLogger({}, 40).info('message processed', metricFields(OP, measures));
+      createLogger({ operation: OP }, 40).info('message processed', { messageId: 'm-1' }, metricMembers(OP, measures));
       createLogger({}, 40).info('dropped at level error');
-      createLogger({}, 100).info('silent', metricFields(OP, measures));
+      createLogger({}, 100).info('silent', {}, metricMembers(OP, measures));
     } finally {
       logs.restore();
     }
     expect(logs.records().map((r) => r.message)).toEqual(['message processed']);
-    expect(emfProblems(logs.records()[0]!)).toEqual([]);
+    const [record] = logs.records();
+    expect(emfProblems(record!)).toEqual([]);
+    expect(record).toMatchObject({ messageId: 'm-1', operation: OP, MessagesProcessed: 1 });
+  });
+
+  it('appends the metrics to the line as one JSON object, adding the operation only when the line lacks it', () => {
+    const measures = createMeasures();
+    measures.count('Requests');
+    const logs = captureLogs();
+    try {
+      createLogger({}).audit({ requestId: 'r-1' }, metricMembers(OP, measures, { code: 'OK' }));
+      createLogger({ operation: OP }).audit({ requestId: 'r-2' }, metricMembers(OP, measures, { code: 'OK' }));
+      createLogger({ operation: OP }).audit({ requestId: 'r-3' }, metricMembers(OP, createMeasures()));
+    } finally {
+      logs.restore();
+    }
+    for (const line of logs.lines) expect(line.match(/"operation":/g)).toHaveLength(1);
+    const [first, second, third] = logs.records();
+    for (const record of [first!, second!]) {
+      expect(emfProblems(record)).toEqual([]);
+      expect(record).toMatchObject({ type: 'audit', operation: OP, code: 'OK', Requests: 1 });
+    }
+    // Nothing measured: no metrics, and the line as it was.
+    expect(third).toEqual({ type: 'audit', time: expect.any(String), operation: OP, requestId: 'r-3' });
+    expect(metricMembers(OP, createMeasures())).toBeUndefined();
   });
 });
