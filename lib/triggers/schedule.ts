@@ -63,10 +63,12 @@ async function rotate(op: Operation, event: RotationEvent, invocation: Invocatio
     }
   }
   const { metrics } = invocation;
+  // Every run is counted (the lateness alarm needs it); its results only when there are some, so
+  // an idle stage publishes one metric per schedule, not four.
   metrics.count('RotationRuns');
-  metrics.count('RotationRotated', report.rotated);
-  metrics.count('RotationFresh', report.fresh);
-  metrics.count('RotationFailed', report.failed.length);
+  if (report.rotated > 0) metrics.count('RotationRotated', report.rotated);
+  if (report.fresh > 0) metrics.count('RotationFresh', report.fresh);
+  if (report.failed.length > 0) metrics.count('RotationFailed', report.failed.length);
   invocation.logger[report.failed.length ? 'error' : 'info']('rotation finished', { ...report }, metricMembers(op.name, metrics));
   if (report.failed.length) throw new RotationFailed(report);
   return report;

@@ -251,13 +251,15 @@ describe('metrics of events, on their own lines', () => {
     expect(lineOf(first.withMetrics).values).toMatchObject({
       RotationRuns: 1,
       RotationRotated: 2,
-      RotationFresh: 0,
       RotationFailed: 1,
       VendorCalls: 2,
       VendorAttempts: 2,
     });
     const second = await lines(() => ufile({ rotate: rotate.rotate.slice(0, 2) }, lambdaContext(30_000)));
-    expect(lineOf(second.withMetrics).values).toEqual({ RotationRuns: 1, RotationRotated: 0, RotationFresh: 2, RotationFailed: 0 });
+    expect(lineOf(second.withMetrics).values).toEqual({ RotationRuns: 1, RotationFresh: 2 });
+    // An empty list (the default) is still a run, and only that.
+    const idle = await lines(() => ufile({ rotate: [] }, lambdaContext(30_000)));
+    expect(lineOf(idle.withMetrics).values).toEqual({ RotationRuns: 1 });
     for (const record of [...first.withMetrics, ...second.withMetrics]) expectNothingSecret(record, keySecrets);
   });
 });
