@@ -1,8 +1,22 @@
-// CloudWatch alarms: each function's Errors and Throttles, and messages in each dead-letter queue
-// (infra/queues.cjs). Alarms cost about $0.10 each per month. They notify the SNS topic in the
-// stage param alarmTopicArn when it is set; otherwise they have no actions (state in the console
-// only). The param is read here, so the template holds either the topic or no action at all, and
-// no condition.
+// CloudWatch alarms, per operation of the registry: Lambda's own (each function's Errors and
+// Throttles), the dead-letter queue of each queued operation (infra/queues.cjs), and the broker's
+// own metrics (EMF on its log lines, lib/metrics.ts, namespace custom.metricsNamespace):
+//   - vendor throttling sustained: throttled vendor attempts plus requests the rate limiter refused,
+//     at least 5 in each of 3 consecutive 5-minute periods;
+//   - vendor errors: at least 5 failed vendor attempts (5xx, timeouts, network, unreadable answers,
+//     refused keys or permission) in 5 minutes;
+//   - keys or policy unavailable: any request, message or rotated body that failed because a master
+//     key or the caller policy could not be read from SSM (or is malformed), in 5 minutes;
+//   - credentials near expiry (operations that return credentials): any credentials handed out with
+//     less than a quarter of their lifetime left, in 5 minutes (the serving rule keeps a quarter, so
+//     this is a guard on it and on the clock);
+//   - rotation failures and lateness (operations with a schedule): any failed body in 5 minutes; no
+//     rotation run for twice the schedule's rate (only for an enabled `rate(...)` schedule).
+// Every description names its runbook entry: docs/runbook.md#<anchor>.
+//
+// Alarms cost about $0.10 each per month. They notify the SNS topic in the stage param
+// alarmTopicArn when it is set; otherwise they have no actions (state in the console only). The
+// param is read here, so the template holds either the topic or no action at all, and no condition.
 //
 // What counts as a function error: a crash or timeout, a scheduled rotation with any failed body
 // (it throws on purpose) and a failed directly-invoked EventBridge event. HTTP error answers
@@ -10,11 +24,13 @@
 // failures and end up in the dead-letter queue, which has its own alarm.
 'use strict';
 
-const { hasTrigger, ids, operations, pascal, stageParams } = require('./registry.cjs');
+const { hasTrigger, ids, operations, params, pascal, rateSeconds, stageNames, stageParams, triggersOf } = require('./registry.cjs');
+
+const RUNBOOK = 'docs/runbook.md';
 
 const FUNCTION_METRICS = [
-  ['Errors', 'invocations failed (crash, timeout, rotation failure)'],
-  ['Throttles', 'invocations throttled (concurrency limit)'],
+  ['Errors', 'invocations failed (crash, timeout, rotation failure)', 'function-errors'],
+  ['Throttles', 'invocations throttled (concurrency limit)', 'function-throttles'],
 ];
 
 /** Fires on the first occurrence in 5 minutes. */
@@ -26,41 +42,126 @@ const ON_ANY = {
   TreatMissingData: 'notBreaching',
 };
 
+/** The longest window an alarm may look at: Period × EvaluationPeriods at most a day. */
+const MAX_WINDOW_S = 86_400;
+
 module.exports = async ({ resolveVariable }) => {
-  const topic = (await stageParams(resolveVariable)('alarmTopicArn', { fallback: '' })).trim();
+  const param = stageParams(resolveVariable);
+  const topic = (await param('alarmTopicArn', { fallback: '' })).trim();
   if (topic !== '' && !/^arn:[\w-]+:sns:[\w-]+:\d{12}:[\w.-]+$/.test(topic))
     throw new Error(`stage param alarmTopicArn is not an SNS topic ARN: ${topic}`);
   const actions = topic === '' ? {} : { AlarmActions: [topic], OKActions: [topic] };
+  const names = await stageNames(resolveVariable);
 
   const Resources = {};
+  const alarm = (id, op, what, anchor, properties) => {
+    Resources[id] = {
+      Type: 'AWS::CloudWatch::Alarm',
+      Properties: {
+        AlarmDescription: `\${self:service} \${sls:stage} ${op.functionName}: ${what}. Runbook: ${RUNBOOK}#${anchor}`,
+        ...properties,
+        ...actions,
+      },
+    };
+  };
+
   for (const op of await operations()) {
-    for (const [metric, what] of FUNCTION_METRICS) {
-      Resources[`${pascal(op.functionName)}${metric}Alarm`] = {
-        Type: 'AWS::CloudWatch::Alarm',
-        Properties: {
-          AlarmDescription: `\${self:service} \${sls:stage} ${op.functionName}: ${what}`,
-          Namespace: 'AWS/Lambda',
-          MetricName: metric,
-          Dimensions: [{ Name: 'FunctionName', Value: { Ref: ids.lambda(op) } }],
-          Statistic: 'Sum',
-          ...ON_ANY,
-          ...actions,
-        },
-      };
+    const fn = pascal(op.functionName);
+    for (const [metric, what, anchor] of FUNCTION_METRICS) {
+      alarm(`${fn}${metric}Alarm`, op, what, anchor, {
+        Namespace: 'AWS/Lambda',
+        MetricName: metric,
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: ids.lambda(op) } }],
+        Statistic: 'Sum',
+        ...ON_ANY,
+      });
     }
     if (hasTrigger(op, 'sqs')) {
-      Resources[`${ids.deadLetterQueue(op)}Alarm`] = {
-        Type: 'AWS::CloudWatch::Alarm',
-        Properties: {
-          AlarmDescription: `\${self:service} \${sls:stage} ${op.functionName}: messages in the dead-letter queue (see the README, Deploy, to read and redrive them)`,
-          Namespace: 'AWS/SQS',
-          MetricName: 'ApproximateNumberOfMessagesVisible',
-          Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [ids.deadLetterQueue(op), 'QueueName'] } }],
-          Statistic: 'Maximum',
-          ...ON_ANY,
-          ...actions,
-        },
-      };
+      alarm(`${ids.deadLetterQueue(op)}Alarm`, op, 'messages in the dead-letter queue', 'dead-letter-messages', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [ids.deadLetterQueue(op), 'QueueName'] } }],
+        Statistic: 'Maximum',
+        ...ON_ANY,
+      });
+    }
+
+    // The broker's own metrics, by operation.
+    const dimensions = [{ Name: 'operation', Value: op.name }];
+    const own = (MetricName, Statistic) => ({ Namespace: names.namespace, MetricName, Dimensions: dimensions, Statistic });
+    const stat = (Id, MetricName) => ({
+      Id,
+      MetricStat: { Metric: { Namespace: names.namespace, MetricName, Dimensions: dimensions }, Period: 300, Stat: 'Sum' },
+      ReturnData: false,
+    });
+
+    alarm(
+      `${fn}VendorThrottlingAlarm`,
+      op,
+      'the vendor throttles the broker, or its rate limit refuses requests, for 15 minutes (at least 5 in each of 3 periods of 5 minutes)',
+      'vendor-throttling',
+      {
+        Metrics: [
+          stat('throttled', 'VendorThrottled'),
+          stat('limited', 'RateLimited'),
+          {
+            Id: 'throttling',
+            Expression: 'FILL(throttled, 0) + FILL(limited, 0)',
+            Label: 'throttled vendor attempts + requests refused by the rate limit',
+            ReturnData: true,
+          },
+        ],
+        EvaluationPeriods: 3,
+        DatapointsToAlarm: 3,
+        Threshold: 5,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      },
+    );
+    alarm(
+      `${fn}VendorErrorsAlarm`,
+      op,
+      'at least 5 failed vendor attempts in 5 minutes (5xx, timeouts, network, unreadable answers, refused key or permission)',
+      'vendor-errors',
+      { ...own('VendorFailed', 'Sum'), ...ON_ANY, Threshold: 5 },
+    );
+    alarm(
+      `${fn}KeysOrPolicyUnavailableAlarm`,
+      op,
+      'a master key or the caller policy could not be read from SSM, or is malformed',
+      'keys-or-policy-unavailable',
+      { ...own('SsmFaults', 'Sum'), ...ON_ANY },
+    );
+    if (op.expiresAt !== undefined) {
+      alarm(
+        `${fn}CredentialsNearExpiryAlarm`,
+        op,
+        'credentials handed out with less than a quarter of their lifetime left',
+        'credentials-near-expiry',
+        { ...own('CredentialLifetimeLeft', 'Minimum'), ...ON_ANY, Threshold: 25, ComparisonOperator: 'LessThanThreshold' },
+      );
+    }
+    if (hasTrigger(op, 'schedule')) {
+      alarm(`${fn}RotationFailuresAlarm`, op, 'a scheduled rotation failed for at least one body', 'rotation-failures', {
+        ...own('RotationFailed', 'Sum'),
+        ...ON_ANY,
+      });
+      const [schedule] = triggersOf(op, 'schedule');
+      const enabled = await param(params.rotationEnabled(op), { fallback: true, as: 'boolean' });
+      const rate = rateSeconds(await param(params.rotationRate(op), { fallback: schedule.rate }));
+      if (enabled && rate !== undefined) {
+        // Two rates without a run: one late run is jitter, two is a schedule that stopped.
+        const period = Math.min(MAX_WINDOW_S, Math.max(300, Math.ceil((2 * rate) / 60) * 60));
+        alarm(`${fn}RotationLateAlarm`, op, `no scheduled rotation has run for ${period / 60} minutes`, 'rotation-late', {
+          ...own('RotationRuns', 'Sum'),
+          Period: period,
+          EvaluationPeriods: 1,
+          Threshold: 1,
+          ComparisonOperator: 'LessThanThreshold',
+          // No run at all is the very thing to notice.
+          TreatMissingData: 'breaching',
+        });
+      }
     }
   }
   return { Resources };

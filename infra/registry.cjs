@@ -68,7 +68,34 @@ const ids = {
   eventBus: 'EventBus',
   /** The token table (one, shared by the functions, each confined to its own items). */
   table: 'TokenTable',
+  /** The stage's CloudWatch dashboard (infra/dashboard.cjs). */
+  dashboard: 'Dashboard',
 };
+
+/** Names things have in the stage (not logical ids): what the dashboard and alarms refer to. */
+async function stageNames(resolveVariable) {
+  const service = await resolveVariable('self:service');
+  const stage = await resolveVariable('sls:stage');
+  return {
+    service,
+    stage,
+    /** The broker's own metrics (EMF on its log lines, lib/metrics.ts): serverless.yml's custom.metricsNamespace. */
+    namespace: await resolveVariable('self:custom.metricsNamespace'),
+    /** osls's name for the function of an operation. */
+    function: (op) => `${service}-${stage}-${op.functionName}`,
+    logGroup: (op) => `/aws/lambda/${service}-${stage}-${op.functionName}`,
+    /** infra/queues.cjs's names. */
+    queue: (op) => `${service}-${stage}-${op.functionName}`,
+    deadLetterQueue: (op) => `${service}-${stage}-${op.functionName}-dlq`,
+  };
+}
+
+/** An EventBridge `rate(…)` in seconds; undefined for a cron() expression. */
+function rateSeconds(expression) {
+  const match = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(String(expression).trim());
+  if (!match) return undefined;
+  return Number(match[1]) * { minute: 60, hour: 3600, day: 86400 }[match[2]];
+}
 
 /** Whether an operation keeps state in the token table: tokens (it returns credentials) or rate slots. */
 const usesTable = (op) => op.expiresAt !== undefined || op.ratePerSecond !== undefined;
@@ -150,5 +177,7 @@ module.exports = {
   ids,
   params,
   stageParams,
+  stageNames,
+  rateSeconds,
   arn,
 };

@@ -14,7 +14,9 @@
 // get, put and update the items of the token table (infra/table.cjs) whose pk begins with its own
 // function's file name and `#` (dynamodb:LeadingKeys), and, when the table has a customer managed
 // key (tokenTableKmsKeyArn), use that key through DynamoDB only. An operation with an sqs trigger
-// may also consume its own queue (infra/queues.cjs).
+// may also consume its own queue (infra/queues.cjs). With the stage param tracing: Active, every
+// role may also write X-Ray segments (what osls would add to its own shared role, which the
+// functions do not use; X-Ray has no resource-level permissions, hence Resource "*").
 //
 // KMS. A SecureString is decrypted by SSM calling KMS on the caller's behalf, so every kms:
 // statement carries `kms:ViaService: ssm.<region>.amazonaws.com`: the role cannot use the key
@@ -41,7 +43,10 @@ const viaSsm = (alias) => ({
   'ForAnyValue:StringEquals': { 'kms:ResourceAliases': alias },
 });
 
-function statements(op, tableKeyArn) {
+/** Lambda's own tracing modes (provider.tracing.lambda in serverless.yml). */
+const TRACING_MODES = ['PassThrough', 'Active'];
+
+function statements(op, tableKeyArn, tracing) {
   const list = [
     {
       Sid: 'OwnLogGroup',
@@ -87,6 +92,9 @@ function statements(op, tableKeyArn) {
       });
     }
   }
+  if (tracing === 'Active') {
+    list.push({ Sid: 'WriteTraces', Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' });
+  }
   if (hasTrigger(op, 'sqs')) {
     // The Lambda event source mapping polls with the function's role.
     list.push({
@@ -100,7 +108,10 @@ function statements(op, tableKeyArn) {
 }
 
 module.exports = async ({ resolveVariable }) => {
-  const tableKeyArn = await stageParams(resolveVariable)('tokenTableKmsKeyArn', { fallback: '' });
+  const param = stageParams(resolveVariable);
+  const tableKeyArn = await param('tokenTableKmsKeyArn', { fallback: '' });
+  const tracing = await param('tracing', { fallback: 'PassThrough' });
+  if (!TRACING_MODES.includes(tracing)) throw new Error(`stage param tracing: expected ${TRACING_MODES.join(' or ')}, got ${tracing}`);
   const Resources = {};
   for (const op of await operations()) {
     Resources[ids.role(op)] = {
@@ -111,7 +122,9 @@ module.exports = async ({ resolveVariable }) => {
           Version: '2012-10-17',
           Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
         },
-        Policies: [{ PolicyName: op.functionName, PolicyDocument: { Version: '2012-10-17', Statement: statements(op, tableKeyArn) } }],
+        Policies: [
+          { PolicyName: op.functionName, PolicyDocument: { Version: '2012-10-17', Statement: statements(op, tableKeyArn, tracing) } },
+        ],
       },
     };
   }

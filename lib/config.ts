@@ -8,6 +8,9 @@ import { parseOrThrow } from './schema.js';
 
 const baseUrl = z.url({ protocol: /^https?$/ });
 
+/** A CloudWatch namespace of ours: letters, digits and `. - _ / # :`, never `AWS/…`. */
+export const METRICS_NAMESPACE_PATTERN = /^(?!AWS\/)[\w./#:-]{1,255}$/;
+
 /** `a, b,c` → `['a', 'b', 'c']`; an empty list is allowed (nothing may be asked for). */
 const commaList = z.pipe(
   z.string(),
@@ -41,6 +44,8 @@ const configSchema = z.object({
   VENDOR_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.minimum(100)), 3_000),
   /** Time kept back from the Lambda deadline to answer 504 before it passes. */
   DEADLINE_MARGIN_MS: z._default(z.coerce.number().check(z.int(), z.minimum(0)), 300),
+  /** CloudWatch namespace of the metrics written on the log lines (lib/metrics.ts); a deployment sets CloudTokenBroker/<stage>. */
+  METRICS_NAMESPACE: z._default(z.string().check(z.regex(METRICS_NAMESPACE_PATTERN)), 'CloudTokenBroker'),
 });
 
 /** The parsed configuration, defaults applied. */

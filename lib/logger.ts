@@ -1,7 +1,9 @@
 /**
  * One JSON object per line on stdout, with every secret removed before it is written.
  * Two nets: keys whose name says "secret" are masked wherever they are nested, and
- * any string holding a registered secret value (master keys) is scrubbed.
+ * any string holding a registered secret value (master keys) is scrubbed. A line may carry
+ * metrics (EMF, lib/metrics.ts): they are appended unredacted, being names from code and
+ * numbers, and such a line is written at every level but `silent`.
  * @module
  */
 const REDACTED = '[REDACTED]';
@@ -57,14 +59,27 @@ type Threshold = LogLevel | 'silent';
 /** Structured fields of a log line. */
 export type LogFields = Record<string, unknown>;
 
+/**
+ * The metrics a line carries (CloudWatch EMF, made by lib/metrics.ts): JSON members appended
+ * to the line's object as they are, never redacted (metric and dimension names from code,
+ * numbers, the operation's name and an error code), and the operation the `operation`
+ * dimension names, which the line gets when its fields lack it. A line with metrics is
+ * written at every level but `silent`: LOG_LEVEL never drops metrics.
+ */
+export interface MetricMembers {
+  operation: string;
+  /** `"Name":value,…,"_aws":{…}`: members of an object, without braces. */
+  json: string;
+}
+
 /** A JSON-lines logger bound to some fields (request id, operation). */
 export interface Logger {
-  debug(message: string, fields?: LogFields): void;
-  info(message: string, fields?: LogFields): void;
-  warn(message: string, fields?: LogFields): void;
-  error(message: string, fields?: LogFields): void;
+  debug(message: string, fields?: LogFields, metrics?: MetricMembers): void;
+  info(message: string, fields?: LogFields, metrics?: MetricMembers): void;
+  warn(message: string, fields?: LogFields, metrics?: MetricMembers): void;
+  error(message: string, fields?: LogFields, metrics?: MetricMembers): void;
   /** A `{"type": "audit"}` record: written at every level but `silent`. */
-  audit(fields: LogFields): void;
+  audit(fields: LogFields, metrics?: MetricMembers): void;
   child(fields: LogFields): Logger;
 }
 
@@ -78,18 +93,22 @@ function threshold(): number {
 
 /** A logger writing one redacted JSON object per line to stdout. */
 export function createLogger(base: LogFields = {}, level = threshold()): Logger {
-  const emit = (record: LogFields) => process.stdout.write(`${JSON.stringify(redact(record))}\n`);
-  const write = (at: LogLevel, message: string, fields?: LogFields) => {
-    if (LEVELS[at] < level) return;
-    emit({ level: at, time: new Date().toISOString(), message, ...base, ...fields });
+  const emit = (record: LogFields, metrics?: MetricMembers) => {
+    if (metrics !== undefined && record.operation === undefined) record.operation = metrics.operation;
+    const text = JSON.stringify(redact(record));
+    process.stdout.write(metrics === undefined ? `${text}\n` : `${text.slice(0, -1)},${metrics.json}}\n`);
+  };
+  const write = (at: LogLevel, message: string, fields?: LogFields, metrics?: MetricMembers) => {
+    if (LEVELS[at] < level && (metrics === undefined || level >= LEVELS.silent)) return;
+    emit({ level: at, time: new Date().toISOString(), message, ...base, ...fields }, metrics);
   };
   return {
-    debug: (message, fields) => write('debug', message, fields),
-    info: (message, fields) => write('info', message, fields),
-    warn: (message, fields) => write('warn', message, fields),
-    error: (message, fields) => write('error', message, fields),
-    audit: (fields) => {
-      if (level < LEVELS.silent) emit({ type: 'audit', time: new Date().toISOString(), ...base, ...fields });
+    debug: (message, fields, metrics) => write('debug', message, fields, metrics),
+    info: (message, fields, metrics) => write('info', message, fields, metrics),
+    warn: (message, fields, metrics) => write('warn', message, fields, metrics),
+    error: (message, fields, metrics) => write('error', message, fields, metrics),
+    audit: (fields, metrics) => {
+      if (level < LEVELS.silent) emit({ type: 'audit', time: new Date().toISOString(), ...base, ...fields }, metrics);
     },
     child: (fields) => createLogger({ ...base, ...fields }, level),
   };

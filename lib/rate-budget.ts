@@ -2,6 +2,7 @@ import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { sleep } from './backoff.js';
 import { BrokerError } from './errors.js';
 import type { Logger } from './logger.js';
+import type { Measures } from './metrics.js';
 import type { Operation } from './operation.js';
 import { createRateLimiter, type RateLimiter, RateLimitWaitTooLong } from './rate-limiter.js';
 import { isConditionFailed, N, S, tableFailed, tableWorked, usableTable, withTable } from './token-table.js';
@@ -73,11 +74,23 @@ async function claimSlot(table: string, pk: string, startsAt: number): Promise<b
 /**
  * Resolves when one call to `op`'s vendor may be sent, which the caller then does at once;
  * throws 429 Throttled (with Retry-After) when no slot starts by `notAfter` (epoch ms).
- * Operations without a `ratePerSecond` go straight through.
+ * Operations without a `ratePerSecond` go straight through. `metrics` gets the wait
+ * (RateLimitWait), or the refusal (RateLimited), and failed table calls.
  */
-export async function acquireVendorSlot(op: Operation, notAfter: number, logger: Logger): Promise<void> {
+export async function acquireVendorSlot(op: Operation, notAfter: number, logger: Logger, metrics?: Measures): Promise<void> {
   const limit = op.ratePerSecond;
   if (limit === undefined) return;
+  const started = Date.now();
+  try {
+    await acquire(op, limit, notAfter, logger, metrics);
+  } catch (error) {
+    if (error instanceof BrokerError && error.code === 'Throttled') metrics?.count('RateLimited');
+    throw error;
+  }
+  metrics?.sample('RateLimitWait', Date.now() - started);
+}
+
+async function acquire(op: Operation, limit: number, notAfter: number, logger: Logger, metrics: Measures | undefined): Promise<void> {
   let budget = budgets.get(op.name);
   if (!budget) {
     budget = { cursor: 0 };
@@ -99,7 +112,7 @@ export async function acquireVendorSlot(op: Operation, notAfter: number, logger:
       claimed = await claimSlot(table, slotKey(op, slot), startsAt);
       tableWorked(logger);
     } catch (error) {
-      tableFailed(error, logger, 'rate slot');
+      tableFailed(error, logger, 'rate slot', metrics);
       continue;
     }
     if (!claimed) continue;

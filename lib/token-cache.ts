@@ -69,7 +69,8 @@ function fromStored(op: Operation, token: StoredToken): OperationResult {
   };
 }
 
-type Served = { result: OperationResult; source: AnswerSource };
+/** An answer, where it came from, and the share of its credentials' lifetime left when served (1 when just fetched). */
+type Served = { result: OperationResult; source: AnswerSource; left: number };
 
 const memory = createTokenMemory(() => readConfig().TOKEN_MEMORY_ENTRIES);
 /** Memory and in-flight requests are keyed per function and body hash. */
@@ -103,8 +104,9 @@ export async function cachedCredentials(
   const key = memoryKey(op, hash);
   const now = Date.now();
   const held = memory.get(key, now);
-  if (held && leftOf(held.fetchedAt, held.expiresAt, now) >= SERVE_WHILE_LEFT) {
-    return { result: fromStored(op, held.token), source: 'memory' };
+  const heldLeft = held ? leftOf(held.fetchedAt, held.expiresAt, now) : 0;
+  if (held && heldLeft >= SERVE_WHILE_LEFT) {
+    return { result: fromStored(op, held.token), source: 'memory', left: heldLeft };
   }
   let pending = inFlight.get(key);
   if (!pending) {
@@ -127,28 +129,34 @@ async function fromVendor(
 ): Promise<Served & { token?: StoredToken }> {
   const fetchedAt = Date.now();
   const result = await runOperation(op, body, invocation);
-  if (result.expiresAt === undefined) return { result, source: 'vendor' };
+  if (result.expiresAt === undefined) return { result, source: 'vendor', left: 1 };
   const token = toStored(result, fetchedAt);
   memory.set(memoryKey(op, hash), holdToken(token));
-  return { result, source: 'vendor', token };
+  return { result, source: 'vendor', left: lifetimeLeft(token), token };
 }
 
 async function refresh(op: Operation, body: Record<string, unknown>, hash: string, invocation: Invocation): Promise<Served> {
   const table = usableTable();
   if (table === undefined) return fromVendor(op, body, hash, invocation);
-  const { logger, deadline } = invocation;
+  const { logger, deadline, metrics } = invocation;
   const pk = tokenKey(op, hash);
   const look = async (consistent: boolean) => {
     const item = await readTokenItem(table, pk, consistent);
     tableWorked(logger);
     return item;
   };
+  /** Since when this request waits on another instance's lease; measured once it stops waiting. */
+  let waitingSince: number | undefined;
+  const stopWaiting = () => {
+    if (waitingSince !== undefined) metrics.sample('LeaseWait', Date.now() - waitingSince);
+    waitingSince = undefined;
+  };
 
   let item: TokenItem | undefined;
   try {
     item = await look(false);
   } catch (error) {
-    tableFailed(error, logger, 'read token');
+    tableFailed(error, logger, 'read token', metrics);
     return fromVendor(op, body, hash, invocation);
   }
   // A miss: the vendor call will need the keys, so read them alongside the lease, not after it.
@@ -158,8 +166,9 @@ async function refresh(op: Operation, body: Record<string, unknown>, hash: strin
   let delay = POLL_FIRST_MS;
   for (;;) {
     if (servable(item)) {
+      stopWaiting();
       memory.set(memoryKey(op, hash), holdToken(item.token));
-      return { result: fromStored(op, item.token), source: 'table' };
+      return { result: fromStored(op, item.token), source: 'table', left: lifetimeLeft(item.token) };
     }
     if (!leaseLive(item)) {
       const owner = randomUUID();
@@ -167,21 +176,28 @@ async function refresh(op: Operation, body: Record<string, unknown>, hash: strin
       try {
         taken = await takeLease(table, pk, owner);
       } catch (error) {
-        tableFailed(error, logger, 'take lease');
+        stopWaiting();
+        tableFailed(error, logger, 'take lease', metrics);
         return fromVendor(op, body, hash, invocation);
       }
-      if (taken) return holdLease(op, body, hash, invocation, table, pk, owner);
+      if (taken) {
+        stopWaiting();
+        return holdLease(op, body, hash, invocation, table, pk, owner);
+      }
     }
     // Another instance holds the lease (or just took it): wait for its token to land.
     if (Date.now() + delay >= deadline) {
+      stopWaiting();
       throw new BrokerError('Timeout', 'Another instance is fetching these credentials and did not finish before the function deadline.');
     }
+    waitingSince ??= Date.now();
     await sleep(delay);
     delay = Math.min(POLL_MAX_MS, delay * 2);
     try {
       item = await look(true);
     } catch (error) {
-      tableFailed(error, logger, 'read token');
+      stopWaiting();
+      tableFailed(error, logger, 'read token', metrics);
       return fromVendor(op, body, hash, invocation);
     }
   }
@@ -197,7 +213,7 @@ async function holdLease(
   pk: string,
   owner: string,
 ): Promise<Served> {
-  const { logger } = invocation;
+  const { logger, metrics } = invocation;
   let holding = true;
   const heartbeat = setInterval(() => {
     if (!holding) return;
@@ -205,7 +221,7 @@ async function holdLease(
       (held) => {
         holding &&= held;
       },
-      (error: unknown) => tableFailed(error, logger, 'renew lease'),
+      (error: unknown) => tableFailed(error, logger, 'renew lease', metrics),
     );
   }, LEASE_RENEW_MS);
   let served: Served & { token?: StoredToken };
@@ -214,7 +230,7 @@ async function holdLease(
   } catch (error) {
     clearInterval(heartbeat);
     // Waiting requests may try for themselves now rather than when the lease expires.
-    await releaseLease(table, pk, owner).catch((failure: unknown) => tableFailed(failure, logger, 'release lease'));
+    await releaseLease(table, pk, owner).catch((failure: unknown) => tableFailed(failure, logger, 'release lease', metrics));
     throw error;
   }
   clearInterval(heartbeat);
@@ -225,9 +241,9 @@ async function holdLease(
     else await writeToken(table, pk, served.token);
     tableWorked(logger);
   } catch (error) {
-    tableFailed(error, logger, 'write token');
+    tableFailed(error, logger, 'write token', metrics);
   }
-  return { result: served.result, source: served.source };
+  return { result: served.result, source: served.source, left: served.left };
 }
 
 export interface RotationReport {

@@ -2,6 +2,7 @@ import { type AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { awsClientConfig } from './aws-client-config.js';
 import { readConfig } from './config.js';
 import type { Logger } from './logger.js';
+import type { Measures } from './metrics.js';
 
 /**
  * The DynamoDB table of shared state (docs/contracts.md, "Shared state"): the client, and how
@@ -44,9 +45,10 @@ export function causeOf(error: unknown): string {
   return 'Error';
 }
 
-/** A table call failed: rest the table, and warn once per cause until it answers again. */
-export function tableFailed(error: unknown, logger: Logger, action: string): void {
+/** A table call failed: rest the table, count it (every time) and warn once per cause until it answers again. */
+export function tableFailed(error: unknown, logger: Logger, action: string, metrics?: Measures): void {
   restUntil = Date.now() + TABLE_REST_MS;
+  metrics?.count('TableFaults');
   const cause = causeOf(error);
   if (reported.has(cause)) return;
   reported.add(cause);

@@ -3,6 +3,7 @@ import { type Config, readConfig } from './config.js';
 import { BrokerError } from './errors.js';
 import { type KeysOf, readKeys } from './keys.js';
 import type { Logger } from './logger.js';
+import { type Measures, vendorAttempt } from './metrics.js';
 import type { Operation } from './operation.js';
 import { acquireVendorSlot } from './rate-budget.js';
 import { sendRequest } from './vendor-transport.js';
@@ -19,6 +20,8 @@ export interface CallOptions {
   logger: Logger;
   backoff?: BackoffPolicy;
   random?: () => number;
+  /** Where the call's attempts, latency and rate-limit waits are counted (lib/metrics.ts). */
+  metrics?: Measures;
 }
 
 /** A vendor's successful (or already-done) answer, before it is shaped for the caller. */
@@ -87,13 +90,16 @@ export async function callVendor(op: Operation, params: VendorParams, options: C
   let keysReread = false;
   let resigned = false;
   let retries = 0;
+  options.metrics?.count('VendorCalls');
 
   for (;;) {
     if (deadline - Date.now() < MIN_ATTEMPT_MS) throw timeoutError();
     // The operation's rate limit, across every instance: the request is signed and sent right after.
-    await acquireVendorSlot(op, deadline - MIN_ATTEMPT_MS, logger);
+    await acquireVendorSlot(op, deadline - MIN_ATTEMPT_MS, logger, options.metrics);
     const request = adapter.sign({ endpoint, target: op, params, keys, now: new Date() });
+    const sentAt = Date.now();
     const attempt = await send(request, config.VENDOR_TIMEOUT_MS, options.signal, adapter.classify);
+    vendorAttempt(options.metrics, attempt, Date.now() - sentAt);
     if ('failure' in attempt && attempt.failure === 'deadline') throw timeoutError();
 
     const outcome: VendorOutcome =

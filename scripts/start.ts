@@ -13,6 +13,10 @@
 //                                   carries an Origin header is answered 403
 //   PORT=3000 LAMBDA_PORT=3002      where the HTTP API and the Lambda invoke API listen
 //
+// The functions' metric lines (EMF, lib/metrics.ts) pass through as they are and are summed
+// (sim/metrics-summary.ts): a summary is printed on Ctrl-C, and at any time on SIGUSR2
+// (`kill -USR2 <pid>`, the pid the banner shows).
+//
 // serverless-offline reflects any Origin with credentials allowed, on both ports, and cannot
 // be told to refuse one; so it listens on internal loopback ports and each public port is an
 // origin guard (sim/origin-guard.ts) in front of it.
@@ -22,6 +26,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { stageParamName } from '../lib/config.js';
 import { loadOperations } from '../lib/operations/index.js';
 import { endpointVariables, exampleBody, startLocalWorld } from '../sim/local-world.js';
+import { createMetricsSummary } from '../sim/metrics-summary.js';
 import { parseAllowedOrigin, startOriginGuard } from '../sim/origin-guard.js';
 
 const args = process.argv.slice(2);
@@ -76,8 +81,16 @@ async function stop(code: number): Promise<never> {
   }
   process.exit(code);
 }
-process.on('SIGINT', () => void stop(0));
+
+// What the functions measured in this run, from the metric lines they print.
+const metrics = createMetricsSummary();
+const printMetrics = () => process.stdout.write(`\n${metrics.render()}\n\n`);
+process.on('SIGINT', () => {
+  if (!stopping) printMetrics();
+  void stop(0);
+});
 process.on('SIGTERM', () => void stop(0));
+process.on('SIGUSR2', printMetrics);
 
 /** `count` distinct ports free on 127.0.0.1 right now, for serverless-offline to listen on behind the guards. */
 async function freePorts(count: number): Promise<number[]> {
@@ -190,7 +203,13 @@ function curl(route: string, body: unknown): string {
   return `  curl -s -X POST http://localhost:${httpPort}${route} -H 'content-type: application/json' -d '${JSON.stringify(body)}'`;
 }
 
+/** What is left of each stream after its last newline: a line is summed once it is whole. */
+const partial = new Map<NodeJS.WriteStream, string>();
+
 function onOutput(chunk: Buffer, to: NodeJS.WriteStream): void {
+  const lines = ((partial.get(to) ?? '') + chunk.toString()).split('\n');
+  partial.set(to, lines.pop() ?? '');
+  for (const line of lines) metrics.add(line);
   if (ready) {
     // Function logs (one JSON object a line) pass through; serverless-offline's own chatter too.
     to.write(chunk);
@@ -206,6 +225,7 @@ function onOutput(chunk: Buffer, to: NodeJS.WriteStream): void {
       ...banner,
       `lambda invoke API on http://localhost:${lambdaPort} (SQS / EventBridge / rotation events; see README)`,
       `origins:  a request with an Origin header is refused (403) unless allowed; allowed: ${allowedOrigins.join(', ') || 'none'}`,
+      `metrics:  a summary of the functions' metrics on Ctrl-C, or now with: kill -USR2 ${process.pid}`,
       '',
       'routes:',
       ...operations.map((op) => `  POST ${op.route.padEnd(width)}  ${op.name}`),

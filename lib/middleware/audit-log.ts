@@ -1,13 +1,15 @@
 import type middy from '@middy/core';
 import { callerForAudit, callerOf } from '../caller.js';
 import { type BrokerError, toBrokerError } from '../errors.js';
+import { countFault, metricMembers, servedFrom } from '../metrics.js';
 import type { HttpEvent } from './http-json-body.js';
 import type { BrokerContext, Invocation } from './invocation-context.js';
 
 /**
  * One audit record per HTTP request: who asked for what, the policy's decision, where the
- * answer came from, and the outcome. Never a secret, never a body value (a hash names the
- * body). A failure also gets a warn or error line with its cause, for the operator.
+ * answer came from, the outcome, the request's trace and vendor request ids, and the
+ * request's metrics (EMF, lib/metrics.ts). Never a secret, never a body value (a hash names
+ * the body). A failure also gets a warn or error line with its cause, for the operator.
  */
 export function auditLog(): middy.MiddlewareObj<HttpEvent, unknown, Error, BrokerContext> {
   return {
@@ -26,17 +28,28 @@ export function auditLog(): middy.MiddlewareObj<HttpEvent, unknown, Error, Broke
 }
 
 function record(invocation: Invocation, status: number, error?: BrokerError): void {
-  const { caller, bodyHash, decision, source, expiresAt } = invocation.audit;
-  invocation.logger.audit({
-    caller: caller ?? { kind: 'anonymous' },
-    bodyHash: bodyHash ?? null,
-    decision: decision === undefined ? 'not reached' : decision.allowed ? 'allowed' : 'denied',
-    ...(decision?.allowed && { rule: decision.rule ?? 'no policy configured' }),
-    outcome: { status, ...(error && { code: error.code }), ...(error?.vendorCode !== undefined && { vendorCode: error.vendorCode }) },
-    source: source ?? null,
-    expiresAt: expiresAt ?? null,
-    durationMs: Date.now() - invocation.startedAt,
-  });
+  const { caller, bodyHash, decision, source, expiresAt, vendorRequestId } = invocation.audit;
+  const { metrics } = invocation;
+  metrics.count('Requests');
+  if (!error && source !== undefined) servedFrom(metrics, source);
+  // Denied until the policy decides: only a Forbidden answer is the policy's refusal.
+  if (decision?.allowed === false && error?.code === 'Forbidden') metrics.count('PolicyDenials');
+  countFault(metrics, error);
+  invocation.logger.audit(
+    {
+      caller: caller ?? { kind: 'anonymous' },
+      bodyHash: bodyHash ?? null,
+      decision: decision === undefined ? 'not reached' : decision.allowed ? 'allowed' : 'denied',
+      ...(decision?.allowed && { rule: decision.rule ?? 'no policy configured' }),
+      outcome: { status, ...(error && { code: error.code }), ...(error?.vendorCode !== undefined && { vendorCode: error.vendorCode }) },
+      source: source ?? null,
+      expiresAt: expiresAt ?? null,
+      vendorRequestId: vendorRequestId ?? error?.vendorRequestId ?? null,
+      traceId: invocation.traceId ?? null,
+      durationMs: Date.now() - invocation.startedAt,
+    },
+    metricMembers(invocation.operation, metrics, { code: error?.code ?? 'OK' }),
+  );
   if (!error) return;
   const detail = {
     status,

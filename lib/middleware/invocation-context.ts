@@ -1,6 +1,7 @@
 import type middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { createLogger, type Logger } from '../logger.js';
+import { createMeasures, type Measures } from '../metrics.js';
 import type { Operation } from '../operation.js';
 
 /** What the audit record of an HTTP request says beyond its outcome; filled in as the request goes. */
@@ -10,11 +11,17 @@ export interface AuditFacts {
   decision?: { allowed: boolean; rule?: string };
   source?: 'memory' | 'table' | 'vendor';
   expiresAt?: string;
+  /** The vendor's request id of the answer (for a cached answer, of the call that fetched it). */
+  vendorRequestId?: string;
 }
 
 /** What one Lambda invocation hands the machinery: who it is, its logger, and its deadline. */
 export interface Invocation {
   requestId: string;
+  /** The operation's name (`<product>:<Action>`): the `operation` dimension of its metrics. */
+  operation: string;
+  /** The X-Ray trace id of the invocation (Lambda sets one, traced or not); absent outside Lambda. */
+  traceId?: string;
   logger: Logger;
   /** Epoch ms at which middy aborts the invocation (`signal`): no vendor attempt starts that cannot end before it. */
   deadline: number;
@@ -22,10 +29,27 @@ export interface Invocation {
   signal?: AbortSignal;
   startedAt: number;
   audit: AuditFacts;
+  /** What the invocation measures; the line that ends it writes them (lib/metrics.ts). */
+  metrics: Measures;
 }
 
 /** The Lambda context once invocationContext has run. */
 export type BrokerContext = Context & { invocation: Invocation };
+
+/** An X-Ray trace id: `1-<8 hex digits>-<24 hex digits>`. */
+const TRACE_ID = /^1-[0-9a-f]{8}-[0-9a-f]{24}$/;
+
+/**
+ * The invocation's trace id, from the context (newer runtimes put `xRayTraceId` there) or
+ * `_X_AMZN_TRACE_ID` (`Root=1-…;Parent=…;Sampled=…`): its Root, when it is shaped like one.
+ */
+export function traceIdOf(context: Partial<Context>): string | undefined {
+  const fromContext = (context as { xRayTraceId?: unknown }).xRayTraceId;
+  const header = typeof fromContext === 'string' && fromContext !== '' ? fromContext : process.env._X_AMZN_TRACE_ID;
+  if (!header) return undefined;
+  const root = /(?:^|;)\s*Root=([^;]+)/.exec(header)?.[1] ?? header;
+  return TRACE_ID.test(root.trim()) ? root.trim() : undefined;
+}
 
 /** Outside Lambda (a bare local call) there is no deadline to read; assume API Gateway's 30 s. */
 const LOCAL_BUDGET_MS = 30_000;
@@ -37,7 +61,7 @@ export interface InvocationContextOptions {
   marginMs: number;
 }
 
-/** Puts `context.invocation` in place: request id, a logger bound to it, the deadline, an empty audit record. */
+/** Puts `context.invocation` in place: request id, trace id, a logger bound to it, the deadline, an empty audit record and measures. */
 export function invocationContext({ op, marginMs }: InvocationContextOptions): middy.MiddlewareObj<unknown, unknown, Error, BrokerContext> {
   return {
     before: (request) => {
@@ -45,12 +69,16 @@ export function invocationContext({ op, marginMs }: InvocationContextOptions): m
       const startedAt = Date.now();
       const requestId = context.awsRequestId || 'local';
       const remaining = typeof context.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : LOCAL_BUDGET_MS;
+      const traceId = traceIdOf(context);
       context.invocation = {
         requestId,
+        operation: op.name,
+        ...(traceId !== undefined && { traceId }),
         startedAt,
         deadline: startedAt + remaining - marginMs,
         logger: createLogger({ requestId, operation: op.name }),
         audit: {},
+        metrics: createMeasures(),
       };
     },
   };

@@ -1,5 +1,6 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { toBrokerError } from '../errors.js';
+import { countFault, metricMembers } from '../metrics.js';
 import type { Operation } from '../operation.js';
 import { runForEvent } from '../run-operation.js';
 import { triggerStack, withInvocation } from './stack.js';
@@ -13,7 +14,10 @@ export function isEventBridgeEvent(event: unknown): event is BrokerEventBridgeEv
   return event !== null && typeof event === 'object' && 'detail-type' in event && 'detail' in event;
 }
 
-/** The EventBridge trigger: `detail` is the body; the result is returned, a failure logged and thrown so Lambda retries it. */
+/**
+ * The EventBridge trigger: `detail` is the body; the result is returned, a failure logged and
+ * thrown so Lambda retries it. Either way one line, with the event's metrics.
+ */
 export function eventBridge(): EventBridgeTrigger {
   return {
     kind: 'eventbridge',
@@ -21,17 +25,31 @@ export function eventBridge(): EventBridgeTrigger {
     handler: (op: Operation) =>
       triggerStack<BrokerEventBridgeEvent>(op).handler(
         withInvocation(async (event: BrokerEventBridgeEvent, invocation) => {
+          const { metrics } = invocation;
           try {
-            return await runForEvent(op, event.detail, invocation);
+            const result = await runForEvent(op, event.detail, invocation);
+            metrics.count('EventsProcessed');
+            invocation.logger.info(
+              'event processed',
+              { eventId: event.id, vendorRequestId: result.vendorRequestId },
+              metricMembers(op.name, metrics),
+            );
+            return result;
           } catch (thrown) {
             const error = toBrokerError(thrown);
-            invocation.logger.error('event failed', {
-              eventId: event.id,
-              code: error.code,
-              reason: error.message,
-              vendorCode: error.vendorCode,
-              ...(error.details !== undefined && { detailCount: error.details.length }),
-            });
+            metrics.count('EventsFailed');
+            countFault(metrics, error);
+            invocation.logger.error(
+              'event failed',
+              {
+                eventId: event.id,
+                code: error.code,
+                reason: error.message,
+                vendorCode: error.vendorCode,
+                ...(error.details !== undefined && { detailCount: error.details.length }),
+              },
+              metricMembers(op.name, metrics),
+            );
             throw error;
           }
         }),

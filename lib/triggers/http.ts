@@ -1,5 +1,6 @@
 import { bodyKey } from '../body-key.js';
 import { callerOf } from '../caller.js';
+import { credentialsServed } from '../metrics.js';
 import { auditLog } from '../middleware/audit-log.js';
 import { httpAnswers } from '../middleware/http-answers.js';
 import { type HttpEvent, httpJsonBody } from '../middleware/http-json-body.js';
@@ -37,10 +38,18 @@ async function serveHttp(op: Operation, event: HttpEvent, invocation: Invocation
   audit.decision = await authorize(op.name, callerOf(event), body, invocation.logger);
   // Set before the call so a failed vendor call is still recorded as one.
   audit.source = 'vendor';
-  if (op.expiresAt === undefined) return runOperation(op, body, invocation);
-  const { result, source } = await cachedCredentials(op, body, invocation, hash);
+  if (op.expiresAt === undefined) {
+    const result = await runOperation(op, body, invocation);
+    if (result.vendorRequestId !== undefined) audit.vendorRequestId = result.vendorRequestId;
+    return result;
+  }
+  const { result, source, left } = await cachedCredentials(op, body, invocation, hash);
   audit.source = source;
-  if (result.expiresAt !== undefined) audit.expiresAt = result.expiresAt;
+  if (result.vendorRequestId !== undefined) audit.vendorRequestId = result.vendorRequestId;
+  if (result.expiresAt !== undefined) {
+    audit.expiresAt = result.expiresAt;
+    credentialsServed(invocation.metrics, left, result.expiresAt);
+  }
   return result;
 }
 

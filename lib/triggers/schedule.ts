@@ -1,5 +1,6 @@
 import { bodyKey } from '../body-key.js';
 import { BrokerError, toBrokerError } from '../errors.js';
+import { countFault, metricMembers } from '../metrics.js';
 import type { Invocation } from '../middleware/invocation-context.js';
 import type { Operation } from '../operation.js';
 import { validateBody } from '../run-operation.js';
@@ -44,6 +45,7 @@ async function rotate(op: Operation, event: RotationEvent, invocation: Invocatio
       report[await rotateOne(op, body, invocation)] += 1;
     } catch (thrown) {
       const error = toBrokerError(thrown);
+      countFault(invocation.metrics, error);
       report.failed.push({
         key,
         code: error.code,
@@ -60,7 +62,14 @@ async function rotate(op: Operation, event: RotationEvent, invocation: Invocatio
       });
     }
   }
-  invocation.logger[report.failed.length ? 'error' : 'info']('rotation finished', { ...report });
+  const { metrics } = invocation;
+  // Every run is counted (the lateness alarm needs it); its results only when there are some, so
+  // an idle stage publishes one metric per schedule, not four.
+  metrics.count('RotationRuns');
+  if (report.rotated > 0) metrics.count('RotationRotated', report.rotated);
+  if (report.fresh > 0) metrics.count('RotationFresh', report.fresh);
+  if (report.failed.length > 0) metrics.count('RotationFailed', report.failed.length);
+  invocation.logger[report.failed.length ? 'error' : 'info']('rotation finished', { ...report }, metricMembers(op.name, metrics));
   if (report.failed.length) throw new RotationFailed(report);
   return report;
 }

@@ -1,6 +1,7 @@
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { BrokerError, toBrokerError } from '../errors.js';
+import { countFault, createMeasures, metricMembers } from '../metrics.js';
 import type { Invocation } from '../middleware/invocation-context.js';
 import type { Operation } from '../operation.js';
 import { runForEvent } from '../run-operation.js';
@@ -45,21 +46,34 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Pro
   });
 }
 
-/** One message, logged either way; a failure rejects so the batch reports it. */
+/** One message, logged either way with its own metrics; a failure rejects so the batch reports it. */
 async function processRecord(op: Operation, record: SQSRecord, invocation: Invocation): Promise<void> {
   const logger = invocation.logger.child({ messageId: record.messageId });
+  // Records run at once: each measures on its own, and its line writes what it measured.
+  const metrics = createMeasures();
   try {
-    const result = await untilAborted(runForEvent(op, messageBody(record.body), { ...invocation, logger }), invocation.signal);
-    logger.info('message processed', { vendorRequestId: result.vendorRequestId, alreadyProvisioned: result.alreadyProvisioned ?? false });
+    const result = await untilAborted(runForEvent(op, messageBody(record.body), { ...invocation, logger, metrics }), invocation.signal);
+    metrics.count('MessagesProcessed');
+    logger.info(
+      'message processed',
+      { vendorRequestId: result.vendorRequestId, alreadyProvisioned: result.alreadyProvisioned ?? false },
+      metricMembers(op.name, metrics),
+    );
   } catch (thrown) {
     const error = toBrokerError(thrown);
-    logger.error('message failed', {
-      code: error.code,
-      reason: error.message,
-      vendorCode: error.vendorCode,
-      ...(error.details !== undefined && { detailCount: error.details.length }),
-      receiveCount: record.attributes?.ApproximateReceiveCount,
-    });
+    metrics.count('MessagesFailed');
+    countFault(metrics, error);
+    logger.error(
+      'message failed',
+      {
+        code: error.code,
+        reason: error.message,
+        vendorCode: error.vendorCode,
+        ...(error.details !== undefined && { detailCount: error.details.length }),
+        receiveCount: record.attributes?.ApproximateReceiveCount,
+      },
+      metricMembers(op.name, metrics),
+    );
     throw error;
   }
 }

@@ -14,8 +14,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { crc32, inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { METRIC_UNITS } from '../../lib/metrics.js';
 import { type Operation, triggerOf } from '../../lib/operation.js';
-
 import { loadOperations } from '../../lib/operations/index.js';
 import { ROTATE_WHEN_LEFT, SERVE_WHILE_LEFT } from '../../lib/token-cache.js';
 import type { TriggerKind } from '../../lib/triggers/trigger.js';
@@ -68,6 +68,8 @@ const variant = {
   eventPublishers: ['arn:aws:iam::123456789012:role/onboarding-service'],
   /** The token table's customer managed key. */
   tokenTableKmsKeyArn: 'arn:aws:kms:ap-southeast-1:123456789012:key/0f6e2a4c-1b3d-4e5f-8a9b-0c1d2e3f4a5b',
+  /** Lambda's own tracing (default PassThrough). */
+  tracing: 'Active',
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -419,6 +421,7 @@ beforeAll(async () => {
       `--param=alarmTopicArn=${variant.alarmTopicArn}`,
       `--param=eventPublishers=${JSON.stringify(variant.eventPublishers)}`,
       `--param=tokenTableKmsKeyArn=${variant.tokenTableKmsKeyArn}`,
+      `--param=tracing=${variant.tracing}`,
       '--package',
       prodDir,
     ],
@@ -600,6 +603,7 @@ describe('functions', () => {
     ALIYUN_SIGNATURE: 'ACS3-HMAC-SHA256',
     LOG_LEVEL: 'info',
     EVENT_ALLOWED_SCOPES: 'openid,aliuid',
+    METRICS_NAMESPACE: `CloudTokenBroker/${stage}`,
     // One per endpoint the operations call: by default the broker's, else the stage param named after it.
     ...Object.fromEntries(
       endpointVariables.map((variable) => [variable, stage === 'dev' ? defaultEndpoints[variable] : variant.endpoint(variable)]),
@@ -672,6 +676,16 @@ describe('functions', () => {
       expect(code, file).not.toMatch(/\$\{\s*(ssm|aws)\s*:/);
       // Nor a variable built at run time, e.g. `param:` + name or resolveVariable('aws:...').
       expect(code, file).not.toMatch(/resolveVariable\(\s*['"`](ssm|aws)\s*:/);
+    }
+  });
+
+  it("Lambda's own tracing: PassThrough by default, Active with the stage param tracing", () => {
+    for (const [run, stage, mode] of [
+      [dev, 'dev', 'PassThrough'],
+      [prod, variant.stage, variant.tracing],
+    ] as const) {
+      for (const name of functionFiles)
+        expect(functionResource(run.template, stage, name)[1].Properties.TracingConfig).toEqual({ Mode: mode });
     }
   });
 
@@ -974,9 +988,135 @@ describe('alarms', () => {
     }
   });
 
-  it('there are 2 per function and 1 per dead-letter queue', () => {
+  it('there are 5 per function, 1 more per credential operation, 2 per schedule and 1 per dead-letter queue', () => {
+    const expected =
+      5 * operations.length +
+      operations.filter((op) => op.expiresAt !== undefined).length +
+      2 * scheduledOperations.length +
+      queuedOperations.length;
+    for (const run of [dev, prod]) expect(resourcesOfType(run.template, 'AWS::CloudWatch::Alarm')).toHaveLength(expected);
+  });
+
+  /** The alarms on the broker's own metric `metric` of `op` (plain, or inside a metric math expression). */
+  function ownAlarms(t: Template, stage: string, op: Operation, metric: string): Resource[] {
+    const isOwn = (m: JsonObject | undefined) =>
+      m !== undefined &&
+      m.Namespace === `CloudTokenBroker/${stage}` &&
+      m.MetricName === metric &&
+      JSON.stringify(m.Dimensions) === JSON.stringify([{ Name: 'operation', Value: op.name }]);
+    return resourcesOfType(t, 'AWS::CloudWatch::Alarm')
+      .map(([, a]) => a)
+      .filter(
+        (a) =>
+          isOwn(a.Properties as JsonObject) ||
+          asArray(a.Properties.Metrics as JsonObject[]).some((m) => isOwn((m.MetricStat as JsonObject | undefined)?.Metric as JsonObject)),
+      );
+  }
+
+  it.each(operations.map((op) => op.functionName))(
+    "%s: alarms on the broker's own metrics: vendor throttling sustained, vendor errors, keys or policy unavailable, credentials near expiry, rotation",
+    (name) => {
+      const op = operations.find((o) => o.functionName === name)!;
+      for (const [run, stage] of [
+        [dev, 'dev'],
+        [prod, variant.stage],
+      ] as const) {
+        const one = (metric: string) => {
+          const found = ownAlarms(run.template, stage, op, metric);
+          expect(found, `${stage} ${name} ${metric}`).toHaveLength(1);
+          return found[0]!.Properties;
+        };
+        // Vendor throttling and the rate limit's refusals, summed, 3 periods in a row.
+        const throttling = one('VendorThrottled');
+        expect(ownAlarms(run.template, stage, op, 'RateLimited')).toEqual([expect.objectContaining({ Properties: throttling })]);
+        expect(throttling).toMatchObject({
+          EvaluationPeriods: 3,
+          DatapointsToAlarm: 3,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        });
+        expect((throttling.Metrics as JsonObject[]).filter((m) => m.ReturnData === true)).toHaveLength(1);
+        expect(one('VendorFailed')).toMatchObject({ Statistic: 'Sum', ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+        expect(one('SsmFaults')).toMatchObject({ Statistic: 'Sum', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+        if (op.expiresAt !== undefined) {
+          expect(one('CredentialLifetimeLeft')).toMatchObject({
+            Statistic: 'Minimum',
+            Threshold: 25,
+            ComparisonOperator: 'LessThanThreshold',
+          });
+        } else expect(ownAlarms(run.template, stage, op, 'CredentialLifetimeLeft')).toEqual([]);
+        const schedule = triggerOf(op, 'schedule');
+        if (schedule) {
+          expect(one('RotationFailed')).toMatchObject({ Statistic: 'Sum', Threshold: 1 });
+          // Late: no run in twice the schedule's rate; no data is itself the alarm.
+          const rate = stage === 'dev' ? schedule.rate : variant.rotationRate;
+          const [, count, unit] = /^rate\((\d+) (minute|hour)s?\)$/.exec(rate)!;
+          const seconds = Number(count) * (unit === 'hour' ? 3600 : 60);
+          expect(one('RotationRuns')).toMatchObject({
+            Statistic: 'Sum',
+            Period: 2 * seconds,
+            Threshold: 1,
+            ComparisonOperator: 'LessThanThreshold',
+            TreatMissingData: 'breaching',
+          });
+        } else {
+          expect(ownAlarms(run.template, stage, op, 'RotationFailed')).toEqual([]);
+          expect(ownAlarms(run.template, stage, op, 'RotationRuns')).toEqual([]);
+        }
+      }
+    },
+  );
+
+  it('each names its runbook entry, and docs/runbook.md has that entry', () => {
+    const runbook = readFileSync(join(root, 'docs/runbook.md'), 'utf8');
+    // GitHub's anchors: headings lower-cased, punctuation dropped, spaces as hyphens.
+    const anchors = new Set(
+      [...runbook.matchAll(/^#{1,6} +(.+)$/gm)].map((m) =>
+        m[1]!
+          .trim()
+          .toLowerCase()
+          .replace(/[^\p{L}\p{N} _-]/gu, '')
+          .replace(/ /g, '-'),
+      ),
+    );
+    const named = new Set<string>();
     for (const run of [dev, prod]) {
-      expect(resourcesOfType(run.template, 'AWS::CloudWatch::Alarm')).toHaveLength(2 * operations.length + queuedOperations.length);
+      for (const [id, a] of resourcesOfType(run.template, 'AWS::CloudWatch::Alarm')) {
+        const match = /Runbook: docs\/runbook\.md#([a-z0-9-]+)$/.exec(String(a.Properties.AlarmDescription));
+        expect(match, `${id}: ${a.Properties.AlarmDescription}`).not.toBeNull();
+        expect(anchors, `${id} names #${match![1]}`).toContain(match![1]);
+        named.add(match![1]!);
+      }
+    }
+    expect([...named].sort()).toEqual([
+      'credentials-near-expiry',
+      'dead-letter-messages',
+      'function-errors',
+      'function-throttles',
+      'keys-or-policy-unavailable',
+      'rotation-failures',
+      'rotation-late',
+      'vendor-errors',
+      'vendor-throttling',
+    ]);
+  });
+
+  it("name only metrics the broker writes (lib/metrics.ts), in the stage's namespace", () => {
+    for (const [run, stage] of [
+      [dev, 'dev'],
+      [prod, variant.stage],
+    ] as const) {
+      for (const [id, a] of resourcesOfType(run.template, 'AWS::CloudWatch::Alarm')) {
+        const metrics = [
+          a.Properties as JsonObject,
+          ...asArray(a.Properties.Metrics as JsonObject[]).map((m) => (m.MetricStat as JsonObject | undefined)?.Metric as JsonObject),
+        ].filter((m) => m?.MetricName !== undefined);
+        expect(metrics.length, id).toBeGreaterThan(0);
+        for (const m of metrics) {
+          if (String(m.Namespace).startsWith('AWS/')) continue;
+          expect(m.Namespace, id).toBe(`CloudTokenBroker/${stage}`);
+          expect(Object.keys(METRIC_UNITS), id).toContain(m.MetricName);
+        }
+      }
     }
   });
 
@@ -988,6 +1128,140 @@ describe('alarms', () => {
     for (const [, a] of resourcesOfType(prod.template, 'AWS::CloudWatch::Alarm')) {
       expect(a.Properties.AlarmActions).toEqual([variant.alarmTopicArn]);
       expect(a.Properties.OKActions).toEqual([variant.alarmTopicArn]);
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('the dashboard', () => {
+  interface Widget {
+    type: string;
+    x: number;
+    y: number;
+    width: number;
+    height: number;
+    properties: { title?: string; region?: string; metrics?: (Json[] | JsonObject)[]; query?: string; markdown?: string };
+  }
+
+  /** The stage's one dashboard: its name, and its widgets with the region filled in. */
+  function dashboardOf(t: Template): { name: string; widgets: Widget[] } {
+    const dashboards = resourcesOfType(t, 'AWS::CloudWatch::Dashboard');
+    expect(dashboards).toHaveLength(1);
+    const { DashboardName, DashboardBody } = dashboards[0]![1].Properties;
+    const body = (DashboardBody as JsonObject)['Fn::Sub'];
+    expect(typeof body).toBe('string');
+    // Its only variable is the region.
+    expect(new Set(String(body).match(/\$\{[^}]*\}/g))).toEqual(new Set([REGION]));
+    const widgets = (JSON.parse(String(body).replaceAll(REGION, 'ap-southeast-1')) as { widgets: Widget[] }).widgets;
+    return { name: String(DashboardName), widgets };
+  }
+
+  /** Every metric a widget graphs: [namespace, name, dimension name, value, options] arrays, and expressions as text. */
+  function graphed(widget: Widget) {
+    const arrays: [string, string, string, string, JsonObject][] = [];
+    const expressions: string[] = [];
+    for (const m of widget.properties.metrics ?? []) {
+      if (Array.isArray(m)) arrays.push(m as never);
+      else expressions.push(String(m.expression));
+    }
+    return { arrays, expressions };
+  }
+
+  it("is one per stage, named after it, on a 24-column grid with no widget over another; every graph in the stage's region", () => {
+    for (const [run, stage] of [
+      [dev, 'dev'],
+      [prod, variant.stage],
+    ] as const) {
+      const { name, widgets } = dashboardOf(run.template);
+      expect(name).toBe(`${SERVICE}-${stage}`);
+      const taken = new Set<string>();
+      for (const w of widgets) {
+        expect(w.x + w.width).toBeLessThanOrEqual(24);
+        for (let x = w.x; x < w.x + w.width; x++)
+          for (let y = w.y; y < w.y + w.height; y++) {
+            expect(taken.has(`${x},${y}`), `${w.properties.title} at ${x},${y}`).toBe(false);
+            taken.add(`${x},${y}`);
+          }
+        if (w.type !== 'text') expect(w.properties.region).toBe('ap-southeast-1');
+      }
+    }
+  });
+
+  it.each(operations.map((op) => op.functionName))(
+    '%s has its widgets: requests by code, answers by source, vendor latency p50/p99, throttling and failures, faults, and its rotation or queue',
+    (name) => {
+      const op = operations.find((o) => o.functionName === name)!;
+      for (const [run, stage] of [
+        [dev, 'dev'],
+        [prod, variant.stage],
+      ] as const) {
+        const namespace = `CloudTokenBroker/${stage}`;
+        const { widgets } = dashboardOf(run.template);
+        const all = widgets.map(graphed);
+        const arrays = all.flatMap((g) => g.arrays);
+        /** The stats a metric of this operation is graphed with. */
+        const stats = (metric: string, ns = namespace, dimension = 'operation', value = op.name) =>
+          arrays.filter(([n, m, d, v]) => n === ns && m === metric && d === dimension && v === value).map(([, , , , o]) => o.stat ?? 'Sum');
+        expect(
+          all.flatMap((g) => g.expressions),
+          'requests by code',
+        ).toContainEqual(`SEARCH('{${namespace},code,operation} MetricName="Requests" operation="${op.name}"', 'Sum', 300)`);
+        expect(stats('Requests')).toContain('Sum');
+        for (const metric of [
+          'ServedFromMemory',
+          'ServedFromTable',
+          'ServedFromVendor',
+          'VendorCalls',
+          'VendorAttempts',
+          'VendorThrottled',
+          'VendorFailed',
+        ])
+          expect(stats(metric), metric).toContain('Sum');
+        expect(stats('VendorLatency')).toEqual(['p50', 'p99']);
+        for (const metric of ['PolicyDenials', 'SsmFaults', 'TableFaults']) expect(stats(metric), metric).toContain('Sum');
+        for (const metric of ['Errors', 'Throttles'])
+          expect(stats(metric, 'AWS/Lambda', 'FunctionName', `${SERVICE}-${stage}-${name}`), metric).toContain('Sum');
+        if (op.ratePerSecond !== undefined) {
+          expect(stats('RateLimited')).toContain('Sum');
+          expect(stats('RateLimitWait')).toContain('p99');
+        }
+        if (op.expiresAt !== undefined) {
+          expect(stats('CredentialLifetimeLeft')).toEqual(['Minimum', 'Average']);
+          expect(stats('LeaseWait')).toContain('p99');
+        }
+        if (triggerOf(op, 'schedule')) {
+          for (const metric of ['RotationRuns', 'RotationRotated', 'RotationFresh', 'RotationFailed'])
+            expect(stats(metric), metric).toContain('Sum');
+        }
+        if (triggerOf(op, 'sqs')) {
+          for (const metric of ['MessagesProcessed', 'MessagesFailed']) expect(stats(metric), metric).toContain('Sum');
+          const queue = `${SERVICE}-${stage}-${name}`;
+          expect(stats('ApproximateNumberOfMessagesVisible', 'AWS/SQS', 'QueueName', queue)).toHaveLength(1);
+          expect(stats('ApproximateNumberOfMessagesVisible', 'AWS/SQS', 'QueueName', `${queue}-dlq`)).toHaveLength(1);
+          // The names the dashboard uses are the queues' own.
+          const queueNames = resourcesOfType(run.template, 'AWS::SQS::Queue').map(([, q]) => q.Properties.QueueName);
+          expect(queueNames).toEqual(expect.arrayContaining([queue, `${queue}-dlq`]));
+        }
+        // The latest refusals and failures read this function's log group.
+        const logs = widgets.filter((w) => w.type === 'log');
+        expect(logs).toHaveLength(1);
+        expect(logs[0]!.properties.query).toContain(`SOURCE '/aws/lambda/${SERVICE}-${stage}-${name}'`);
+      }
+    },
+  );
+
+  it("graphs only metrics the broker writes (lib/metrics.ts), in the stage's namespace, or AWS's own", () => {
+    for (const [run, stage] of [
+      [dev, 'dev'],
+      [prod, variant.stage],
+    ] as const) {
+      for (const widget of dashboardOf(run.template).widgets) {
+        for (const [namespace, metric] of graphed(widget).arrays) {
+          if (namespace === 'AWS/Lambda' || namespace === 'AWS/SQS') continue;
+          expect(namespace).toBe(`CloudTokenBroker/${stage}`);
+          expect(Object.keys(METRIC_UNITS)).toContain(metric);
+        }
+      }
     }
   });
 });
@@ -1055,6 +1329,8 @@ describe('least privilege', () => {
         grants['kms:GenerateDataKey'] = [variant.tokenTableKmsKeyArn];
       }
     }
+    // Lambda's active tracing writes X-Ray segments (which take no resource).
+    if (stage === variant.stage) for (const action of ['xray:PutTraceSegments', 'xray:PutTelemetryRecords']) grants[action] = ['*'];
     if (triggerOf(op, 'sqs') !== undefined) {
       const queue = `\${${mappingQueueId(t, stage, op)}.Arn}`;
       for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'])

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadOperations } from '../../lib/operations/index.js';
 import { type NpmStart, startNpmStart } from '../support/npm-start.js';
 
@@ -42,6 +42,7 @@ describe('npm start', () => {
     expect(lines[3]).toMatch(/^table: +local token table cloud-token-broker-local-tokens at http:\/\/127\.0\.0\.1:\d+ \(dynalite\)$/);
     expect(lines[4]).toBe(`lambda invoke API on http://localhost:${lambdaPort} (SQS / EventBridge / rotation events; see README)`);
     expect(lines[5]).toMatch(/^origins: .*403.*allowed: none$/);
+    expect(lines[6]).toMatch(/^metrics: .*on Ctrl-C, or now with: kill -USR2 \d+$/);
   });
 
   it('lists every route of the registry, with a curl line for each', () => {
@@ -128,9 +129,35 @@ describe('npm start', () => {
     expect(await response.json()).toEqual({ batchItemFailures: [{ itemIdentifier: 'local-2' }] });
   });
 
-  it('stops everything it started on Ctrl-C', async () => {
+  it('prints a summary of the metrics on SIGUSR2 (to the pid of its banner) and goes on serving', async () => {
+    const pid = Number(/kill -USR2 (\d+)$/m.exec(output)![1]);
+    const before = npmStart.output().length;
+    process.kill(pid, 'SIGUSR2');
+    await vi.waitFor(() => expect(npmStart.output().slice(before)).toMatch(/^metrics of this run, from \d+ EMF lines/m), {
+      timeout: 10_000,
+      interval: 100,
+    });
+    const response = await post('/v1/aliyun/bpstudio/token', {});
+    expect(response.status).toBe(200);
+  });
+
+  it('stops everything it started on Ctrl-C, after a summary of the metrics of the run', async () => {
     child.kill('SIGINT');
     expect(await exited).toBe(0);
+    // The summary is the last one printed, from the metric lines the functions wrote.
+    const all = npmStart.output();
+    const summary = all.slice(all.lastIndexOf('metrics of this run'));
+    expect(summary).toMatch(/^metrics of this run, from \d+ EMF lines the functions printed:/);
+    for (const op of operations) {
+      const line = new RegExp(`^  ${op.name}: (\\d+) requests? \\((.*)\\)$`, 'm').exec(summary);
+      expect(line, `${op.name} in\n${summary}`).not.toBeNull();
+      expect(Number(line![1])).toBeGreaterThan(0);
+      expect(line![2]).toMatch(/\bOK \d+/);
+    }
+    // The refused request above, by its code; the provisioning events, by their messages.
+    expect(summary).toMatch(/^ {2}cams:GetChatappUploadAuthorization: \d+ requests \(.*InvalidRequest 1.*\)$/m);
+    expect(summary).toMatch(/\bMessagesProcessed 1\b/);
+    expect(summary).toMatch(/\bMessagesFailed 1\b/);
     await expect(fetch(`http://localhost:${httpPort}/`)).rejects.toThrow();
     await expect(fetch(`http://localhost:${lambdaPort}/`)).rejects.toThrow();
     // No process is left running in the run's process group (serverless-offline and what it

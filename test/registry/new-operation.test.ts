@@ -114,6 +114,15 @@ describe('a fifth operation, added as two files and nothing else', () => {
       JSON.stringify(r.Properties).includes('ZzDashthrowawayDashtokenLambdaFunction'),
     );
     expect(alarms.map(([, r]) => r.Properties.MetricName).sort()).toEqual(['Errors', 'Throttles']);
+
+    // ...its alarms on the broker's own metrics, and its rows of the stage's dashboard.
+    const own = resourcesOfType('AWS::CloudWatch::Alarm').filter(([, r]) =>
+      JSON.stringify(r.Properties).includes(JSON.stringify({ Name: 'operation', Value: NAME })),
+    );
+    expect(own.length).toBeGreaterThanOrEqual(6);
+    const body = (template.Resources.Dashboard!.Properties.DashboardBody as { 'Fn::Sub': string })['Fn::Sub'];
+    const widgets = (JSON.parse(body) as { widgets: { properties: { metrics?: unknown[] } }[] }).widgets;
+    expect(widgets.filter((w) => JSON.stringify(w.properties.metrics ?? []).includes(NAME)).length).toBeGreaterThanOrEqual(6);
   });
 
   it('is served by `npm start`: listed in its banner and answered over HTTP', async () => {

@@ -9,6 +9,7 @@ import { type BrokerContext, type Invocation, invocationContext } from '../../..
 import { camsGetUploadAuthorization } from '../../../lib/operations/cams-get-upload-authorization.js';
 import { validateBody } from '../../../lib/run-operation.js';
 import { httpApiEvent, lambdaContext } from '../../../sim/lambda-events.js';
+import { metricsOf, withoutMetrics } from '../../support/emf.js';
 import { captureLogs } from '../../support/log-capture.js';
 
 const op = camsGetUploadAuthorization;
@@ -58,7 +59,9 @@ const AUDIT_KEYS = [
   'requestId',
   'source',
   'time',
+  'traceId',
   'type',
+  'vendorRequestId',
 ];
 
 describe('auditLog', () => {
@@ -73,7 +76,7 @@ describe('auditLog', () => {
     });
     expect(result.statusCode).toBe(200);
     expect(audits).toHaveLength(1);
-    expect(audits[0]).toEqual({
+    expect(withoutMetrics(audits[0]!)).toEqual({
       type: 'audit',
       time: expect.any(String),
       requestId,
@@ -85,10 +88,33 @@ describe('auditLog', () => {
       outcome: { status: 200 },
       source: 'table',
       expiresAt,
+      vendorRequestId: null,
+      traceId: null,
       durationMs: expect.any(Number),
     });
+    // Its metrics ride on the same line.
+    expect(metricsOf(audits[0]!).values).toEqual({ Requests: 1, ServedFromMemory: 0, ServedFromTable: 1, ServedFromVendor: 0 });
+    expect(audits[0]!.code).toBe('OK');
     expect(audits[0]!.durationMs).toBeGreaterThanOrEqual(0);
     expect(others).toEqual([]);
+  });
+
+  it('puts the request id, the vendor request id and the trace id together', async () => {
+    const traceId = '1-5759e988-bd862e3fe1be46a994272793';
+    const previous = process.env._X_AMZN_TRACE_ID;
+    process.env._X_AMZN_TRACE_ID = `Root=${traceId};Parent=53995c3f42cd8ad8;Sampled=1`;
+    try {
+      const { audits, requestId } = await run(async (_event, invocation) => {
+        invocation.audit.decision = { allowed: true };
+        invocation.audit.source = 'vendor';
+        invocation.audit.vendorRequestId = 'vr-1';
+        return { operation: op.name, vendorRequestId: 'vr-1', data: {} };
+      });
+      expect(audits[0]).toMatchObject({ requestId, vendorRequestId: 'vr-1', traceId });
+    } finally {
+      if (previous === undefined) delete process.env._X_AMZN_TRACE_ID;
+      else process.env._X_AMZN_TRACE_ID = previous;
+    }
   });
 
   it('names the rule "no policy configured" when the policy allowed without one', async () => {
@@ -107,7 +133,9 @@ describe('auditLog', () => {
     });
     expect(result.statusCode).toBe(403);
     expect(audits).toHaveLength(1);
-    expect(Object.keys(audits[0]!).sort()).toEqual(AUDIT_KEYS);
+    expect(Object.keys(withoutMetrics(audits[0]!)).sort()).toEqual(AUDIT_KEYS);
+    expect(metricsOf(audits[0]!).values).toEqual({ Requests: 1, PolicyDenials: 1 });
+    expect(audits[0]!.code).toBe('Forbidden');
     expect(audits[0]).toMatchObject({
       caller: { kind: 'iam', principal: PRINCIPAL },
       bodyHash: 'hash-2',
@@ -133,6 +161,9 @@ describe('auditLog', () => {
       outcome: { status: 503, code: 'VendorUnavailable', vendorCode: 'ServiceUnavailable' },
       source: 'vendor',
       expiresAt: null,
+      // The failed call's vendor request id, next to the request id.
+      vendorRequestId: 'vr-3',
+      code: 'VendorUnavailable',
     });
     expect(others).toEqual([
       expect.objectContaining({

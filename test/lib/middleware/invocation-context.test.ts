@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { type BrokerContext, type Invocation, invocationContext } from '../../../lib/middleware/invocation-context.js';
+import { type BrokerContext, type Invocation, invocationContext, traceIdOf } from '../../../lib/middleware/invocation-context.js';
 import { camsGetUploadAuthorization } from '../../../lib/operations/cams-get-upload-authorization.js';
 import { lambdaContext } from '../../../sim/lambda-events.js';
 import { captureLogs } from '../../support/log-capture.js';
@@ -53,6 +53,31 @@ describe('invocationContext', () => {
     const second = (await invocationFor(lambdaContext())).invocation;
     expect(second.audit).toEqual({});
     expect(second.requestId).not.toBe(first.requestId);
+  });
+
+  it('takes the trace id from the context, else from _X_AMZN_TRACE_ID, and only when shaped like one', () => {
+    const id = '1-5759e988-bd862e3fe1be46a994272793';
+    const previous = process.env._X_AMZN_TRACE_ID;
+    try {
+      delete process.env._X_AMZN_TRACE_ID;
+      expect(traceIdOf({})).toBeUndefined();
+      process.env._X_AMZN_TRACE_ID = `Root=${id};Parent=53995c3f42cd8ad8;Sampled=0`;
+      expect(traceIdOf({})).toBe(id);
+      const other = '1-00000000-000000000000000000000001';
+      expect(traceIdOf({ xRayTraceId: `Root=${other};Sampled=1` } as never)).toBe(other);
+      expect(traceIdOf({ xRayTraceId: other } as never)).toBe(other);
+      process.env._X_AMZN_TRACE_ID = 'Root=<script>;Sampled=1';
+      expect(traceIdOf({})).toBeUndefined();
+    } finally {
+      if (previous === undefined) delete process.env._X_AMZN_TRACE_ID;
+      else process.env._X_AMZN_TRACE_ID = previous;
+    }
+  });
+
+  it('starts empty measures and names the operation', async () => {
+    const { invocation } = await invocationFor(lambdaContext());
+    expect(invocation.operation).toBe(op.name);
+    expect(invocation.metrics.values()).toEqual({});
   });
 
   it('binds the logger to the request id and the operation', async () => {
