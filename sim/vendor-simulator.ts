@@ -48,6 +48,32 @@ export type Fault =
   | { kind: 'reset' }
   | { kind: 'malformed'; body: string };
 
+/** The kinds of fault chaos mode draws from (see `ChaosOptions`). */
+export type ChaosKind = 'throttle' | 'serverError' | 'reset' | 'hang' | 'lostReply' | 'reject';
+
+/**
+ * Probability-based faults (`setChaos`): each verified request that no scripted rule claims
+ * suffers at most one fault, drawn with these probabilities (their sum at most 1).
+ */
+export interface ChaosOptions {
+  /** Alibaba Cloud 400 `Throttling.User`; UCloud RetCode 153. */
+  throttleRate?: number;
+  /** Alibaba Cloud 503 `ServiceUnavailable`; UCloud a 502 gateway page. */
+  serverErrorRate?: number;
+  /** The connection is destroyed before the request is processed. */
+  resetRate?: number;
+  /** Never answered (close() ends it). */
+  hangRate?: number;
+  /** The request is processed (an IMS application is installed), then the connection is destroyed: the answer is lost. */
+  lostReplyRate?: number;
+  /** Refused as invalid: Alibaba Cloud 400 `InvalidParameter`; UCloud RetCode 230. */
+  rejectRate?: number;
+  /** Only requests for these actions suffer; every action when absent. */
+  actions?: string[];
+  /** The random source, in [0, 1); default Math.random. A seeded one makes a run repeatable. */
+  random?: () => number;
+}
+
 export interface ScriptRule {
   /** Only requests for this action consume the rule; any action when absent. */
   action?: string;
@@ -82,8 +108,15 @@ export interface SimulatorCall {
   code: string;
   /** HTTP status sent; 0 when none was (hang, reset, pending). */
   status: number;
-  /** The scripted fault that applied to this request, if any. */
+  /** The scripted fault that applied to this request, if any (for chaos, the kind of answer it became). */
   fault?: Fault['kind'];
+  /**
+   * The chaos fault drawn for this request, if any. For `lostReply`, `code` is what the
+   * vendor did ('OK', or its refusal) and `status` is 0: nothing was sent.
+   */
+  chaos?: ChaosKind;
+  /** The request's signature as received (hex for V3 and UCloud, base64 for RPC), when it carried one. */
+  signature?: string;
   /** When the request arrived (epoch ms), to check client-side rate limits. */
   receivedAt: number;
 }
@@ -96,7 +129,11 @@ export interface VendorSimulator {
   /** Replace the accepted keys: simulates a master-key rotation at the vendor. */
   setKeys(keys: { aliyun?: AliyunKey[]; ucloud?: UcloudKey[] }): void;
   script(...rules: ScriptRule[]): void;
-  /** Clears calls, scripts, seen nonces and IMS state. Keys stay as they are. */
+  /** Turns chaos mode on with these probabilities, or off (undefined). Scripted rules go first. */
+  setChaos(options: ChaosOptions | undefined): void;
+  /** The scopes an IMS application was installed with, or undefined when it is not installed. */
+  provisionedScopes(appId: string): string[] | undefined;
+  /** Clears calls, scripts, chaos, seen nonces and IMS state. Keys stay as they are. */
   reset(): void;
   close(): Promise<void>;
 }
@@ -370,6 +407,7 @@ function verifyAcs3(req: ParsedRequest, sim: SimulatorState, call: SimulatorCall
   call.action = header(req, 'x-acs-action') ?? '';
   const auth = parseAcs3Authorization(header(req, 'authorization'));
   call.accessKeyId = auth.accessKeyId;
+  call.signature = auth.signature;
   call.nonce = header(req, 'x-acs-signature-nonce');
   checkSignedHeaders(req, auth.signedHeaders);
   const key = findAliyunKey(sim, auth.accessKeyId);
@@ -407,6 +445,7 @@ function verifyRpc(req: ParsedRequest, sim: SimulatorState, call: SimulatorCall)
   call.action = all.Action ?? '';
   call.accessKeyId = all.AccessKeyId;
   call.nonce = all.SignatureNonce;
+  if (all.Signature !== undefined) call.signature = all.Signature;
   for (const name of ['AccessKeyId', 'Signature', 'SignatureMethod', 'SignatureNonce', 'Timestamp', 'Action', 'Version']) {
     requireRpcParam(all, name);
   }
@@ -585,6 +624,7 @@ function verifyUcloud(req: ParsedRequest, sim: SimulatorState, call: SimulatorCa
   const all = ucloudParams(req);
   call.action = all.Action ?? '';
   call.publicKey = all.PublicKey;
+  if (all.Signature !== undefined) call.signature = all.Signature;
   call.params = Object.fromEntries(Object.entries(all).filter(([name]) => !UCLOUD_COMMON.includes(name)));
   const key = sim.ucloudKeys.find((k) => k.publicKey === all.PublicKey);
   if (!key) throw new UcloudRefusal(172, 'User Not Exists');
@@ -649,6 +689,73 @@ function takeFault(sim: SimulatorState, action: string, params: Record<string, s
   return rule.fault;
 }
 
+interface ChaosState {
+  /** Upper bounds of each kind's share of [0, 1), in a fixed order. */
+  bands: [ChaosKind, number][];
+  actions: Set<string> | undefined;
+  random: () => number;
+}
+
+const CHAOS_RATES: [ChaosKind, keyof ChaosOptions][] = [
+  ['throttle', 'throttleRate'],
+  ['serverError', 'serverErrorRate'],
+  ['reset', 'resetRate'],
+  ['hang', 'hangRate'],
+  ['lostReply', 'lostReplyRate'],
+  ['reject', 'rejectRate'],
+];
+
+function chaosState(options: ChaosOptions): ChaosState {
+  const bands: [ChaosKind, number][] = [];
+  let upTo = 0;
+  for (const [kind, field] of CHAOS_RATES) {
+    const rate = (options[field] as number | undefined) ?? 0;
+    if (!(rate >= 0 && rate <= 1)) throw new RangeError(`chaos ${field} must be between 0 and 1, not ${rate}`);
+    upTo += rate;
+    bands.push([kind, upTo]);
+  }
+  if (upTo > 1 + 1e-9) throw new RangeError(`chaos rates add up to ${upTo}, more than 1`);
+  return { bands, actions: options.actions && new Set(options.actions), random: options.random ?? Math.random };
+}
+
+/** The chaos fault this request suffers, if any: one draw per request. */
+function drawChaos(sim: SimulatorState, action: string): ChaosKind | undefined {
+  const chaos = sim.chaos;
+  if (!chaos || (chaos.actions && !chaos.actions.has(action))) return undefined;
+  const draw = chaos.random();
+  return chaos.bands.find(([, upTo]) => draw < upTo)?.[0];
+}
+
+/** The answer a chaos fault gives, in the vendor's own shape; undefined for lostReply (the request runs). */
+function chaosFault(kind: ChaosKind, vendor: SimulatorCall['vendor']): Fault | undefined {
+  const aliyun = vendor === 'aliyun';
+  switch (kind) {
+    case 'throttle':
+      return aliyun
+        ? { kind: 'aliyunError', status: 400, code: 'Throttling.User', message: 'Request was denied due to user flow control.' }
+        : { kind: 'ucloudError', retCode: 153, message: 'Request too frequently' };
+    case 'serverError':
+      return aliyun
+        ? {
+            kind: 'aliyunError',
+            status: 503,
+            code: 'ServiceUnavailable',
+            message: 'The request has failed due to a temporary failure of the server.',
+          }
+        : { kind: 'status', status: 502 };
+    case 'reject':
+      return aliyun
+        ? { kind: 'aliyunError', status: 400, code: 'InvalidParameter', message: 'The specified parameter is not valid.' }
+        : { kind: 'ucloudError', retCode: 230, message: 'Params not available' };
+    case 'reset':
+      return { kind: 'reset' };
+    case 'hang':
+      return { kind: 'hang' };
+    case 'lostReply':
+      return undefined;
+  }
+}
+
 function faultReply(fault: Fault, call: SimulatorCall, host: string): Reply | undefined {
   switch (fault.kind) {
     case 'aliyunError':
@@ -687,6 +794,7 @@ interface SimulatorState {
   ufilePrivateKeys: string[];
   startedAt: number;
   timers: Set<NodeJS.Timeout>;
+  chaos: ChaosState | undefined;
   closed: boolean;
 }
 
@@ -748,7 +856,12 @@ async function serve(sim: SimulatorState, req: ParsedRequest, res: ServerRespons
   let reply: Reply;
   try {
     const run = authenticate(req, sim, call);
-    const fault = takeFault(sim, call.action, call.params);
+    let fault = takeFault(sim, call.action, call.params);
+    if (!fault) {
+      const chaos = drawChaos(sim, call.action);
+      if (chaos) call.chaos = chaos;
+      fault = chaos && chaosFault(chaos, call.vendor);
+    }
     if (fault) call.fault = fault.kind;
     if (fault?.kind === 'hang') {
       call.code = 'hang';
@@ -765,6 +878,11 @@ async function serve(sim: SimulatorState, req: ParsedRequest, res: ServerRespons
     reply = refusalReply(error, call, host);
   }
   call.code = outcomeCode(call);
+  if (call.chaos === 'lostReply') {
+    // Done at the vendor, and the answer lost on the way back.
+    res.socket?.destroy();
+    return;
+  }
   call.status = reply.status;
   if (log) process.stderr.write(`${JSON.stringify({ simulator: { ...call, params: undefined, query: undefined, body: undefined } })}\n`);
   if (sim.closed || res.destroyed) return;
@@ -784,6 +902,7 @@ export async function startVendorSimulator(options: SimulatorOptions = {}): Prom
     ufilePrivateKeys: SIMULATOR_UFILE_TOKENS.map(() => randomUUID()),
     startedAt: Math.floor(Date.now() / 1000),
     timers: new Set(),
+    chaos: undefined,
     closed: false,
   };
   const server = createServer((req, res) => {
@@ -812,9 +931,19 @@ export async function startVendorSimulator(options: SimulatorOptions = {}): Prom
         sim.scripts.push(queued);
       }
     },
+    setChaos(options) {
+      sim.chaos = options && chaosState(options);
+    },
+    provisionedScopes(appId) {
+      const application = sim.provisioned.get(appId) as
+        | { DelegatedScope: { PredefinedScopes: { PredefinedScope: { Name: string }[] } } }
+        | undefined;
+      return application?.DelegatedScope.PredefinedScopes.PredefinedScope.map((scope) => scope.Name);
+    },
     reset() {
       sim.calls.length = 0; // same array object: callers holding `calls` see it cleared
       sim.scripts.length = 0;
+      sim.chaos = undefined;
       sim.nonces.clear();
       sim.provisioned.clear();
     },
