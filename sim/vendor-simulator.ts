@@ -108,6 +108,11 @@ export interface SimulatorCall {
   code: string;
   /** HTTP status sent; 0 when none was (hang, reset, pending). */
   status: number;
+  /**
+   * Whether the answer reached the client's connection: false while pending, for hang, reset
+   * and lostReply, and when the client had gone (its own timeout) before the answer was written.
+   */
+  delivered: boolean;
   /** The scripted fault that applied to this request, if any (for chaos, the kind of answer it became). */
   fault?: Fault['kind'];
   /**
@@ -849,6 +854,7 @@ async function serve(sim: SimulatorState, req: ParsedRequest, res: ServerRespons
     body: req.json ? Object.fromEntries(Object.entries(req.json).map(([k, v]) => [k, String(v)])) : req.body,
     code: 'pending',
     status: 0,
+    delivered: false,
     receivedAt: Date.now(),
   };
   sim.calls.push(call);
@@ -886,6 +892,9 @@ async function serve(sim: SimulatorState, req: ParsedRequest, res: ServerRespons
   call.status = reply.status;
   if (log) process.stderr.write(`${JSON.stringify({ simulator: { ...call, params: undefined, query: undefined, body: undefined } })}\n`);
   if (sim.closed || res.destroyed) return;
+  res.once('finish', () => {
+    call.delivered = true;
+  });
   res.writeHead(reply.status, reply.headers).end(reply.body);
 }
 

@@ -117,6 +117,22 @@ describe('chaos: mixing and limits', () => {
     expect(() => sim.setChaos({ throttleRate: 0.6, resetRate: 0.6 })).toThrow(/add up/);
   });
 
+  it('records whether each answer reached the client', async () => {
+    await aliyun();
+    sim.setChaos({ lostReplyRate: 1 });
+    await expect(aliyun()).rejects.toThrow();
+    sim.setChaos(undefined);
+    sim.script({ fault: { kind: 'delay', ms: 300 } });
+    // The client gives up before the delayed answer is written.
+    await expect(aliyun({}, AbortSignal.timeout(50))).rejects.toThrow();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(sim.calls.map((c) => [c.code, c.delivered])).toEqual([
+      ['OK', true],
+      ['OK', false],
+      ['OK', false],
+    ]);
+  });
+
   it('records the signature each request carried', async () => {
     await aliyun();
     await ucloud();
