@@ -159,12 +159,23 @@ describe('faults under load: SSM, the table and the vendor each go down and come
         sim.setKeys({ aliyun: [keys.aliyun], ucloud: [keys.ucloud] });
         sims.push(sim);
         up = performance.now();
-        // Long enough for every instance to have left the table alone after its failures (5 s) and used it again.
-        await sleep(Math.max(recoveryMs, 6_000 - (performance.now() - tableUp)));
+        await sleep(recoveryMs);
         windows.push({ name: 'vendor back', from: up + graceMs, to: performance.now() });
         loadDone = true;
+        return tableUp;
       };
-      await Promise.all([load, timeline()]);
+      const [, tableUp] = await Promise.all([load, timeline()]);
+      // Once every instance has stopped resting the table after its failures (5 s), fresh bodies use the new table.
+      await sleep(Math.max(0, 5_500 - (performance.now() - tableUp)));
+      const probe = await runLoad({
+        url: host.url,
+        total: 24,
+        concurrency: 8,
+        maxMs: 30_000,
+        requestTimeoutMs: 15_000,
+        next: (i) => ({ route: ROUTES.bpstudio.route, body: JSON.stringify({ resourceGroupId: `rg-probe-${i}` }), tag: 'bpstudio fresh' }),
+        onAnswer: (answer) => answers.push(answer),
+      });
       const tableRequests = await tables.at(-1)!.requests();
       const { instances: instancesAfter } = await host.stats();
 
@@ -245,6 +256,7 @@ describe('faults under load: SSM, the table and the vendor each go down and come
         byWindow: Object.fromEntries([...perWindow].map(([name, t]) => [name, { warm: t.warm.toJSON(), fresh: t.fresh.toJSON() }])),
         latencyMs: { p50: +quantile(sorted, 0.5).toFixed(2), p99: +quantile(sorted, 0.99).toFixed(2) },
         tableRequestsAfterRestart: tableRequests,
+        probeRequests: probe.sent,
         tableWarnings,
         warmFromVendor: warmFromVendor.toJSON(),
         instances: { before: instancesBefore, after: instancesAfter },

@@ -85,7 +85,7 @@ beforeAll(async () => {
 afterAll(() => hw?.close());
 
 const total = SIZES.loadRequests;
-const warmup = Math.max(800, Math.round(total * 0.1));
+const warmup = Math.max(400, Math.round(total * 0.1));
 const timeoutMs = FULL ? 30 * 60_000 : 90_000;
 
 describe(`load: ${total} requests at ${SIZES.loadConcurrency} connections, ~10 % throttling and ~2 % resets at the vendor`, () => {

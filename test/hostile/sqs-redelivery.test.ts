@@ -218,18 +218,28 @@ describe(`no message lost: ${SIZES.messages} provisioning messages, random vendo
       const repeats = new Tally();
       let duplicateProvisions = 0;
       let strayCalls = 0;
-      const brokerMisses = new Map<string, number[]>();
+      // What the broker itself saw, from its log: per message, each retried attempt's number and
+      // vendor code ('Timeout' or 'NetworkError' when no answer reached it), and each delivery's failure code.
+      const brokerLines = new Map<string, { time: number; message: string; attempt?: number; vendorCode?: string; code?: string }[]>();
       for (const line of host.lines) {
-        if (!line.includes('vendor call failed; retrying')) continue;
-        const record = JSON.parse(line) as { messageId?: string; vendorCode?: string; time: string };
-        if (record.messageId === undefined || (record.vendorCode !== 'Timeout' && record.vendorCode !== 'NetworkError')) continue;
-        brokerMisses.set(record.messageId, [...(brokerMisses.get(record.messageId) ?? []), Date.parse(record.time)]);
+        if (!line.includes('"messageId"')) continue;
+        const record = JSON.parse(line) as {
+          messageId?: string;
+          time: string;
+          message: string;
+          attempt?: number;
+          vendorCode?: string;
+          code?: string;
+        };
+        if (record.messageId === undefined) continue;
+        brokerLines.set(record.messageId, [...(brokerLines.get(record.messageId) ?? []), { ...record, time: Date.parse(record.time) }]);
       }
       const retrySignal = (call: SimulatorCall) =>
         RETRY_SIGNALS.has(call.chaos ?? '') || call.code.startsWith('Throttling') || call.status >= 500;
       for (const p of planned) {
         const message = queue.messages.get(p.messageId)!;
         const own = byApp.get(p.appId ?? '\0') ?? [];
+        const logged = brokerLines.get(p.messageId) ?? [];
         const receiveOf = (call: SimulatorCall) =>
           message.receives.findIndex((r) => call.receivedAt >= r.start && call.receivedAt <= r.end);
         for (const call of own) {
@@ -241,19 +251,40 @@ describe(`no message lost: ${SIZES.messages} provisioning messages, random vendo
         if ((p.kind === 'not JSON' || p.kind === 'forbidden scope') && own.length > 0)
           problems.push(`${p.messageId} (${p.kind}) reached the vendor`);
         const provisions = own.filter((c) => c.action === PROVISION);
+        /**
+         * Whether the broker got no answer to this Provision call: within one delivery the calls are its
+         * attempts 1, 2, … of one vendor call, and it logs each attempt it retries with what it saw
+         * (before the reconciling read starts, whose attempts count from 1 again); a delivery that
+         * failed with Timeout got no answer to its last attempt.
+         */
+        const brokerGotNoAnswer = (call: SimulatorCall, sameDelivery: boolean): boolean => {
+          const r = receiveOf(call);
+          const window = message.receives[r];
+          if (!window) return false;
+          const inDelivery = logged.filter((l) => l.time >= window.start && l.time <= window.end);
+          if (!sameDelivery) return inDelivery.some((l) => l.message === 'message failed' && l.code === 'Timeout');
+          const attempt = provisions.filter((c) => receiveOf(c) === r).indexOf(call) + 1;
+          const firstRead = own.find((c) => c.action === READ && receiveOf(c) === r)?.receivedAt ?? Number.POSITIVE_INFINITY;
+          return inDelivery.some(
+            (l) =>
+              l.message === 'vendor call failed; retrying' &&
+              l.attempt === attempt &&
+              l.time < firstRead &&
+              (l.vendorCode === 'Timeout' || l.vendorCode === 'NetworkError'),
+          );
+        };
         for (let i = 1; i < provisions.length; i++) {
           const [previous, call] = [provisions[i - 1]!, provisions[i]!];
-          // The broker's own log: an attempt of this message that got no answer (its timeout, a network error) between the two calls.
-          const noAnswer = (brokerMisses.get(p.messageId) ?? []).some((t) => t >= previous.receivedAt && t <= call.receivedAt);
+          const sameDelivery = receiveOf(previous) === receiveOf(call);
           if (retrySignal(previous)) {
             repeats.add('after a retry signal');
-          } else if (!previous.delivered || noAnswer) {
-            // The answer did not reach the broker in time (its attempt timeout came first, under load).
+          } else if (!previous.delivered || brokerGotNoAnswer(previous, sameDelivery)) {
+            // The answer did not reach the broker in time (its attempt timeout or deadline came first, under load).
             repeats.add('after no answer reached the broker in time');
           } else if (previous.code === 'OK') {
             duplicateProvisions++;
             problems.push(`${p.messageId}: ProvisionExternalApplication again after the vendor had answered OK: ${sequence(own, message)}`);
-          } else if (receiveOf(previous) !== receiveOf(call)) {
+          } else if (!sameDelivery) {
             repeats.add(`on redelivery after ${previous.code}`);
           } else {
             repeats.add(`within one delivery after ${previous.code}`);

@@ -117,7 +117,11 @@ export async function startFunctionHost(options: HostOptions): Promise<FunctionH
     .filter((op) => options.functions === undefined || options.functions.includes(op.functionName))
     .map((op) => ({ functionName: op.functionName, route: op.route, bundle: bundles[op.functionName] }));
   const child = fork(new URL('./function-host.mjs', import.meta.url).pathname, [], {
-    execArgv: ['--expose-gc', '--trace-warnings'],
+    execArgv: [
+      '--expose-gc',
+      '--trace-warnings',
+      ...(process.env.HOSTILE_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.HOSTILE_CPU_PROF}`] : []),
+    ],
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',

@@ -19,10 +19,10 @@ function size(variable: string, short: number, full: number): number {
 
 export const SIZES = {
   /** Suite 1: requests across the four routes, and connections at once. */
-  loadRequests: size('HOSTILE_LOAD_REQUESTS', 2_400, 50_000),
+  loadRequests: size('HOSTILE_LOAD_REQUESTS', 1_000, 50_000),
   loadConcurrency: size('HOSTILE_LOAD_CONCURRENCY', 24, 100),
   /** Most tokens a function keeps in memory (TOKEN_MEMORY_ENTRIES) during the load. */
-  loadTokenMemory: size('HOSTILE_TOKEN_MEMORY', 25, 100),
+  loadTokenMemory: size('HOSTILE_TOKEN_MEMORY', 10, 100),
   /** Most heap growth allowed between the start and the end of the load, in MiB. */
   loadHeapGrowthMiB: size('HOSTILE_HEAP_GROWTH_MIB', 8, 8),
   /** Suite 2: how long each dependency stays down and how long recovery is watched; connections at once. */
