@@ -11,7 +11,9 @@
 // bundle imported afresh, with module state of its own). That matters: middy shares one
 // AbortController among the invocations of a module, which is right when they never overlap.
 // The functions' log lines go to stdout, as in Lambda; the runner reads them. IPC:
-// {type: "heap", id} → the heap in use after full collections (run with --expose-gc);
+// {type: "heap", id} → the heap in use after full collections (run with --expose-gc), and
+// how much of it is machine code;
+// {type: "snapshot", id, path} → a heap snapshot written there, to look into a growing heap;
 // {type: "stats", id} → instances started per function. Listens on 127.0.0.1 only and exits
 // when its parent goes away.
 //
@@ -21,6 +23,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 
 const functions = JSON.parse(process.env.HOST_FUNCTIONS ?? '[]');
 const defaultTimeoutMs = Number(process.env.HOST_TIMEOUT_MS ?? 10_000);
@@ -177,11 +180,19 @@ async function settledHeap() {
     globalThis.gc();
     await new Promise((resolve) => setImmediate(resolve));
   }
-  return process.memoryUsage().heapUsed;
+  // Machine code the optimising compiler adds as the run goes on counts apart from the data.
+  const codeSpace = getHeapSpaceStatistics()
+    .filter((space) => space.space_name.startsWith('code'))
+    .reduce((sum, space) => sum + space.space_used_size, 0);
+  return { heapUsed: process.memoryUsage().heapUsed, codeSpace };
 }
 
 process.on('message', async (message) => {
-  if (message?.type === 'heap') process.send?.({ type: 'heap', id: message.id, heapUsed: await settledHeap() });
+  if (message?.type === 'heap') process.send?.({ type: 'heap', id: message.id, ...(await settledHeap()) });
+  if (message?.type === 'snapshot') {
+    await settledHeap();
+    process.send?.({ type: 'snapshot', id: message.id, path: writeHeapSnapshot(message.path) });
+  }
   if (message?.type === 'stats') {
     const instances = Object.fromEntries([...byName].map(([name, fn]) => [name, fn.started]));
     process.send?.({

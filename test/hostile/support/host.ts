@@ -82,8 +82,10 @@ export interface FunctionHost {
   child: ChildProcess;
   /** Every line the functions printed, stdout and stderr, in order. */
   lines: string[];
-  /** The heap in use in the host after full collections, in bytes. */
-  heap(): Promise<number>;
+  /** The heap in use in the host after full collections, and the part of it that is machine code, in bytes. */
+  heap(): Promise<{ heapUsed: number; codeSpace: number }>;
+  /** Writes a heap snapshot of the host to `path` (after full collections). */
+  snapshot(path: string): Promise<void>;
   /** Instances started so far, per function (each a cold start), and the CPU time the host used. */
   stats(): Promise<{ instances: Record<string, number>; cpuMs: number }>;
   /** Runs a non-HTTP event (SQS) through a function; a failed invocation resolves to `{error}`. */
@@ -157,7 +159,7 @@ export async function startFunctionHost(options: HostOptions): Promise<FunctionH
   });
   const url = `http://127.0.0.1:${port}`;
   let next = 0;
-  const ask = (type: string) =>
+  const ask = (type: string, extra: Record<string, unknown> = {}) =>
     new Promise<Record<string, unknown>>((resolve) => {
       const id = ++next;
       const onMessage = (message: { type?: string; id?: number }) => {
@@ -166,13 +168,19 @@ export async function startFunctionHost(options: HostOptions): Promise<FunctionH
         resolve(message as Record<string, unknown>);
       };
       child.on('message', onMessage);
-      child.send({ type, id });
+      child.send({ type, id, ...extra });
     });
   return {
     url,
     child,
     lines,
-    heap: async () => (await ask('heap')).heapUsed as number,
+    heap: async () => {
+      const { heapUsed, codeSpace } = await ask('heap');
+      return { heapUsed: heapUsed as number, codeSpace: codeSpace as number };
+    },
+    snapshot: async (path) => {
+      await ask('snapshot', { path });
+    },
     stats: async () => (await ask('stats')) as unknown as { instances: Record<string, number>; cpuMs: number },
     async invoke(functionName, event, timeoutMs) {
       const answer = await post(`${url}/invoke/${functionName}`, JSON.stringify({ event, timeoutMs }), (timeoutMs ?? 10_000) + 5_000);
