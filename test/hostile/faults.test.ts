@@ -15,8 +15,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeSsm } from '../../sim/fake-ssm.js';
 import { type LocalTable, startLocalTable } from '../../sim/local-table.js';
 import { type SimulatorCall, startVendorSimulator, type VendorSimulator } from '../../sim/vendor-simulator.js';
+import { seeded } from '../support/seeded-random.js';
 import { checkAnswer, Tally } from './support/answers.js';
-import { type LoadAnswer, type LoadRequest, quantile, runLoad, seeded } from './support/load.js';
+import { type LoadAnswer, type LoadRequest, quantile, runLoad } from './support/load.js';
 import { FULL, SIZES, writeLines, writeResult } from './support/sizes.js';
 import { auditRecords, type HostileWorld, seedKeys, startHostileWorld, TABLE_NAME } from './support/world.js';
 

@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOperations } from '../../lib/operations/index.js';
 import { SIMULATOR_UFILE_TOKENS } from '../../sim/vendor-simulator.js';
+import { seeded } from '../support/seeded-random.js';
 import { checkAnswer, Tally } from './support/answers.js';
-import { type LoadAnswer, type LoadRequest, quantile, runLoad, seeded } from './support/load.js';
+import { type LoadAnswer, type LoadRequest, quantile, runLoad } from './support/load.js';
 import { FULL, SIZES, writeLines, writeResult } from './support/sizes.js';
 import { auditRecords, type HostileWorld, nonJsonLines, startHostileWorld } from './support/world.js';
 

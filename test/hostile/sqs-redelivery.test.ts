@@ -14,8 +14,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventBridgeEvent } from '../../sim/lambda-events.js';
 import type { SimulatorCall } from '../../sim/vendor-simulator.js';
+import { seeded } from '../support/seeded-random.js';
 import { Tally } from './support/answers.js';
-import { seeded } from './support/load.js';
 import { FULL, SIZES, writeLines, writeResult } from './support/sizes.js';
 import { SqsModel } from './support/sqs-model.js';
 import { type HostileWorld, nonJsonLines, startHostileWorld } from './support/world.js';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type ChaosKind, SIMULATOR_DEFAULT_KEYS, startVendorSimulator, type VendorSimulator } from '../../sim/vendor-simulator.js';
+import { seeded } from '../support/seeded-random.js';
 import { send, signAliyunV3, signUcloud } from '../support/sign-for-tests.js';
 
 const KEY = SIMULATOR_DEFAULT_KEYS.aliyun;
@@ -14,18 +15,6 @@ beforeAll(async () => {
 });
 afterAll(() => sim.close());
 beforeEach(() => sim.reset());
-
-/** A seeded generator (mulberry32): the same draws every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const aliyun = (input: Partial<Parameters<typeof signAliyunV3>[0]> = {}, signal?: AbortSignal) =>
   send(signAliyunV3({ baseUrl: sim.url, key: KEY, ...BPSTUDIO, ...input }), signal);
