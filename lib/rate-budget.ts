@@ -5,7 +5,7 @@ import type { Logger } from './logger.js';
 import type { Measures } from './metrics.js';
 import type { Operation } from './operation.js';
 import { createRateLimiter, type RateLimiter, RateLimitWaitTooLong } from './rate-limiter.js';
-import { isConditionFailed, N, S, tableFailed, tableWorked, usableTable, withTable } from './token-table.js';
+import { conditionalWrite, N, S, tableFailed, tableWorked, usableTable } from './token-table.js';
 
 /**
  * A vendor's rate limit held across every instance (docs/contracts.md, "Shared state"), as the
@@ -53,22 +53,13 @@ function throttled(waitMs: number): BrokerError {
 
 /** Takes one slot; true when it was free. */
 async function claimSlot(table: string, pk: string, startsAt: number): Promise<boolean> {
-  try {
-    await withTable((client, options) =>
-      client.send(
-        new PutItemCommand({
-          TableName: table,
-          Item: { pk: S(pk), ttl: N(Math.ceil(startsAt / 1000) + SLOT_TTL_S) },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-        options,
-      ),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailed(error)) return false;
-    throw error;
-  }
+  return conditionalWrite(
+    new PutItemCommand({
+      TableName: table,
+      Item: { pk: S(pk), ttl: N(Math.ceil(startsAt / 1000) + SLOT_TTL_S) },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    }),
+  );
 }
 
 /**

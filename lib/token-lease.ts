@@ -1,7 +1,7 @@
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod/mini';
 import type { Operation } from './operation.js';
-import { type Item, isConditionFailed, N, numberOf, S, withTable } from './token-table.js';
+import { conditionalWrite, type Item, N, numberOf, S, withTable } from './token-table.js';
 
 /**
  * Token items of the table (docs/contracts.md, "Shared state"): one item per operation and
@@ -86,73 +86,49 @@ export function leaseLive(item: TokenItem | undefined, now = Date.now()): boolea
  * live lease (a dead holder's lease has expired). True when taken.
  */
 export async function takeLease(table: string, pk: string, owner: string, now = Date.now()): Promise<boolean> {
-  try {
-    await withTable((client, options) =>
-      client.send(
-        new UpdateItemCommand({
-          TableName: table,
-          Key: { pk: S(pk) },
-          UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until, #ttl = if_not_exists(#ttl, :ttl)',
-          ConditionExpression:
-            '(attribute_not_exists(refreshAt) OR refreshAt < :now) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
-          ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: {
-            ':owner': S(owner),
-            ':until': N(now + LEASE_MS),
-            ':now': N(now),
-            ':ttl': N(Math.ceil(now / 1000) + LEASE_ITEM_TTL_S),
-          },
-        }),
-        options,
-      ),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailed(error)) return false;
-    throw error;
-  }
+  return conditionalWrite(
+    new UpdateItemCommand({
+      TableName: table,
+      Key: { pk: S(pk) },
+      UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until, #ttl = if_not_exists(#ttl, :ttl)',
+      ConditionExpression:
+        '(attribute_not_exists(refreshAt) OR refreshAt < :now) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
+      ExpressionAttributeNames: { '#ttl': 'ttl' },
+      ExpressionAttributeValues: {
+        ':owner': S(owner),
+        ':until': N(now + LEASE_MS),
+        ':now': N(now),
+        ':ttl': N(Math.ceil(now / 1000) + LEASE_ITEM_TTL_S),
+      },
+    }),
+  );
 }
 
 /** Extends a held lease; false when it is no longer `owner`'s (taken over, or a token replaced it). */
 export async function renewLease(table: string, pk: string, owner: string, now = Date.now()): Promise<boolean> {
-  try {
-    await withTable((client, options) =>
-      client.send(
-        new UpdateItemCommand({
-          TableName: table,
-          Key: { pk: S(pk) },
-          UpdateExpression: 'SET leaseUntil = :until',
-          ConditionExpression: 'leaseOwner = :owner',
-          ExpressionAttributeValues: { ':owner': S(owner), ':until': N(now + LEASE_MS) },
-        }),
-        options,
-      ),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailed(error)) return false;
-    throw error;
-  }
+  return conditionalWrite(
+    new UpdateItemCommand({
+      TableName: table,
+      Key: { pk: S(pk) },
+      UpdateExpression: 'SET leaseUntil = :until',
+      ConditionExpression: 'leaseOwner = :owner',
+      ExpressionAttributeValues: { ':owner': S(owner), ':until': N(now + LEASE_MS) },
+    }),
+  );
 }
 
 /** Gives a lease up without a token (the vendor call failed), so the next request need not wait for it to expire. */
 export async function releaseLease(table: string, pk: string, owner: string): Promise<void> {
-  try {
-    await withTable((client, options) =>
-      client.send(
-        new UpdateItemCommand({
-          TableName: table,
-          Key: { pk: S(pk) },
-          UpdateExpression: 'REMOVE leaseOwner, leaseUntil',
-          ConditionExpression: 'leaseOwner = :owner',
-          ExpressionAttributeValues: { ':owner': S(owner) },
-        }),
-        options,
-      ),
-    );
-  } catch (error) {
-    if (!isConditionFailed(error)) throw error;
-  }
+  // False when it is not ours any more (taken over, or a token replaced it): nothing to give up.
+  await conditionalWrite(
+    new UpdateItemCommand({
+      TableName: table,
+      Key: { pk: S(pk) },
+      UpdateExpression: 'REMOVE leaseOwner, leaseUntil',
+      ConditionExpression: 'leaseOwner = :owner',
+      ExpressionAttributeValues: { ':owner': S(owner) },
+    }),
+  );
 }
 
 /**
@@ -171,23 +147,14 @@ export async function writeToken(table: string, pk: string, token: StoredToken):
     ttl: N(Math.ceil(expires / 1000)),
     ...(token.vendorRequestId !== undefined && { vendorRequestId: S(token.vendorRequestId) }),
   };
-  try {
-    await withTable((client, options) =>
-      client.send(
-        new PutItemCommand({
-          TableName: table,
-          Item: item,
-          // Only what this module wrote has refreshAt: anything else (a lease alone, junk) is replaced.
-          // ISO 8601 instants in one format (toISOString) order as strings do.
-          ConditionExpression: 'attribute_not_exists(refreshAt) OR NOT attribute_type(expiresAt, :string) OR expiresAt < :expiresAt',
-          ExpressionAttributeValues: { ':string': S('S'), ':expiresAt': S(token.expiresAt) },
-        }),
-        options,
-      ),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailed(error)) return false;
-    throw error;
-  }
+  return conditionalWrite(
+    new PutItemCommand({
+      TableName: table,
+      Item: item,
+      // Only what this module wrote has refreshAt: anything else (a lease alone, junk) is replaced.
+      // ISO 8601 instants in one format (toISOString) order as strings do.
+      ConditionExpression: 'attribute_not_exists(refreshAt) OR NOT attribute_type(expiresAt, :string) OR expiresAt < :expiresAt',
+      ExpressionAttributeValues: { ':string': S('S'), ':expiresAt': S(token.expiresAt) },
+    }),
+  );
 }

@@ -1,4 +1,4 @@
-import { type AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DynamoDBClient, PutItemCommand, type UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { awsClientConfig } from './aws-client-config.js';
 import { readConfig } from './config.js';
 import type { Logger } from './logger.js';
@@ -70,8 +70,25 @@ export function resetTable(): void {
   client = undefined;
 }
 
-export function isConditionFailed(error: unknown): boolean {
+function isConditionFailed(error: unknown): boolean {
   return (error as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException';
+}
+
+/**
+ * One conditional write (a PutItem or UpdateItem with a ConditionExpression), bounded like
+ * every table call: true when it was made, false when its condition did not hold; any other
+ * failure is thrown.
+ */
+export async function conditionalWrite(command: PutItemCommand | UpdateItemCommand): Promise<boolean> {
+  try {
+    await withTable((client, options) =>
+      command instanceof PutItemCommand ? client.send(command, options) : client.send(command, options),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw error;
+  }
 }
 
 /**
