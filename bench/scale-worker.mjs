@@ -3,6 +3,7 @@
 // time, timing each and reading from the function's own audit line where its answer came
 // from (memory, table or vendor). The function's logs go nowhere else.
 import { randomUUID } from 'node:crypto';
+import { serveCommands } from './ipc.mjs';
 
 const sources = new Map();
 process.stdout.write = (chunk) => {
@@ -101,11 +102,4 @@ const commands = {
   },
 };
 
-process.on('message', async (message) => {
-  try {
-    process.send({ id: message.id, ok: true, value: await commands[message.type](message) });
-  } catch (error) {
-    process.send({ id: message.id, ok: false, error: String(error?.stack ?? error) });
-  }
-});
-process.send({ ready: true });
+serveCommands(commands);

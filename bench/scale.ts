@@ -7,7 +7,7 @@
 // (where each answer came from, as the function's audit line says: memory, table or vendor).
 //
 //   npm run bench:scale -- [--instances 4] [--requests 20000] [--bodies 200] [--concurrency 8]
-import { type ChildProcess, fork } from 'node:child_process';
+import type { ChildProcess, ForkOptions } from 'node:child_process';
 import { join } from 'node:path';
 import { startLocalWorld } from '../sim/local-world.js';
 
@@ -69,24 +69,17 @@ interface Worker {
   call<T>(type: string, args?: Record<string, unknown>): Promise<T>;
 }
 
+// bench/ipc.mjs is plain JavaScript, without types.
+const { forkWorker } = (await import(new URL('./ipc.mjs', import.meta.url).href)) as {
+  forkWorker(path: string, options: ForkOptions, label?: string): Promise<Worker>;
+};
+
 async function startWorker(bundle: string, env: Record<string, string>): Promise<Worker> {
-  const child = fork(join(root, 'bench', 'scale-worker.mjs'), [], { env, execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  const pending = new Map<number, { resolve: (value: never) => void; reject: (error: Error) => void }>();
-  let next = 0;
-  child.on('message', (message: { id?: number; ok?: boolean; value?: never; error?: string }) => {
-    const waiting = message.id === undefined ? undefined : pending.get(message.id);
-    if (!waiting) return;
-    pending.delete(message.id!);
-    if (message.ok) waiting.resolve(message.value!);
-    else waiting.reject(new Error(message.error));
-  });
-  await new Promise((resolve) => child.once('message', resolve));
-  const call = <T>(type: string, extra: Record<string, unknown> = {}) =>
-    new Promise<T>((resolve, reject) => {
-      const id = ++next;
-      pending.set(id, { resolve: resolve as (value: never) => void, reject });
-      child.send({ id, type, ...extra });
-    });
+  const { child, call } = await forkWorker(
+    join(root, 'bench', 'scale-worker.mjs'),
+    { env, execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] },
+    'scale worker',
+  );
   await call('init', { bundle });
   return { child, call };
 }

@@ -6,6 +6,7 @@
 // would); answers go over IPC.
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
+import { serveCommands } from './ipc.mjs';
 
 const now = () => performance.now();
 let handler;
@@ -137,11 +138,4 @@ const commands = {
   },
 };
 
-process.on('message', async (message) => {
-  try {
-    process.send({ id: message.id, ok: true, value: await commands[message.type](message) });
-  } catch (error) {
-    process.send({ id: message.id, ok: false, error: String(error?.stack ?? error) });
-  }
-});
-process.send({ ready: true });
+serveCommands(commands);
