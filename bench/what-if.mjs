@@ -4,6 +4,9 @@
 //   as built today                    scripts/build.mjs's options (both sides)
 //   the SDK's default credential chain  ours without the lambda-credentials plugin, so its bundle
 //                                     carries @aws-sdk/credential-provider-node and what it brings
+//   zod without its JIT               ours with `z.config({ jitless: true })` run before any schema
+//                                     is built: zod then never compiles an object parser with
+//                                     `new Function` on a schema's first parse
 // Not part of `npm run bench`; nothing in lib/ or scripts/ is changed.
 //   node bench/what-if.mjs [rounds=20]
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +29,9 @@ const log = (message) => process.stderr.write(`[what-if] ${message}\n`);
 
 rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
+const jitlessInject = join(outDir, 'zod-jitless.mjs');
+writeFileSync(jitlessInject, "import { config } from 'zod/mini';\nconfig({ jitless: true });\n");
+VARIANTS['ours, zod without its JIT'] = { inject: [jitlessInject] };
 log('building');
 const list = [];
 for (const [kind, name] of Object.entries(KINDS)) {
