@@ -5,6 +5,7 @@
  */
 import * as z from 'zod/mini';
 import type { Caller } from './caller.js';
+import { checkReferences, claimValue, PolicyMalformed, REFERENCE } from './claim-references.js';
 import { readConfig } from './config.js';
 import { BrokerError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -47,20 +48,7 @@ export type Decision = { allowed: true; rule?: string } | { allowed: false };
 
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** A claim reference the policy language can express: `${name}`, name of letters, digits, `_ : . -`. */
-const REFERENCE = /\$\{([A-Za-z_][\w:.-]{0,127})\}/g;
-
-/** Thrown while compiling a policy: it is then malformed, and denies everything. */
-export class PolicyMalformed extends Error {
-  override readonly name = 'PolicyMalformed';
-}
-
-/** Every `${` of a template must open a reference the language can express; anything else is a mistake, not a literal. */
-function checkReferences(template: string, where: string): void {
-  if (template.replace(REFERENCE, '').includes('${')) {
-    throw new PolicyMalformed(`${where}: a \`\${...}\` names a claim the policy language cannot express`);
-  }
-}
+export { PolicyMalformed };
 
 /** Most quantifiers a pattern may hold: each one multiplies what backtracking can try. */
 const MAX_QUANTIFIERS = 8;
@@ -190,19 +178,6 @@ function compileGlob(glob: string): RegExp {
 function claimItems(name: string, value: string | string[]): string[] {
   if (Array.isArray(value)) return value;
   return name === 'scope' || name === 'scp' ? value.split(/\s+/).filter(Boolean) : [value];
-}
-
-/** A claim's string value; an empty claim is a missing claim, so it can never match a wildcard or a prefix. */
-function claimValue(caller: Caller, name: string): string | undefined {
-  const value =
-    caller.kind === 'jwt'
-      ? Object.hasOwn(caller.claims, name)
-        ? caller.claims[name]
-        : undefined
-      : name === 'principal' && caller.kind === 'iam'
-        ? caller.principal
-        : undefined;
-  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 /** `${claim}` → the caller's claim; undefined when a named claim is missing, empty or a list, so the rule cannot apply. */
