@@ -9,6 +9,7 @@ import { checkReferences, claimValue, PolicyMalformed, REFERENCE } from './claim
 import { readConfig } from './config.js';
 import { BrokerError } from './errors.js';
 import type { Logger } from './logger.js';
+import { compileSessionPolicy, type RenderSessionPolicy, sessionPolicySchema } from './session-policy.js';
 import { ParameterUnusable, readJsonParameter } from './ssm-parameter.js';
 
 const pattern = z.string().check(z.minLength(1), z.maxLength(512));
@@ -35,6 +36,11 @@ export const policySchema = z.strictObject({
       operations: z.array(pattern).check(z.minLength(1)),
       /** Body field → constraint; `${claim}` in a value is the caller's claim. A constrained field must be present. */
       constraints: z.optional(z.record(z.string(), constraintSchema)),
+      /**
+       * The vendor policy document sent as STS AssumeRole's `Policy` when this rule allows:
+       * `${claim}` in a string value is the caller's claim (lib/session-policy.ts).
+       */
+      sessionPolicy: z.optional(sessionPolicySchema),
     }),
   ),
 });
@@ -43,8 +49,15 @@ export type Policy = z.infer<typeof policySchema>;
 type Rule = Policy['rules'][number];
 type Constraint = z.infer<typeof constraintSchema>;
 
-/** What the policy says of one request, and by which rule. */
-export type Decision = { allowed: true; rule?: string } | { allowed: false };
+/**
+ * What the policy says of one request, and by which rule; with the rule's session policy
+ * rendered for the caller (compact JSON) when it has one. A refusal names the claim a
+ * session policy could not take: the request is then refused outright, never passed on to
+ * a later rule that might allow more.
+ */
+export type Decision =
+  | { allowed: true; rule?: string; sessionPolicy?: string }
+  | { allowed: false; refusedClaim?: { claim: string; reason: string } };
 
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -200,6 +213,7 @@ interface CompiledRule {
   operations: RegExp[];
   callers: CallerTest[];
   constraints: [field: string, test: ValueTest][];
+  sessionPolicy?: RenderSessionPolicy;
 }
 
 /** A policy checked and compiled, ready to decide requests. */
@@ -262,6 +276,7 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
           field,
           compileConstraint(constraint, `${where}.constraints.${field}`),
         ]),
+        ...(rule.sessionPolicy && { sessionPolicy: compileSessionPolicy(rule.sessionPolicy, `${where}.sessionPolicy`) }),
       };
     }),
   };
@@ -284,7 +299,13 @@ export function decide(policy: CompiledPolicy, caller: Caller, operation: string
   for (const rule of policy.rules) {
     if (!rule.operations.some((glob) => glob.test(operation))) continue;
     if (!rule.callers.some((matches) => matches(caller))) continue;
-    if (bodySatisfies(rule.constraints, body, caller)) return { allowed: true, rule: rule.id };
+    if (!bodySatisfies(rule.constraints, body, caller)) continue;
+    if (!rule.sessionPolicy) return { allowed: true, rule: rule.id };
+    const rendering = rule.sessionPolicy(caller);
+    // A claim the template names is missing: the rule does not apply, as with a constraint.
+    if ('missing' in rendering) continue;
+    if ('refused' in rendering) return { allowed: false, refusedClaim: rendering.refused };
+    return { allowed: true, rule: rule.id, sessionPolicy: rendering.policy };
   }
   return { allowed: false };
 }
@@ -302,6 +323,16 @@ function compiledFor(document: Policy): CompiledPolicy {
     compiled.set(document, policy);
   }
   return policy;
+}
+
+/** The 403 of a denial. A refused claim is named, never its value: the answer and the log stay bounded. */
+function forbidden(operation: string, denial: Decision & { allowed: false }, logger: Logger): BrokerError {
+  if (denial.refusedClaim === undefined) {
+    return new BrokerError('Forbidden', `No policy rule allows this caller to call ${operation} with this request.`);
+  }
+  const { claim, reason } = denial.refusedClaim;
+  logger.warn('a claim was refused for a session policy', { claim, reason });
+  return new BrokerError('Forbidden', `The caller's claim ${claim} ${reason}, so ${operation} is refused.`);
 }
 
 /**
@@ -327,6 +358,6 @@ export async function authorize(operation: string, caller: Caller, body: Record<
     policy = DENY_ALL;
   }
   const decision = decide(policy, caller, operation, body);
-  if (!decision.allowed) throw new BrokerError('Forbidden', `No policy rule allows this caller to call ${operation} with this request.`);
+  if (!decision.allowed) throw forbidden(operation, decision, logger);
   return decision;
 }
