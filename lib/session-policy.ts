@@ -29,12 +29,13 @@ const MOST_BYTES_PER_UNIT = 3;
 /**
  * What a claim may not carry into a session policy, and why:
  * `*` `?` are the wildcards of both vendors' policy languages; `/` separates resource paths
- * and `..` climbs them; `"` `\` are JSON string syntax; `$` `{` `}` are policy-variable
+ * and `..` climbs them (a `.` at either end could join the template's into `..`, and `.`
+ * alone names the folder it is in); `"` `\` are JSON string syntax; `$` `{` `}` are policy-variable
  * syntax; `%` because Tencent Cloud URL-decodes `Policy`; control characters (C0, DEL, C1),
  * format characters (zero-width, bidirectional overrides), line and paragraph separators
  * and lone surrogates make text that reads other than it is, or that no vendor can receive.
  */
-const REFUSED_IN_CLAIM = /[*?/\\"${}%]|\.\.|[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
+const REFUSED_IN_CLAIM = /[*?/\\"${}%]|\.\.|^\.|\.$|[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
 
 /** A session policy as the caller policy holds it: a JSON object, `${claim}` allowed in string values only. */
 export const sessionPolicySchema = z.record(z.string(), z.json());
