@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
 import type { Caller } from '../../lib/caller.js';
@@ -371,5 +372,37 @@ describe('session policies', () => {
     const document = { version: 1, rules: [{ id: 'r', callers: [{ principal: '*' }], operations: ['*'], sessionPolicy }] };
     expect(z.safeParse(policySchema, document).success).toBe(false);
     expect(z.safeParse(policySchema, { ...document, rules: [{ ...document.rules[0], sessionPolicy: ownFolder }] }).success).toBe(true);
+  });
+});
+
+describe("the README's STS rules", () => {
+  /** The two rules of the README's "STS: credentials scoped to the caller" example, read from the README itself. */
+  function readmeStsRules(): Policy['rules'] {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('**STS: credentials scoped to the caller.**'));
+    const block = /```json\n([\s\S]*?)\n```/.exec(section)![1]!;
+    return JSON.parse(`[${block}]`);
+  }
+  const readmePolicy = compilePolicy(z.parse(policySchema, { version: 1, rules: readmeStsRules() }));
+
+  it('scope tenant-a to its own folder, on either vendor', () => {
+    const tenantA = jwt({ sub: 'user-1', tenant: 'tenant-a' });
+    const aliyun = decideCompiled(readmePolicy, tenantA, 'aliyun-sts:AssumeRole', {});
+    expect(aliyun).toMatchObject({ allowed: true, rule: 'tenant-own-folder' });
+    expect(JSON.parse((aliyun as { sessionPolicy: string }).sessionPolicy).Statement[0].Resource).toEqual([
+      'acs:oss:*:*:uploads/tenant-a/*',
+    ]);
+    const tencent = decideCompiled(readmePolicy, tenantA, 'tencent-sts:AssumeRole', {});
+    expect(JSON.parse((tencent as { sessionPolicy: string }).sessionPolicy).statement[0].resource).toEqual([
+      'qcs::cos:ap-guangzhou:uid/1250000000:uploads-1250000000/tenant-a/*',
+    ]);
+  });
+
+  it('refuse a tenant claim that would reach every folder, and callers of no tenant', () => {
+    expect(decideCompiled(readmePolicy, jwt({ tenant: 'tenant-*' }), 'aliyun-sts:AssumeRole', {})).toMatchObject({
+      allowed: false,
+      refusedClaim: { claim: 'tenant' },
+    });
+    expect(decideCompiled(readmePolicy, jwt({ sub: 'user-2' }), 'aliyun-sts:AssumeRole', {})).toEqual({ allowed: false });
   });
 });
