@@ -55,9 +55,9 @@ type Constraint = z.infer<typeof constraintSchema>;
  * session policy could not take: the request is then refused outright, never passed on to
  * a later rule that might allow more.
  */
-export type Decision =
-  | { allowed: true; rule?: string; sessionPolicy?: string }
-  | { allowed: false; refusedClaim?: { claim: string; reason: string } };
+export type Decision = Allowed | { allowed: false; refusedClaim?: { claim: string; reason: string } };
+/** A decision that allows: `rule` absent when no policy is configured. */
+export type Allowed = { allowed: true; rule?: string; sessionPolicy?: string };
 
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -340,7 +340,7 @@ function forbidden(operation: string, denial: Decision & { allowed: false }, log
  * POLICY_PARAMETER: everything is allowed (the authorizer is the only gate). A policy
  * that cannot be read answers 503; one that is malformed denies everything.
  */
-export async function authorize(operation: string, caller: Caller, body: Record<string, unknown>, logger: Logger): Promise<Decision> {
+export async function authorize(operation: string, caller: Caller, body: Record<string, unknown>, logger: Logger): Promise<Allowed> {
   const config = readConfig();
   if (config.POLICY_PARAMETER === undefined) return { allowed: true };
   let policy: CompiledPolicy;
