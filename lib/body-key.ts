@@ -16,3 +16,22 @@ function canonicalJson(value: unknown): string {
 export function bodyKey(body: Record<string, unknown>): string {
   return createHash('sha256').update(canonicalJson(body)).digest('hex').slice(0, 32);
 }
+
+/** What, beyond the body, decides which credentials an STS call returns: its `Policy` and `RoleSessionName`. */
+export interface CallerScope {
+  /** The rendered session policy (Decision.sessionPolicy). */
+  sessionPolicy?: string;
+  /** The caller's RoleSessionName (lib/session-name.ts). */
+  sessionName?: string;
+}
+
+/**
+ * The token-cache key of a body asked for within a caller's scope: bodyKey of the body
+ * alone when there is no scope, so every existing key stays as it is; else a hash of body and
+ * scope together, so two callers never share credentials of different reach or name. The
+ * `#` field names can be no body's: every request schema is strict, its fields lowerCamelCase.
+ */
+export function scopedBodyKey(body: Record<string, unknown>, scope: CallerScope = {}): string {
+  if (scope.sessionPolicy === undefined && scope.sessionName === undefined) return bodyKey(body);
+  return bodyKey({ '#body': body, '#sessionPolicy': scope.sessionPolicy, '#sessionName': scope.sessionName });
+}

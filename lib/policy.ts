@@ -5,9 +5,11 @@
  */
 import * as z from 'zod/mini';
 import type { Caller } from './caller.js';
+import { checkReferences, claimValue, PolicyMalformed, REFERENCE } from './claim-references.js';
 import { readConfig } from './config.js';
 import { BrokerError } from './errors.js';
 import type { Logger } from './logger.js';
+import { compileSessionPolicy, type RenderSessionPolicy, sessionPolicySchema } from './session-policy.js';
 import { ParameterUnusable, readJsonParameter } from './ssm-parameter.js';
 
 const pattern = z.string().check(z.minLength(1), z.maxLength(512));
@@ -34,6 +36,11 @@ export const policySchema = z.strictObject({
       operations: z.array(pattern).check(z.minLength(1)),
       /** Body field → constraint; `${claim}` in a value is the caller's claim. A constrained field must be present. */
       constraints: z.optional(z.record(z.string(), constraintSchema)),
+      /**
+       * The vendor policy document sent as STS AssumeRole's `Policy` when this rule allows:
+       * `${claim}` in a string value is the caller's claim (lib/session-policy.ts).
+       */
+      sessionPolicy: z.optional(sessionPolicySchema),
     }),
   ),
 });
@@ -42,25 +49,19 @@ export type Policy = z.infer<typeof policySchema>;
 type Rule = Policy['rules'][number];
 type Constraint = z.infer<typeof constraintSchema>;
 
-/** What the policy says of one request, and by which rule. */
-export type Decision = { allowed: true; rule?: string } | { allowed: false };
+/**
+ * What the policy says of one request, and by which rule; with the rule's session policy
+ * rendered for the caller (compact JSON) when it has one. A refusal names the claim a
+ * session policy could not take: the request is then refused outright, never passed on to
+ * a later rule that might allow more.
+ */
+export type Decision = Allowed | { allowed: false; refusedClaim?: { claim: string; reason: string } };
+/** A decision that allows: `rule` absent when no policy is configured. */
+export type Allowed = { allowed: true; rule?: string; sessionPolicy?: string };
 
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** A claim reference the policy language can express: `${name}`, name of letters, digits, `_ : . -`. */
-const REFERENCE = /\$\{([A-Za-z_][\w:.-]{0,127})\}/g;
-
-/** Thrown while compiling a policy: it is then malformed, and denies everything. */
-export class PolicyMalformed extends Error {
-  override readonly name = 'PolicyMalformed';
-}
-
-/** Every `${` of a template must open a reference the language can express; anything else is a mistake, not a literal. */
-function checkReferences(template: string, where: string): void {
-  if (template.replace(REFERENCE, '').includes('${')) {
-    throw new PolicyMalformed(`${where}: a \`\${...}\` names a claim the policy language cannot express`);
-  }
-}
+export { PolicyMalformed };
 
 /** Most quantifiers a pattern may hold: each one multiplies what backtracking can try. */
 const MAX_QUANTIFIERS = 8;
@@ -192,19 +193,6 @@ function claimItems(name: string, value: string | string[]): string[] {
   return name === 'scope' || name === 'scp' ? value.split(/\s+/).filter(Boolean) : [value];
 }
 
-/** A claim's string value; an empty claim is a missing claim, so it can never match a wildcard or a prefix. */
-function claimValue(caller: Caller, name: string): string | undefined {
-  const value =
-    caller.kind === 'jwt'
-      ? Object.hasOwn(caller.claims, name)
-        ? caller.claims[name]
-        : undefined
-      : name === 'principal' && caller.kind === 'iam'
-        ? caller.principal
-        : undefined;
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
 /** `${claim}` → the caller's claim; undefined when a named claim is missing, empty or a list, so the rule cannot apply. */
 function substitute(template: string, caller: Caller): string | undefined {
   let missing = false;
@@ -225,6 +213,7 @@ interface CompiledRule {
   operations: RegExp[];
   callers: CallerTest[];
   constraints: [field: string, test: ValueTest][];
+  sessionPolicy?: RenderSessionPolicy;
 }
 
 /** A policy checked and compiled, ready to decide requests. */
@@ -287,6 +276,7 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
           field,
           compileConstraint(constraint, `${where}.constraints.${field}`),
         ]),
+        ...(rule.sessionPolicy && { sessionPolicy: compileSessionPolicy(rule.sessionPolicy, `${where}.sessionPolicy`) }),
       };
     }),
   };
@@ -309,7 +299,13 @@ export function decide(policy: CompiledPolicy, caller: Caller, operation: string
   for (const rule of policy.rules) {
     if (!rule.operations.some((glob) => glob.test(operation))) continue;
     if (!rule.callers.some((matches) => matches(caller))) continue;
-    if (bodySatisfies(rule.constraints, body, caller)) return { allowed: true, rule: rule.id };
+    if (!bodySatisfies(rule.constraints, body, caller)) continue;
+    if (!rule.sessionPolicy) return { allowed: true, rule: rule.id };
+    const rendering = rule.sessionPolicy(caller);
+    // A claim the template names is missing: the rule does not apply, as with a constraint.
+    if ('missing' in rendering) continue;
+    if ('refused' in rendering) return { allowed: false, refusedClaim: rendering.refused };
+    return { allowed: true, rule: rule.id, sessionPolicy: rendering.policy };
   }
   return { allowed: false };
 }
@@ -329,12 +325,22 @@ function compiledFor(document: Policy): CompiledPolicy {
   return policy;
 }
 
+/** The 403 of a denial. A refused claim is named, never its value: the answer and the log stay bounded. */
+function forbidden(operation: string, denial: Decision & { allowed: false }, logger: Logger): BrokerError {
+  if (denial.refusedClaim === undefined) {
+    return new BrokerError('Forbidden', `No policy rule allows this caller to call ${operation} with this request.`);
+  }
+  const { claim, reason } = denial.refusedClaim;
+  logger.warn('a claim was refused for a session policy', { claim, reason });
+  return new BrokerError('Forbidden', `The caller's claim ${claim} ${reason}, so ${operation} is refused.`);
+}
+
 /**
  * Checks a request against the configured policy, before any key is read. No
  * POLICY_PARAMETER: everything is allowed (the authorizer is the only gate). A policy
  * that cannot be read answers 503; one that is malformed denies everything.
  */
-export async function authorize(operation: string, caller: Caller, body: Record<string, unknown>, logger: Logger): Promise<Decision> {
+export async function authorize(operation: string, caller: Caller, body: Record<string, unknown>, logger: Logger): Promise<Allowed> {
   const config = readConfig();
   if (config.POLICY_PARAMETER === undefined) return { allowed: true };
   let policy: CompiledPolicy;
@@ -352,6 +358,6 @@ export async function authorize(operation: string, caller: Caller, body: Record<
     policy = DENY_ALL;
   }
   const decision = decide(policy, caller, operation, body);
-  if (!decision.allowed) throw new BrokerError('Forbidden', `No policy rule allows this caller to call ${operation} with this request.`);
+  if (!decision.allowed) throw forbidden(operation, decision, logger);
   return decision;
 }

@@ -4,7 +4,7 @@
  */
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bodyKey } from '../../lib/body-key.js';
+import { bodyKey, scopedBodyKey } from '../../lib/body-key.js';
 import { PROPERTY_TIMEOUT_MS, propertyRuns } from '../support/property-runs.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -183,6 +183,27 @@ describe('bodyKey', () => {
           // Short hex-looking values ("a", "1") can appear in any hex string by chance; longer ones never do.
           const texts = JSON.stringify(b).match(/"(?:[^"\\]|\\.)*"/g) ?? [];
           for (const text of texts.map((t) => JSON.parse(t) as string).filter((t) => t.length >= 8)) expect(key).not.toContain(text);
+        }),
+        propertyRuns(300),
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
+
+  it(
+    'scoped: is bodyKey itself without a scope, and changes with the session policy or the session name',
+    () => {
+      const scopeText = fc.option(fc.oneof(fc.string({ maxLength: 16 }), fc.constantFrom('', '{}', '"', 'alice')), { nil: undefined });
+      fc.assert(
+        fc.property(body, scopeText, scopeText, scopeText, scopeText, (b, policyA, nameA, policyB, nameB) => {
+          expect(scopedBodyKey(b)).toBe(bodyKey(b));
+          expect(scopedBodyKey(b, {})).toBe(bodyKey(b));
+          const scope = (sessionPolicy?: string, sessionName?: string) => ({
+            ...(sessionPolicy !== undefined && { sessionPolicy }),
+            ...(sessionName !== undefined && { sessionName }),
+          });
+          const a = scopedBodyKey(b, scope(policyA, nameA));
+          expect(scopedBodyKey(b, scope(policyB, nameB)) === a).toBe(policyA === policyB && nameA === nameB);
         }),
         propertyRuns(300),
       );

@@ -12,18 +12,28 @@ import {
   backtrackingPaths,
   type CharClass,
   charsOf,
+  claimRefusedInSessionPolicy,
   claimsOf,
   globMatches,
   hasNestedQuantifier,
+  type Json,
+  type JsonObject,
   type OracleConstraint,
+  type OracleDecision,
   type OracleMatcher,
   type OracleRule,
   oracleDecide,
+  oracleDecision,
   oracleMalformed,
   parseTemplate,
   patternMatches,
   type Re,
   render,
+  renderSessionPolicy,
+  SESSION_POLICY_MAX_BYTES,
+  sessionPolicyClaims,
+  sessionPolicyMalformed,
+  stringValues,
   substitute,
 } from '../support/policy-oracle.js';
 import { PROPERTY_TIMEOUT_MS, propertyRuns } from '../support/property-runs.js';
@@ -169,15 +179,77 @@ const operationGlob = fc.oneof(
   fc.constantFrom(...OPERATIONS),
 );
 
-const rule: fc.Arbitrary<OracleRule> = fc.record(
-  {
-    id: fc.constantFrom('r1', 'r2', 'r3'),
-    callers: fc.array(matcher, { minLength: 1, maxLength: 2 }),
-    operations: fc.array(operationGlob, { minLength: 1, maxLength: 2 }),
-    constraints: fc.dictionary(fc.constantFrom(...FIELDS), constraint, { maxKeys: 2 }),
-  },
-  { requiredKeys: ['id', 'callers', 'operations'] },
-);
+// ---------------------------------------------------------------------------
+// Session policies: vendor documents whose string values name claims.
+// ---------------------------------------------------------------------------
+
+/** Literal text of a session policy: the wildcards, paths and quotes a claim must never add. */
+const POLICY_LITERALS = [
+  'acs:oss:*:*:bucket/',
+  '/*',
+  '*',
+  '?',
+  'qcs::cos:uid/1:b-1/',
+  'oss:PutObject',
+  'a',
+  '"',
+  '\\',
+  'é',
+  '$',
+  '}',
+  '..',
+];
+const POLICY_KEYS = ['Version', 'Statement', 'Effect', 'Action', 'Resource', 'Condition', 'version', 'constructor', 'toString'];
+/** Claims a session policy names: the usual ones, a list claim, an inherited name, and `principal` (refused when the policy loads). */
+const SESSION_REFERENCES = ['tenant', 'team', 'scope', 'sub', 'constructor', 'principal'];
+
+/** A string value: literals and references, now and then a stray `${`. */
+const policyString = fc
+  .array(
+    fc.oneof(
+      { arbitrary: fc.constantFrom(...POLICY_LITERALS), weight: 6 },
+      { arbitrary: fc.constantFrom(...SESSION_REFERENCES).map((name) => `\${${name}}`), weight: 5 },
+      { arbitrary: fc.constant('${'), weight: 1 },
+    ),
+    { maxLength: 4 },
+  )
+  .map((parts) => parts.join(''));
+const policyKey = fc.oneof({ arbitrary: fc.constantFrom(...POLICY_KEYS), weight: 20 }, { arbitrary: fc.constant('${tenant}'), weight: 1 });
+
+const { document: sessionTemplate } = fc.letrec<{ value: Json; document: JsonObject }>((tie) => ({
+  value: fc.oneof(
+    { maxDepth: 3, depthIdentifier: 'session' },
+    { arbitrary: policyString, weight: 6 },
+    { arbitrary: fc.constantFrom<Json>(1, 0, true, false, null), weight: 1 },
+    { arbitrary: fc.array(tie('value'), { maxLength: 3, depthIdentifier: 'session' }), weight: 2 },
+    { arbitrary: tie('document'), weight: 2 },
+  ),
+  document: fc.dictionary(policyKey, tie('value'), { minKeys: 1, maxKeys: 3, depthIdentifier: 'session', noNullPrototype: true }),
+}));
+
+/** A template that loads: most rules that have one should get as far as rendering it. */
+const usableTemplate = sessionTemplate.filter((template) => !sessionPolicyMalformed(template));
+
+const rule: fc.Arbitrary<OracleRule> = fc
+  .record(
+    {
+      id: fc.constantFrom('r1', 'r2', 'r3'),
+      callers: fc.array(matcher, { minLength: 1, maxLength: 2 }),
+      operations: fc.array(operationGlob, { minLength: 1, maxLength: 2 }),
+      constraints: fc.dictionary(fc.constantFrom(...FIELDS), constraint, { maxKeys: 2 }),
+    },
+    { requiredKeys: ['id', 'callers', 'operations'] },
+  )
+  .chain((r) =>
+    // One rule in three has a session policy, most of them one that loads: more would make allowing rare.
+    fc
+      .oneof(
+        { arbitrary: fc.constant(undefined), weight: 6 },
+        { arbitrary: sessionTemplate, weight: 1 },
+        { arbitrary: usableTemplate, weight: 2 },
+      )
+      .map((sessionPolicy): OracleRule => (sessionPolicy === undefined ? r : { ...r, sessionPolicy })),
+  );
 
 const claimValue = fc.oneof({ arbitrary: text, weight: 4 }, { arbitrary: fc.array(text, { maxLength: 3 }), weight: 1 });
 const caller: fc.Arbitrary<Caller> = fc.oneof(
@@ -209,14 +281,19 @@ function likelyValue(c: OracleConstraint, who: Caller): fc.Arbitrary<unknown> {
   );
 }
 
-/** A caller the matcher takes (its wildcards filled in), alongside other random claims. */
-function callerFor(m: OracleMatcher): fc.Arbitrary<Caller> {
+/**
+ * A caller the matcher takes (its wildcards filled in), alongside other random claims, and
+ * the claims the rule's session policy names: harmless ones it renders, or ones it refuses.
+ */
+function callerFor(m: OracleMatcher, sessionPolicy?: JsonObject): fc.Arbitrary<Caller> {
   const fill = (g: string) => fc.constantFrom('', 'a', 'é*').map((f) => g.replaceAll('*', f));
   if ('principal' in m) return fill(m.principal).map((principal): Caller => ({ kind: 'iam', principal }));
   const required = fc.record(Object.fromEntries(Object.entries(m.claims).map(([name, g]) => [name, fill(g)])));
+  const named = sessionPolicy ? sessionPolicyClaims(sessionPolicy) : [];
+  const forTemplate = fc.record(Object.fromEntries(named.map((name) => [name, fc.constantFrom('tenant-a', 'é', 'a/b', 'a*', '.')])));
   return fc
-    .tuple(fc.dictionary(claimName, claimValue, { maxKeys: 3 }), required)
-    .map(([extra, claims]): Caller => ({ kind: 'jwt', claims: { ...extra, ...claims } }));
+    .tuple(fc.dictionary(claimName, claimValue, { maxKeys: 3 }), forTemplate, required)
+    .map(([extra, rendered, claims]): Caller => ({ kind: 'jwt', claims: { ...extra, ...rendered, ...claims } }));
 }
 
 /** Rules, a caller, an operation and a body; about half the time built to get past the first rule. */
@@ -226,7 +303,7 @@ const request = fc.array(rule, { minLength: 1, maxLength: 3 }).chain((rules) => 
   return fc
     .record({
       rules: fc.constant(rules),
-      caller: fc.oneof(caller, callerFor(target.callers[0]!)),
+      caller: fc.oneof(caller, callerFor(target.callers[0]!, target.sessionPolicy)),
       operation: fc.constantFrom(...OPERATIONS, 'x:Y', ...operations),
     })
     .chain((r) => {
@@ -249,6 +326,7 @@ function documentOf(rules: OracleRule[]): Policy {
           Object.entries(r.constraints).map(([field, c]) => [field, 'pattern' in c ? { pattern: c.pattern } : c]),
         ),
       }),
+      ...(r.sessionPolicy && { sessionPolicy: r.sessionPolicy }),
     })),
   } as Policy;
 }
@@ -263,6 +341,20 @@ function compiles(document: Policy): boolean {
   }
 }
 
+/** The reference reading's decision as lib/policy.ts words it: a rendered document as compact JSON, a refusal with any reason. */
+function asDecision(expected: OracleDecision): unknown {
+  if (expected.allowed) {
+    return {
+      allowed: true,
+      rule: expected.rule,
+      ...(expected.document !== undefined && { sessionPolicy: JSON.stringify(expected.document) }),
+    };
+  }
+  return expected.refusedClaim === undefined
+    ? { allowed: false }
+    : { allowed: false, refusedClaim: { claim: expected.refusedClaim, reason: expect.any(String) } };
+}
+
 const singleRule = (constraints: Record<string, OracleConstraint>, callers: OracleMatcher[] = [{ claims: {} }]): OracleRule[] => [
   { id: 'only', callers, operations: ['*'], constraints },
 ];
@@ -274,10 +366,12 @@ const jwt = (claims: Record<string, string | string[]>): Caller => ({ kind: 'jwt
 
 describe('decide', () => {
   it(
-    'allows a request exactly when the reference reading finds a rule that allows it, and names that rule',
+    'allows a request exactly when the reference reading finds a rule that allows it, and names that rule and its rendered session policy, or the claim it refused',
     () => {
       const params = propertyRuns(300);
       let allowed = 0;
+      let scoped = 0;
+      let refused = 0;
       fc.assert(
         fc.property(request, ({ rules, caller: who, operation, body }) => {
           const document = documentOf(rules);
@@ -286,17 +380,19 @@ describe('decide', () => {
             expect(() => compilePolicy(document)).toThrow(PolicyMalformed);
             return;
           }
-          const expected = oracleDecide(rules, who, operation, body);
-          if (expected !== undefined) allowed++;
-          expect(decide(compilePolicy(document), who, operation, body)).toEqual(
-            expected === undefined ? { allowed: false } : { allowed: true, rule: expected },
-          );
+          const expected = oracleDecision(rules, who, operation, body);
+          if (expected.allowed) allowed++;
+          if (expected.allowed && expected.document !== undefined) scoped++;
+          if (!expected.allowed && expected.refusedClaim !== undefined) refused++;
+          expect(decide(compilePolicy(document), who, operation, body)).toEqual(asDecision(expected));
         }),
         params,
       );
       // The generator reaches both answers.
       expect(allowed).toBeGreaterThan(params.numRuns! * 0.05);
       expect(allowed).toBeLessThan(params.numRuns! * 0.95);
+      expect(scoped).toBeGreaterThan(0);
+      expect(refused).toBeGreaterThan(0);
     },
     PROPERTY_TIMEOUT_MS,
   );
@@ -596,6 +692,129 @@ describe('compilePolicy', () => {
       // The grammar reaches both sides of the line.
       expect(accepted).toBeGreaterThan(params.numRuns! * 0.2);
       expect(nested).toBeGreaterThan(params.numRuns! * 0.05);
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
+});
+
+// ---------------------------------------------------------------------------
+// (f) session policies: a claim can narrow the document, never widen it
+// ---------------------------------------------------------------------------
+
+describe('a session policy', () => {
+  /** Claim values a template must survive: wildcards, references, paths, quotes, JSON and regex syntax, controls, unicode, long. */
+  const HOSTILE = [
+    ...WORDS,
+    ...MORE_WORDS,
+    '..',
+    '/',
+    '"',
+    'a","Effect":"Allow',
+    '"}],"Statement":[{"Effect":"Allow","Action":["*"],"Resource":["*"]}],"x":{"a":"',
+    '\u0022',
+    '\u2028',
+    '\u200b',
+    '\u202e',
+    '\ufeff',
+    '\u0085',
+    '\u007f',
+    '\ud83d',
+    'tenant-a',
+    'x'.repeat(64),
+    'x'.repeat(65),
+  ];
+  const hostileClaim = fc.oneof(
+    { arbitrary: fc.array(fc.constantFrom(...HOSTILE), { minLength: 1, maxLength: 3 }).map((parts) => parts.join('')), weight: 4 },
+    { arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 8 }), weight: 1 },
+    { arbitrary: fc.constantFrom('tenant-a', 'team_1', 'a.b', 'é中😀', 'a@b:c'), weight: 2 },
+  );
+  const claimsOfCaller = fc.record(
+    { tenant: hostileClaim, team: hostileClaim, sub: hostileClaim, scope: hostileClaim },
+    { requiredKeys: ['tenant', 'team'] },
+  );
+  const count = (text: string, ch: string) => text.split(ch).length - 1;
+  /** `..` counted where it starts, overlaps included: `...` holds two. */
+  const parentPaths = (text: string) => Array.from(text).filter((c, i, all) => c === '.' && all[i + 1] === '.').length;
+  /** The template's own text of a string value: its literal pieces, references dropped. */
+  const literalText = (text: string) =>
+    parseTemplate(text)
+      .pieces.map((p) => ('literal' in p ? p.literal : ''))
+      .join('');
+
+  it(
+    'either refuses the request, naming a claim that could widen it, or is the template with each claim in it literally, adding no wildcard, path or quote',
+    () => {
+      const params = propertyRuns(400);
+      let rendered = 0;
+      let refused = 0;
+      fc.assert(
+        fc.property(sessionTemplate, claimsOfCaller, (template, claims) => {
+          const rules: OracleRule[] = [{ id: 'scoped', callers: [{ claims: {} }], operations: ['*'], sessionPolicy: template }];
+          const document = documentOf(rules);
+          expect(z.safeParse(policySchema, document).success).toBe(true);
+          if (oracleMalformed(rules)) {
+            expect(() => compilePolicy(document)).toThrow(PolicyMalformed);
+            return;
+          }
+          const who = jwt(claims);
+          const decision = decide(compilePolicy(document), who, OPERATIONS[0]!, {});
+          const expected = renderSessionPolicy(template, who);
+          if ('refused' in expected) {
+            refused++;
+            expect(decision).toEqual({ allowed: false, refusedClaim: { claim: expected.refused, reason: expect.any(String) } });
+            expect(claimRefusedInSessionPolicy(claims[expected.refused as keyof typeof claims]!)).toBe(true);
+            return;
+          }
+          if ('missing' in expected) {
+            expect(decision).toEqual({ allowed: false });
+            return;
+          }
+          rendered++;
+          expect(decision.allowed).toBe(true);
+          const text = (decision as { sessionPolicy: string }).sessionPolicy;
+          expect(Buffer.byteLength(text)).toBeLessThanOrEqual(SESSION_POLICY_MAX_BYTES);
+          // Parsed back: the template, each reference replaced by the literal claim; no member, item or key added or lost.
+          expect(JSON.parse(text)).toEqual(expected.document);
+          const before = stringValues(template);
+          const after = stringValues(JSON.parse(text) as Json);
+          expect(after).toHaveLength(before.length);
+          for (const [i, value] of after.entries()) {
+            for (const ch of ['*', '?', '/', '"', '\\', '%'])
+              expect(count(value, ch), `${ch} in ${value}`).toBe(count(literalText(before[i]!), ch));
+            // A `..` lies inside one literal piece: none spans a claim and the text around it.
+            const pieces = parseTemplate(before[i]!).pieces.flatMap((p) => ('literal' in p ? [p.literal] : []));
+            expect(parentPaths(value), value).toBe(pieces.reduce((sum, piece) => sum + parentPaths(piece), 0));
+          }
+        }),
+        params,
+      );
+      // Both outcomes are reached.
+      expect(rendered).toBeGreaterThan(params.numRuns! * 0.05);
+      expect(refused).toBeGreaterThan(params.numRuns! * 0.05);
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
+
+  it(
+    'refuses a caller outright, whatever a later rule would allow, exactly when a claim its template names could widen it',
+    () => {
+      fc.assert(
+        fc.property(hostileClaim, (tenant) => {
+          // An empty claim is a missing one (see "an empty claim"): neither rule takes it.
+          fc.pre(tenant !== '');
+          const rules: OracleRule[] = [
+            { id: 'scoped', callers: [{ claims: { tenant: '*' } }], operations: ['*'], sessionPolicy: { Resource: 'bucket/${tenant}/*' } },
+            { id: 'broad', callers: [{ claims: { tenant: '*' } }], operations: ['*'] },
+          ];
+          const decision = decide(compilePolicy(documentOf(rules)), jwt({ tenant }), OPERATIONS[0]!, {});
+          if (claimRefusedInSessionPolicy(tenant)) {
+            expect(decision).toEqual({ allowed: false, refusedClaim: { claim: 'tenant', reason: expect.any(String) } });
+          } else {
+            expect(decision).toEqual({ allowed: true, rule: 'scoped', sessionPolicy: JSON.stringify({ Resource: `bucket/${tenant}/*` }) });
+          }
+        }),
+        propertyRuns(300),
+      );
     },
     PROPERTY_TIMEOUT_MS,
   );

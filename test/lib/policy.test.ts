@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
 import type { Caller } from '../../lib/caller.js';
@@ -196,4 +197,212 @@ describe('caller-policy bypasses the property tests found (policy.property.test.
       expect(() => compilePolicy(tenantRule({ pattern }))).not.toThrow();
     },
   );
+});
+
+describe('session policies', () => {
+  const STS = 'aliyun-sts:AssumeRole';
+  /** Alibaba Cloud's policy language: uploads to the caller's own folder of one bucket. */
+  const ownFolder = {
+    Version: '1',
+    Statement: [{ Effect: 'Allow', Action: ['oss:PutObject'], Resource: ['acs:oss:*:*:bucket/${tenant}/*'] }],
+  };
+  const scoped = (sessionPolicy: Record<string, unknown>, callers: Policy['rules'][number]['callers'] = [{ claims: { tenant: '*' } }]) =>
+    ({ version: 1, rules: [{ id: 'own-folder', callers, operations: [STS], sessionPolicy }] }) as Policy;
+  /** The same rule, then one that would hand the same caller the role's whole reach. */
+  const scopedThenBroad = (sessionPolicy: Record<string, unknown>): Policy => ({
+    version: 1,
+    rules: [...scoped(sessionPolicy).rules, { id: 'broad', callers: [{ claims: { sub: '*' } }], operations: [STS] }],
+  });
+
+  it("renders the rule's template with the caller's claims, as compact JSON, on the decision", () => {
+    expect(decide(scoped(ownFolder), jwt({ sub: 'u1', tenant: 'tenant-a' }), STS, {})).toEqual({
+      allowed: true,
+      rule: 'own-folder',
+      sessionPolicy:
+        '{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:PutObject"],"Resource":["acs:oss:*:*:bucket/tenant-a/*"]}]}',
+    });
+  });
+
+  it('replaces references anywhere inside string values of nested objects and arrays, and keeps every other value as it is', () => {
+    // Tencent Cloud's policy language, with a condition.
+    const tencent = {
+      version: '2.0',
+      statement: [
+        {
+          effect: 'allow',
+          action: ['name/cos:PutObject'],
+          resource: ['qcs::cos:ap-guangzhou:uid/1250000000:bucket-1250000000/${tenant}/${team}/*'],
+          condition: { string_equal: { 'cos:x-cos-meta-owner': '${tenant}@${team}' } },
+        },
+      ],
+      limits: [1, true, null, { depth: ['${team}'] }],
+    };
+    const decision = decide(scoped(tencent), jwt({ tenant: 't1', team: 'data' }), STS, {});
+    expect(decision.allowed && JSON.parse(decision.sessionPolicy!)).toEqual({
+      ...tencent,
+      statement: [
+        {
+          ...tencent.statement[0],
+          resource: ['qcs::cos:ap-guangzhou:uid/1250000000:bucket-1250000000/t1/data/*'],
+          condition: { string_equal: { 'cos:x-cos-meta-owner': 't1@data' } },
+        },
+      ],
+      limits: [1, true, null, { depth: ['data'] }],
+    });
+  });
+
+  it('leaves rules without a template as they were: no session policy on the decision', () => {
+    expect(decide(policy, jwt({ sub: 'a', tenant: 'space-a', scope: 'uploads' }), CAMS, { custSpaceId: 'space-a' })).toEqual({
+      allowed: true,
+      rule: 'own-tenant-uploads',
+    });
+  });
+
+  it('sends a template without references as it is, to any caller the rule matches, IAM principals too', () => {
+    const fixed = { Version: '1', Statement: [{ Effect: 'Allow', Action: ['oss:GetObject'], Resource: ['acs:oss:*:*:bucket/shared/*'] }] };
+    const role = iam('arn:aws:sts::123456789012:assumed-role/reader/session-1');
+    expect(decide(scoped(fixed, [{ principal: 'arn:aws:sts::123456789012:assumed-role/reader/*' }]), role, STS, {})).toEqual({
+      allowed: true,
+      rule: 'own-folder',
+      sessionPolicy: JSON.stringify(fixed),
+    });
+  });
+
+  it.each([
+    ['a wildcard *', 'tenant-*'],
+    ['a wildcard ?', 'tenant-?'],
+    ['a path separator /', 'shared/tenant-a'],
+    ['a parent path ..', 'a..b'],
+    ['only a dot (the folder it is in)', '.'],
+    ['a dot first (it could join a dot of the template into ..)', '.hidden'],
+    ['a dot last', 'trailing.'],
+    ['a backslash', 'a\\b'],
+    ['a quote', 'a"b'],
+    ['policy-variable syntax $', '$tenant'],
+    ['policy-variable syntax {', 'a{b'],
+    ['policy-variable syntax }', 'a}b'],
+    ['a reference of its own', '${team}'],
+    ['a percent sign (Tencent URL-decodes Policy: %2A would be *)', '%2A'],
+    ['NUL', 'a\u0000b'],
+    ['a tab', 'a\tb'],
+    ['a line feed', 'a\nb'],
+    ['the last C0 control', 'a\u001fb'],
+    ['DEL', 'a\u007fb'],
+    ['a C1 control (NEL)', 'a\u0085b'],
+    ['a zero-width space', 'a\u200bb'],
+    ['a right-to-left override', 'a\u202eb'],
+    ['a line separator', 'a\u2028b'],
+    ['a paragraph separator', 'a\u2029b'],
+    ['a byte order mark', '\ufeffa'],
+    ['a lone surrogate', 'a\ud83d'],
+    ['the JSON injection a"," (closing the string and adding a member)', 'a","Effect":"Allow'],
+  ])('refuses outright (403, not "try the next rule") a claim holding %s', (_name, tenant) => {
+    const caller = jwt({ sub: 'u1', tenant });
+    expect(decide(scopedThenBroad(ownFolder), caller, STS, {})).toEqual({
+      allowed: false,
+      refusedClaim: { claim: 'tenant', reason: 'holds a character a session policy may not carry' },
+    });
+  });
+
+  it.each([
+    ['letters, digits, - and _', 'Tenant_01-a'],
+    ['a single dot', 'a.b'],
+    ['@ : + = , and a space', 'a@b:c+d=e,f g'],
+    ['non-ASCII letters and emoji', 'é中😀'],
+  ])('takes a claim holding %s, literally', (_name, tenant) => {
+    const decision = decide(scoped(ownFolder), jwt({ tenant }), STS, {});
+    expect(decision.allowed && JSON.parse(decision.sessionPolicy!).Statement[0].Resource).toEqual([`acs:oss:*:*:bucket/${tenant}/*`]);
+  });
+
+  it('refuses a claim longer than 64 characters, and takes one of 64', () => {
+    expect(decide(scoped(ownFolder), jwt({ tenant: 'a'.repeat(65) }), STS, {})).toEqual({
+      allowed: false,
+      refusedClaim: { claim: 'tenant', reason: 'is longer than 64 characters' },
+    });
+    expect(decide(scoped(ownFolder), jwt({ tenant: 'a'.repeat(64) }), STS, {}).allowed).toBe(true);
+  });
+
+  it('names the refused claim and its reason, never its value', () => {
+    const decision = decide(scopedThenBroad(ownFolder), jwt({ tenant: 'secret-ish/value' }), STS, {});
+    expect(JSON.stringify(decision)).not.toContain('secret-ish');
+  });
+
+  it.each([
+    ['missing', { sub: 'u1' }],
+    ['empty', { sub: 'u1', tenant: '' }],
+    ['a list', { sub: 'u1', tenant: ['a', 'b'] }],
+  ])('treats a rule whose template names a claim that is %s as not applying: the next rule decides', (_name, claims) => {
+    expect(decide(scopedThenBroad(ownFolder), jwt(claims), STS, {})).toEqual({ allowed: true, rule: 'broad' });
+    expect(decide(scoped(ownFolder), jwt(claims), STS, {})).toEqual({ allowed: false });
+  });
+
+  it('checks constraints and callers before the template: a rule that does not match refuses nothing', () => {
+    const notMatching = scoped(ownFolder, [{ claims: { team: 'data' } }]);
+    expect(decide(notMatching, jwt({ team: 'web', tenant: 'a/b' }), STS, {})).toEqual({ allowed: false });
+  });
+
+  it('renders the largest template the size bound admits, with the widest longest claim, within 2048 bytes, and refuses one byte more', () => {
+    // Bare template + 64 characters of 3 UTF-8 bytes for its one reference = 2048.
+    const frame = JSON.stringify({ Resource: '${tenant}', Pad: '' }).replace('${tenant}', '').length;
+    const largest = { Resource: '${tenant}', Pad: 'p'.repeat(2048 - 64 * 3 - frame) };
+    const decision = decide(scoped(largest), jwt({ tenant: '中'.repeat(64) }), STS, {});
+    expect(decision.allowed).toBe(true);
+    expect(Buffer.byteLength((decision as { sessionPolicy: string }).sessionPolicy)).toBe(2048);
+    expect(() => compilePolicy(scoped({ ...largest, Pad: `${largest.Pad}p` }))).toThrow(/may render to 2049 bytes/);
+  });
+
+  it.each([
+    ['a stray ${', { Resource: 'bucket/${tenant' }],
+    ['a claim name the language cannot express', { Resource: 'bucket/${bad name}' }],
+    ['a reference in a key', { '${tenant}': 'x' }],
+    ['a reference in a nested key', { Statement: [{ Condition: { '${tenant}': 'x' } }] }],
+    ['${principal} (an ARN: its / is always refused)', { Resource: 'bucket/${principal}/*' }],
+    ['an empty document', {}],
+    ['a lone surrogate', { Resource: 'bucket/\ud800' }],
+    ['too many references for the size bound (11 × 192 bytes)', { Resource: Array.from({ length: 11 }, () => '${tenant}') }],
+  ])('makes the policy malformed for %s', (_name, sessionPolicy) => {
+    expect(() => compilePolicy(scoped(sessionPolicy))).toThrow(PolicyMalformed);
+  });
+
+  it.each([
+    ['an array', [ownFolder]],
+    ['a string', JSON.stringify(ownFolder)],
+    ['null', null],
+  ])('refuses a session policy that is %s when the policy parses', (_name, sessionPolicy) => {
+    const document = { version: 1, rules: [{ id: 'r', callers: [{ principal: '*' }], operations: ['*'], sessionPolicy }] };
+    expect(z.safeParse(policySchema, document).success).toBe(false);
+    expect(z.safeParse(policySchema, { ...document, rules: [{ ...document.rules[0], sessionPolicy: ownFolder }] }).success).toBe(true);
+  });
+});
+
+describe("the README's STS rules", () => {
+  /** The two rules of the README's "STS: credentials scoped to the caller" example, read from the README itself. */
+  function readmeStsRules(): Policy['rules'] {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('**STS: credentials scoped to the caller.**'));
+    const block = /```json\n([\s\S]*?)\n```/.exec(section)![1]!;
+    return JSON.parse(`[${block}]`);
+  }
+  const readmePolicy = compilePolicy(z.parse(policySchema, { version: 1, rules: readmeStsRules() }));
+
+  it('scope tenant-a to its own folder, on either vendor', () => {
+    const tenantA = jwt({ sub: 'user-1', tenant: 'tenant-a' });
+    const aliyun = decideCompiled(readmePolicy, tenantA, 'aliyun-sts:AssumeRole', {});
+    expect(aliyun).toMatchObject({ allowed: true, rule: 'tenant-own-folder' });
+    expect(JSON.parse((aliyun as { sessionPolicy: string }).sessionPolicy).Statement[0].Resource).toEqual([
+      'acs:oss:*:*:uploads/tenant-a/*',
+    ]);
+    const tencent = decideCompiled(readmePolicy, tenantA, 'tencent-sts:AssumeRole', {});
+    expect(JSON.parse((tencent as { sessionPolicy: string }).sessionPolicy).statement[0].resource).toEqual([
+      'qcs::cos:ap-guangzhou:uid/1250000000:uploads-1250000000/tenant-a/*',
+    ]);
+  });
+
+  it('refuse a tenant claim that would reach every folder, and callers of no tenant', () => {
+    expect(decideCompiled(readmePolicy, jwt({ tenant: 'tenant-*' }), 'aliyun-sts:AssumeRole', {})).toMatchObject({
+      allowed: false,
+      refusedClaim: { claim: 'tenant' },
+    });
+    expect(decideCompiled(readmePolicy, jwt({ sub: 'user-2' }), 'aliyun-sts:AssumeRole', {})).toEqual({ allowed: false });
+  });
 });

@@ -276,6 +276,7 @@ export interface OracleRule {
   callers: OracleMatcher[];
   operations: string[];
   constraints?: Record<string, OracleConstraint>;
+  sessionPolicy?: JsonObject;
 }
 
 function claimItems(name: string, value: string | string[]): string[] {
@@ -323,16 +324,134 @@ function templatesOf(rule: OracleRule): string[] {
 
 /** True when the reference reading finds a template that is not expressible (the policy is then malformed). */
 export function oracleMalformed(rules: OracleRule[]): boolean {
-  return rules.some((rule) => templatesOf(rule).some((template) => parseTemplate(template).malformed));
+  return rules.some(
+    (rule) =>
+      templatesOf(rule).some((template) => parseTemplate(template).malformed) ||
+      (rule.sessionPolicy !== undefined && sessionPolicyMalformed(rule.sessionPolicy)),
+  );
 }
 
-/** The first rule that allows the request, or undefined: deny by default. */
+/** The first rule that allows the request, or undefined: deny by default. Rules without session policies only. */
 export function oracleDecide(rules: OracleRule[], caller: Caller, operation: string, body: Record<string, unknown>): string | undefined {
+  const decision = oracleDecision(rules, caller, operation, body);
+  return decision.allowed ? decision.rule : undefined;
+}
+
+/** What the reference reading decides: a rule and its rendered document, a refused claim, or deny. */
+export type OracleDecision = { allowed: true; rule: string; document?: Json } | { allowed: false; refusedClaim?: string };
+
+/**
+ * The first rule whose operations, callers and constraints match decides: it allows, with its
+ * session policy rendered, unless that policy names a missing claim (the rule then does not
+ * apply) or a refused one (the request is then refused outright).
+ */
+export function oracleDecision(rules: OracleRule[], caller: Caller, operation: string, body: Record<string, unknown>): OracleDecision {
   for (const rule of rules) {
     if (!rule.operations.some((glob) => globMatches(glob, operation))) continue;
     if (!rule.callers.some((matcher) => callerMatches(matcher, caller))) continue;
     const constraints = Object.entries(rule.constraints ?? {});
-    if (constraints.every(([field, constraint]) => fieldAllowed(constraint, body, field, caller))) return rule.id;
+    if (!constraints.every(([field, constraint]) => fieldAllowed(constraint, body, field, caller))) continue;
+    if (rule.sessionPolicy === undefined) return { allowed: true, rule: rule.id };
+    const outcome = renderSessionPolicy(rule.sessionPolicy, caller);
+    if ('missing' in outcome) continue;
+    if ('refused' in outcome) return { allowed: false, refusedClaim: outcome.refused };
+    return { allowed: true, rule: rule.id, document: outcome.document };
   }
-  return undefined;
+  return { allowed: false };
+}
+
+// ---------------------------------------------------------------------------
+// Session policies: a JSON document whose string values may name claims, rendered per caller.
+// ---------------------------------------------------------------------------
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+/** The longest claim a session policy takes, and the most UTF-8 bytes it may render to. */
+export const SESSION_CLAIM_MAX = 64;
+export const SESSION_POLICY_MAX_BYTES = 2048;
+
+const REFUSED_CHARACTERS = new Set(['*', '?', '/', '\\', '"', '$', '{', '}', '%']);
+
+/** One code point (or a lone surrogate) a session policy refuses in a claim, read code by code. */
+function refusedCodePoint(ch: string): boolean {
+  const code = ch.codePointAt(0)!;
+  if (REFUSED_CHARACTERS.has(ch)) return true;
+  if (code <= 0x1f || (code >= 0x7f && code <= 0x9f)) return true;
+  if (ch.length === 1 && code >= 0xd800 && code <= 0xdfff) return true;
+  if (code === 0x2028 || code === 0x2029) return true;
+  // Format characters: zero-width, bidirectional controls, the byte order mark, and the rest of Unicode's Cf.
+  return /^\p{Cf}$/u.test(ch);
+}
+
+/** True when a claim may not go into a session policy: too long, a parent path, a dot at either end, or a refused character. */
+export function claimRefusedInSessionPolicy(value: string): boolean {
+  if (value.length > SESSION_CLAIM_MAX || value.includes('..') || value.startsWith('.') || value.endsWith('.')) return true;
+  return Array.from(value).some(refusedCodePoint);
+}
+
+/** Every string value of a document, depth first, object members in order (keys are not values). */
+export function stringValues(value: Json): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(stringValues);
+  if (value !== null && typeof value === 'object') return Object.values(value).flatMap(stringValues);
+  return [];
+}
+
+function keysOf(value: Json): string[] {
+  if (Array.isArray(value)) return value.flatMap(keysOf);
+  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([key, inner]) => [key, ...keysOf(inner)]);
+  return [];
+}
+
+/** Claims a document names, in the order they first appear. */
+export function sessionPolicyClaims(template: JsonObject): string[] {
+  const names = stringValues(template).flatMap((text) => parseTemplate(text).pieces.flatMap((p) => ('claim' in p ? [p.claim] : [])));
+  return [...new Set(names)];
+}
+
+function mapStrings(value: Json, change: (text: string) => string): Json {
+  if (typeof value === 'string') return change(value);
+  if (Array.isArray(value)) return value.map((item) => mapStrings(item, change));
+  if (value !== null && typeof value === 'object') {
+    const out: JsonObject = {};
+    for (const [key, inner] of Object.entries(value)) {
+      Object.defineProperty(out, key, { value: mapStrings(inner, change), enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  }
+  return value;
+}
+
+const fillPieces = (text: string, fill: (claim: string) => string) =>
+  parseTemplate(text)
+    .pieces.map((p) => ('literal' in p ? p.literal : fill(p.claim)))
+    .join('');
+
+/**
+ * True when a template cannot be a session policy: empty, a `${` in a key, a stray `${` or
+ * `${principal}` in a value, a lone surrogate anywhere, or a rendering that could pass the
+ * byte bound (each reference filled with the longest claim of 3-byte characters).
+ */
+export function sessionPolicyMalformed(template: JsonObject): boolean {
+  if (Object.keys(template).length === 0) return true;
+  const texts = [...keysOf(template), ...stringValues(template)];
+  if (texts.some((text) => Array.from(text).some((ch) => ch.length === 1 && ch >= '\ud800' && ch <= '\udfff'))) return true;
+  if (keysOf(template).some((key) => key.includes('${'))) return true;
+  const values = stringValues(template);
+  if (values.some((text) => parseTemplate(text).malformed)) return true;
+  if (sessionPolicyClaims(template).includes('principal')) return true;
+  const widest = '中'.repeat(SESSION_CLAIM_MAX);
+  return Buffer.byteLength(JSON.stringify(mapStrings(template, (text) => fillPieces(text, () => widest)))) > SESSION_POLICY_MAX_BYTES;
+}
+
+export type SessionPolicyOutcome = { missing: true } | { refused: string } | { document: Json };
+
+/** The template for this caller: a claim missing, the first claim refused, or the document with every claim in it literally. */
+export function renderSessionPolicy(template: JsonObject, caller: Caller): SessionPolicyOutcome {
+  const names = sessionPolicyClaims(template);
+  if (names.some((name) => claimValue(caller, name) === undefined)) return { missing: true };
+  const refused = names.find((name) => claimRefusedInSessionPolicy(claimValue(caller, name)!));
+  if (refused !== undefined) return { refused };
+  return { document: mapStrings(template, (text) => fillPieces(text, (claim) => claimValue(caller, claim)!)) };
 }
