@@ -38,6 +38,10 @@ const configSchema = z.object({
   /** Most tokens one warm instance keeps in memory. */
   TOKEN_MEMORY_ENTRIES: z._default(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(1_000_000)), 1000),
   POLICY_PARAMETER: z.optional(z.string().check(z.minLength(1))),
+  /** The RAM role Alibaba Cloud STS AssumeRole assumes for every caller (their scope is the session policy); unset: that route answers 503. */
+  ALIYUN_STS_ROLE_ARN: z.optional(z.string().check(z.regex(/^acs:ram::\d+:role\/[\w.@+=,-]{1,64}$/))),
+  /** The CAM role Tencent Cloud STS AssumeRole assumes for every caller; unset: that route answers 503. */
+  TENCENT_STS_ROLE_ARN: z.optional(z.string().check(z.regex(/^qcs::cam::uin\/\d+:roleName\/[\w+=,.@-]{1,128}$/))),
   /** The scopes a provisioning event (SQS, EventBridge) may ask for, comma-separated: events are not callers of the caller policy. */
   EVENT_ALLOWED_SCOPES: z._default(commaList, ['openid', 'aliuid']),
   /** Per-attempt timeout of a vendor call. */
@@ -52,6 +56,8 @@ const configSchema = z.object({
 export type Config = z.infer<typeof configSchema>;
 /** The variables that list what an event may ask for in one body field (an operation's `eventLimits`). */
 export type EventLimitVariable = Extract<keyof Config, `EVENT_ALLOWED_${string}`>;
+/** The variables that hold the role an STS operation assumes: what a spec's `assumesRole` may name. */
+export type RoleArnVariable = Extract<keyof Config, `${string}_ROLE_ARN`>;
 /** The variables that hold a vendor's base URL: what an operation spec may name as its endpoint. */
 export type EndpointVariable = Extract<keyof Config, `${string}_ENDPOINT`>;
 

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
-import type { EndpointVariable, EventLimitVariable } from './config.js';
+import type { AssumedRole } from './assumed-role.js';
+import type { EndpointVariable, EventLimitVariable, RoleArnVariable } from './config.js';
 import type { Trigger } from './triggers/trigger.js';
 import type { VendorParams } from './vendors/types.js';
 
@@ -23,8 +24,18 @@ interface CommonSpec<Request extends z.ZodMiniObject, Data extends z.ZodMiniType
   response: { field: string; data: Data };
   /** When the returned credentials stop working (epoch ms); absent for operations that return none. */
   expiresAt?: (data: z.infer<Data>, issuedAt: number) => number | undefined;
-  /** Body → vendor parameters; by default each field's first letter is upper-cased. */
-  toParams?: (body: z.infer<Request>) => VendorParams;
+  /**
+   * Body → vendor parameters; by default each field's first letter is upper-cased. An
+   * operation that `assumesRole` gets the role, session name and session policy as `role`.
+   */
+  toParams?: (body: z.infer<Request>, role?: AssumedRole) => VendorParams;
+  /**
+   * STS: the operation assumes a role for its caller. The role's ARN is the value of this
+   * configuration variable, never the caller's choice; RoleSessionName is derived from the
+   * caller and Policy is the session policy its caller-policy rule renders (lib/assumed-role.ts).
+   * HTTP only: a schedule or an event has no caller to scope credentials to.
+   */
+  assumesRole?: { roleArn: RoleArnVariable };
   /**
    * Body fields an event (SQS, EventBridge) may fill only from a configured allow-list:
    * field → the variable listing the allowed values. Events are not callers of the caller

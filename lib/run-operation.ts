@@ -1,3 +1,4 @@
+import type { AssumedRole } from './assumed-role.js';
 import { camelizeKeys, upperFirst } from './case.js';
 import { readConfig } from './config.js';
 import { BrokerError } from './errors.js';
@@ -98,9 +99,18 @@ async function reconcile(op: Operation, check: NonNullable<Operation['reconcile'
   return current;
 }
 
+/** How to run an operation: the vendor call's options, and for an STS operation the role it assumes for its caller. */
+export interface RunOptions extends CallOptions {
+  role?: AssumedRole;
+}
+
 /** Calls the vendor for an already validated body and shapes its answer (docs/contracts.md, "Answers"). */
-export async function runOperation(op: Operation, body: Record<string, unknown>, options: CallOptions): Promise<OperationResult> {
-  const params = op.toParams ? op.toParams(body) : defaultParams(body);
+export async function runOperation(op: Operation, body: Record<string, unknown>, options: RunOptions): Promise<OperationResult> {
+  if (op.assumesRole !== undefined && options.role === undefined) {
+    // Never assume a role without the caller's scope: only the HTTP trigger has a caller.
+    throw new BrokerError('Forbidden', `${op.name} assumes a role for a caller, and this request has none.`);
+  }
+  const params = op.toParams ? op.toParams(body, options.role) : defaultParams(body);
   const result = await callVendor(op, params, options);
   const vendorRequestId = result.vendorRequestId === undefined ? {} : { vendorRequestId: result.vendorRequestId };
   if (result.alreadyDone) {

@@ -7,7 +7,7 @@ import { readKeys } from './keys.js';
 import type { Invocation } from './middleware/invocation-context.js';
 import type { Operation } from './operation.js';
 import { clearRateBudgets } from './rate-budget.js';
-import { type OperationResult, runOperation } from './run-operation.js';
+import { type OperationResult, type RunOptions, runOperation } from './run-operation.js';
 import {
   LEASE_RENEW_MS,
   leaseLive,
@@ -23,6 +23,9 @@ import {
 } from './token-lease.js';
 import { createTokenMemory, holdToken } from './token-memory.js';
 import { resetTable, tableFailed, tableWorked, usableTable } from './token-table.js';
+
+/** An invocation, with the role an STS operation assumes for its caller (whose scope `hash` covers too). */
+type ScopedInvocation = Invocation & Pick<RunOptions, 'role'>;
 
 /**
  * Credentials served from memory, then the token table, then the vendor (docs/contracts.md,
@@ -98,7 +101,7 @@ export function clearTokenMemory(): void {
 export async function cachedCredentials(
   op: Operation,
   body: Record<string, unknown>,
-  invocation: Invocation,
+  invocation: ScopedInvocation,
   hash = bodyKey(body),
 ): Promise<Served> {
   const key = memoryKey(op, hash);
@@ -125,7 +128,7 @@ async function fromVendor(
   op: Operation,
   body: Record<string, unknown>,
   hash: string,
-  invocation: Invocation,
+  invocation: ScopedInvocation,
 ): Promise<Served & { token?: StoredToken }> {
   const fetchedAt = Date.now();
   const result = await runOperation(op, body, invocation);
@@ -135,7 +138,7 @@ async function fromVendor(
   return { result, source: 'vendor', left: lifetimeLeft(token), token };
 }
 
-async function refresh(op: Operation, body: Record<string, unknown>, hash: string, invocation: Invocation): Promise<Served> {
+async function refresh(op: Operation, body: Record<string, unknown>, hash: string, invocation: ScopedInvocation): Promise<Served> {
   const table = usableTable();
   if (table === undefined) return fromVendor(op, body, hash, invocation);
   const { logger, deadline, metrics } = invocation;
@@ -208,7 +211,7 @@ async function holdLease(
   op: Operation,
   body: Record<string, unknown>,
   hash: string,
-  invocation: Invocation,
+  invocation: ScopedInvocation,
   table: string,
   pk: string,
   owner: string,

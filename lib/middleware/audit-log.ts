@@ -28,7 +28,7 @@ export function auditLog(): middy.MiddlewareObj<HttpEvent, unknown, Error, Broke
 }
 
 function record(invocation: Invocation, status: number, error?: BrokerError): void {
-  const { caller, bodyHash, decision, source, expiresAt, vendorRequestId } = invocation.audit;
+  const { caller, bodyHash, decision, session, source, expiresAt, vendorRequestId } = invocation.audit;
   const { metrics } = invocation;
   metrics.count('Requests');
   if (!error && source !== undefined) servedFrom(metrics, source);
@@ -41,6 +41,7 @@ function record(invocation: Invocation, status: number, error?: BrokerError): vo
       bodyHash: bodyHash ?? null,
       decision: decision === undefined ? 'not reached' : decision.allowed ? 'allowed' : 'denied',
       ...(decision?.allowed && { rule: decision.rule ?? 'no policy configured' }),
+      ...(session !== undefined && { session }),
       outcome: { status, ...(error && { code: error.code }), ...(error?.vendorCode !== undefined && { vendorCode: error.vendorCode }) },
       source: source ?? null,
       expiresAt: expiresAt ?? null,

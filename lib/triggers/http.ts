@@ -1,4 +1,5 @@
-import { bodyKey } from '../body-key.js';
+import { assumedRole } from '../assumed-role.js';
+import { bodyKey, scopedBodyKey } from '../body-key.js';
 import { callerOf } from '../caller.js';
 import { credentialsServed } from '../metrics.js';
 import { auditLog } from '../middleware/audit-log.js';
@@ -31,19 +32,30 @@ export function isHttpEvent(event: unknown): event is HttpEvent {
 async function serveHttp(op: Operation, event: HttpEvent, invocation: Invocation): Promise<OperationResult> {
   const { audit } = invocation;
   const body = validateBody(op, event.parsedBody);
-  const hash = bodyKey(body);
-  audit.bodyHash = hash;
+  audit.bodyHash = bodyKey(body);
   // Denied until the policy says otherwise, so a refusal is recorded as one.
   audit.decision = { allowed: false };
-  audit.decision = await authorize(op.name, callerOf(event), body, invocation.logger);
+  const caller = callerOf(event);
+  const decision = await authorize(op.name, caller, body, invocation.logger);
+  audit.decision = { allowed: true, ...(decision.rule !== undefined && { rule: decision.rule }) };
+  const role = assumedRole(op, caller, decision);
+  if (role !== undefined) {
+    audit.session = {
+      name: role.sessionName,
+      ...(role.sessionPolicy !== undefined && { policyHash: bodyKey({ policy: role.sessionPolicy }) }),
+    };
+  }
+  const scoped = role === undefined ? invocation : { ...invocation, role };
   // Set before the call so a failed vendor call is still recorded as one.
   audit.source = 'vendor';
   if (op.expiresAt === undefined) {
-    const result = await runOperation(op, body, invocation);
+    const result = await runOperation(op, body, scoped);
     if (result.vendorRequestId !== undefined) audit.vendorRequestId = result.vendorRequestId;
     return result;
   }
-  const { result, source, left } = await cachedCredentials(op, body, invocation, hash);
+  // Two callers share credentials only when their scope is the same as well as their body.
+  const hash = role === undefined ? audit.bodyHash : scopedBodyKey(body, role);
+  const { result, source, left } = await cachedCredentials(op, body, scoped, hash);
   audit.source = source;
   if (result.vendorRequestId !== undefined) audit.vendorRequestId = result.vendorRequestId;
   if (result.expiresAt !== undefined) {
