@@ -574,6 +574,8 @@ describe('npm run package', () => {
     const own = operations.find((op) => op.functionName === name)!;
     expect(text).toContain(JSON.stringify(own.name));
     for (const other of operations.filter((op) => op !== own)) expect(text).not.toContain(JSON.stringify(other.name));
+    // The SQS client (dead-lettering refused messages) only where an SQS trigger is: its service target names it.
+    expect(text.includes('"AmazonSQS"')).toBe(triggerOf(own, 'sqs') !== undefined);
   });
 
   it('the prod/jwt variant packages the same zips', () => {
@@ -907,6 +909,15 @@ describe.each(queuedOperations.map((op) => op.functionName))(
         expect(dlq.Properties.SqsManagedSseEnabled).toBe(true);
         expect(dlq.Properties.KmsMasterKeyId).toBeUndefined();
       }
+    });
+
+    it('the stack outputs name the queue and its dead-letter queue, for a redrive', () => {
+      const { queueId, queue } = mapping(dev.template, 'dev');
+      const dlqId = referencedId(render((queue.Properties.RedrivePolicy as JsonObject).deadLetterTargetArn));
+      const outputs = dev.template.Outputs ?? {};
+      expect(render(outputs[`${queueId}Arn`]?.Value)).toBe(`\${${queueId}.Arn}`);
+      expect(render(outputs[`${dlqId}Arn`]?.Value)).toBe(`\${${dlqId}.Arn}`);
+      expect(render(outputs[`${dlqId}Url`]?.Value)).toBe(`\${${dlqId}}`);
     });
 
     it('an alarm fires on the first message visible in the dead-letter queue', () => {
