@@ -65,7 +65,7 @@ class SqsError extends Error {
 }
 
 const ACCOUNT = '123456789012';
-/** SQS's classic maximum message size (body and attributes), what infra/queues.cjs leaves the queues at. */
+/** The maximum message size (body and attributes) the fake enforces: SQS's classic limit of 256 KiB. */
 const MAX_MESSAGE_BYTES = 262_144;
 const MAX_ATTRIBUTES = 10;
 /** Characters SQS accepts in a body or a string attribute: #x9 #xA #xD, #x20-#xD7FF, #xE000-#xFFFD, #x10000-#x10FFFF. */
