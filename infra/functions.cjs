@@ -8,12 +8,14 @@
 //                 <fn>RotationRate (default: the spec's rate), <fn>RotationEnabled (true) and
 //                 <fn>Rotate ([]), <fn> being the camelCase functionName;
 //   sqs         → its own queue (infra/queues.cjs) with partial batch responses; stage params
-//                 <fn>BatchSize (5) and <fn>MaxConcurrency (2);
+//                 <fn>BatchSize (5) and <fn>MaxConcurrency (2); and DEAD_LETTER_QUEUE in its
+//                 environment: its dead-letter queue's name, a literal (serverless-offline, under
+//                 `npm start`, cannot resolve a Ref), where it sends messages refused for good;
 //   eventbridge → nothing here: the function accepts events put to it directly, and its SQS
 //                 queue is what an EventBridge rule feeds.
 'use strict';
 
-const { operations, ids, params, stageParams, triggersOf } = require('./registry.cjs');
+const { operations, ids, params, stageNames, stageParams, triggersOf } = require('./registry.cjs');
 
 const HANDLER = 'index.handler';
 
@@ -27,9 +29,12 @@ function rotateList(name, value) {
 
 module.exports = async ({ resolveVariable }) => {
   const param = stageParams(resolveVariable);
+  const names = await stageNames(resolveVariable);
   const functions = {};
   for (const op of await operations()) {
     const events = [];
+    /** Variables of this function only, on top of provider.environment (infra/environment.cjs). */
+    const environment = {};
     for (const trigger of op.triggers) {
       switch (trigger.kind) {
         case 'http':
@@ -61,6 +66,7 @@ module.exports = async ({ resolveVariable }) => {
               functionResponseType: 'ReportBatchItemFailures',
             },
           });
+          environment.DEAD_LETTER_QUEUE = names.deadLetterQueue(op);
           break;
         case 'eventbridge':
           break;
@@ -74,6 +80,7 @@ module.exports = async ({ resolveVariable }) => {
       role: ids.role(op),
       package: { artifact: `.serverless/${op.functionName}.zip` },
       events,
+      ...(Object.keys(environment).length > 0 && { environment }),
     };
   }
   return functions;

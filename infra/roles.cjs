@@ -14,9 +14,12 @@
 // get, put and update the items of the token table (infra/table.cjs) whose pk begins with its own
 // function's file name and `#` (dynamodb:LeadingKeys), and, when the table has a customer managed
 // key (tokenTableKmsKeyArn), use that key through DynamoDB only. An operation with an sqs trigger
-// may also consume its own queue (infra/queues.cjs). With the stage param tracing: Active, every
-// role may also write X-Ray segments (what osls would add to its own shared role, which the
-// functions do not use; X-Ray has no resource-level permissions, hence Resource "*").
+// may also consume its own queue (infra/queues.cjs) and look up and send to its own dead-letter
+// queue (lib/dead-letter.ts: GetQueueUrl once, SendMessage per refused message); the queues are
+// encrypted with SQS's own keys (SqsManagedSseEnabled), so no kms: grant goes with it. With the
+// stage param tracing: Active, every role may also write X-Ray segments (what osls would add to
+// its own shared role, which the functions do not use; X-Ray has no resource-level permissions,
+// hence Resource "*").
 //
 // KMS. A SecureString is decrypted by SSM calling KMS on the caller's behalf, so every kms:
 // statement carries `kms:ViaService: ssm.<region>.amazonaws.com`: the role cannot use the key
@@ -102,6 +105,13 @@ function statements(op, tableKeyArn, tracing) {
       Effect: 'Allow',
       Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'],
       Resource: { 'Fn::GetAtt': [ids.queue(op), 'Arn'] },
+    });
+    // A message refused for good goes to the dead-letter queue at once, with its reason.
+    list.push({
+      Sid: 'DeadLetterToOwnQueue',
+      Effect: 'Allow',
+      Action: ['sqs:GetQueueUrl', 'sqs:SendMessage'],
+      Resource: { 'Fn::GetAtt': [ids.deadLetterQueue(op), 'Arn'] },
     });
   }
   return list;

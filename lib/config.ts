@@ -44,6 +44,8 @@ const configSchema = z.object({
   TENCENT_STS_ROLE_ARN: z.optional(z.string().check(z.regex(/^qcs::cam::uin\/\d+:roleName\/[\w+=,.@-]{1,128}$/))),
   /** The scopes a provisioning event (SQS, EventBridge) may ask for, comma-separated: events are not callers of the caller policy. */
   EVENT_ALLOWED_SCOPES: z._default(commaList, ['openid', 'aliuid']),
+  /** The SQS function's own dead-letter queue, by name: where a message a retry cannot help goes at once (lib/dead-letter.ts). */
+  DEAD_LETTER_QUEUE: z.optional(z.string().check(z.regex(/^(?=.{1,80}$)[\w-]+(\.fifo)?$/))),
   /** Per-attempt timeout of a vendor call. */
   VENDOR_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.minimum(100)), 3_000),
   /** Time kept back from the Lambda deadline to answer 504 before it passes. */

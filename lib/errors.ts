@@ -77,3 +77,35 @@ export function errorBody(error: BrokerError, requestId: string) {
     },
   };
 }
+
+/**
+ * Whether trying the same request again may end differently, per code: the one place that
+ * decides what a provisioning message does after a failure (lib/triggers/sqs.ts). Retrying
+ * helps when the failure was about the moment (throttling, an unavailable or unreadable vendor,
+ * a deadline, SSM or configuration that an operator can restore); it cannot when the request
+ * itself was refused (invalid, over a limit, rejected, denied or unknown at the vendor, or a
+ * request the vendor cannot route): such a message goes to the dead-letter queue at once,
+ * instead of reaching the vendor again on every delivery. Every code must be decided here.
+ */
+const RETRY_MAY_HELP: Record<ErrorCode, boolean> = {
+  InvalidRequest: false,
+  PayloadTooLarge: false,
+  Forbidden: false,
+  VendorAccessDenied: false,
+  VendorNotFound: false,
+  VendorRejected: false,
+  Throttled: true,
+  // An answer the broker could not read or use, a clock refused twice: the next one may differ.
+  VendorError: true,
+  VendorUnavailable: true,
+  KeysUnavailable: true,
+  PolicyUnavailable: true,
+  ConfigurationError: true,
+  Timeout: true,
+  InternalError: false,
+};
+
+/** True when a retry of the same request cannot change the outcome (see RETRY_MAY_HELP). */
+export function isPermanentFailure(error: BrokerError): boolean {
+  return !RETRY_MAY_HELP[error.code];
+}

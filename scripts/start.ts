@@ -1,10 +1,11 @@
 // npm start: the whole service on http://localhost:3000 through serverless-offline (run by
-// osls), with the vendor simulator, a fake SSM seeded with local keys and a local token
-// table (dynalite) started alongside: no AWS or vendor account needed. The functions run from the very zips a deploy
+// osls), with the vendor simulator, a fake SSM seeded with local keys, a fake SQS holding the
+// dead-letter queues and a local token table (dynalite) started alongside: no AWS or vendor
+// account needed. The functions run from the very zips a deploy
 // ships (`osls package`), which serverless-offline unpacks. What is wired, and the routes
 // shown, come from the operation registry (lib/operations).
 //
-//   npm start                       simulator + fake SSM + local token table (the default)
+//   npm start                       simulator + fake SSM + fake SQS + local token table (the default)
 //   npm start -- --real-vendors --i-understand-real-credentials
 //                                   real vendor endpoints, keys from real SSM (your AWS credentials),
 //                                   stage `dev` unless --stage is given; refused without the second flag
@@ -24,6 +25,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { stageParamName } from '../lib/config.js';
+import { triggerOf } from '../lib/operation.js';
 import { loadOperations } from '../lib/operations/index.js';
 import { endpointVariables, exampleBody, startLocalWorld } from '../sim/local-world.js';
 import { createMetricsSummary } from '../sim/metrics-summary.js';
@@ -109,6 +111,10 @@ async function freePorts(count: number): Promise<number[]> {
 }
 
 const operations = await loadOperations();
+/** The names infra/queues.cjs gives the dead-letter queues, which serverless.yml hands the functions (DEAD_LETTER_QUEUE). */
+const deadLetterQueues = operations
+  .filter((op) => triggerOf(op, 'sqs') !== undefined)
+  .map((op) => `cloud-token-broker-${stage}-${op.functionName}-dlq`);
 const params: string[] = [];
 const env: NodeJS.ProcessEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 let banner: string[];
@@ -133,6 +139,7 @@ if (realVendors) {
     `vendors:  real (the endpoints of serverless.yml: ${endpointVariables(operations).join(', ')})`,
     `keys:     AWS SSM /cloud-token-broker/${stage}/keys/{aliyun,ucloud}, with your AWS credentials (${process.env.AWS_PROFILE ? `profile ${process.env.AWS_PROFILE}` : 'default chain'}, resolved once at start: restart when they expire)`,
     `table:    the stage's DynamoDB token table, cloud-token-broker-${stage}-tokens`,
+    `queues:   refused provisioning messages go to the stage's SQS dead-letter queue: ${deadLetterQueues.join(', ') || 'none'}`,
   ];
 } else {
   const world = await startLocalWorld({
@@ -141,6 +148,7 @@ if (realVendors) {
     simulator: { log: process.env.SIM_LOG === '1' },
     // The name serverless.yml gives TOKEN_TABLE for the stage.
     tableName: `cloud-token-broker-${stage}-tokens`,
+    queues: deadLetterQueues,
   });
   cleanups.push(() => world.close());
   // serverless.yml sets each endpoint variable from the stage param of the same name in camelCase.
@@ -151,6 +159,7 @@ if (realVendors) {
     `vendors:  simulator at ${world.sim.url} (${Object.keys(world.endpoints).join(', ')})`,
     `keys:     fake SSM at ${world.ssm.url}, seeded with local keys under /cloud-token-broker/${stage}/keys/`,
     `table:    local token table ${world.table!.tableName} at ${world.table!.url} (dynalite)`,
+    `queues:   fake SQS at ${world.sqs.url}, holding the dead-letter queues ${deadLetterQueues.join(', ') || '(none)'}`,
   ];
 }
 

@@ -58,7 +58,10 @@ const summary = {
     messages: sqs.messages,
     provisioned: sqs.provisioned,
     deadLettered: sqs.deadLettered,
+    deadLetteredByFunction: sqs.deadLetteredByFunction,
     lost: sqs.lost,
+    provisionCalls: sqs.vendor.provisionCalls,
+    repeatsAfterRefusal: sqs.repeatsAfterRefusal,
     duplicateProvisions: sqs.duplicateProvisions,
     receives: sqs.receives,
     faultsInjected: sqs.vendor.faultsInjected,
@@ -83,8 +86,9 @@ if (load) {
 if (faults) lines.push(`faults:  ${faults.requests} requests; answers ${JSON.stringify(faults.statuses)}`);
 if (sqs) {
   lines.push(
-    `sqs:     ${sqs.messages} messages: ${sqs.provisioned} provisioned, ${sqs.deadLettered} dead-lettered, ${sqs.lost} lost; ` +
-      `duplicate provisions ${sqs.duplicateProvisions}; faults ${JSON.stringify(sqs.vendor.faultsInjected)}`,
+    `sqs:     ${sqs.messages} messages: ${sqs.provisioned} provisioned, ${sqs.deadLettered} dead-lettered ` +
+      `(${sqs.deadLetteredByFunction} by the function), ${sqs.lost} lost; ${sqs.vendor.provisionCalls} provision calls, ` +
+      `${sqs.repeatsAfterRefusal} after a refusal; duplicate provisions ${sqs.duplicateProvisions}; faults ${JSON.stringify(sqs.vendor.faultsInjected)}`,
   );
 }
 lines.push(`secrets: ${secretsFound} found in ${summary.secrets.scannedTexts} log lines and answers`, `→ ${join(out, 'summary.json')}`);

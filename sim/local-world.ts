@@ -1,6 +1,6 @@
 /**
- * The local world's wiring: a vendor simulator and a fake SSM seeded with keys, and the
- * variables that point the broker at them. Which endpoint variables exist is read from the
+ * The local world's wiring: a vendor simulator, a fake SSM seeded with keys, a fake SQS
+ * holding the dead-letter queues, and the variables that point the broker at them. Which endpoint variables exist is read from the
  * operation registry (lib/operations), never listed here, so a new operation is wired as
  * soon as its spec exists. Used by `npm start`, scripts/measure-paths.ts and the tests.
  *
@@ -11,6 +11,7 @@ import * as z from 'zod/mini';
 import type { EndpointVariable } from '../lib/config.js';
 import type { Operation } from '../lib/operation.js';
 import { loadOperations } from '../lib/operations/index.js';
+import { type FakeSqs, startFakeSqs } from './fake-sqs.js';
 import { type FakeSsm, startFakeSsm } from './fake-ssm.js';
 import { type LocalTable, startLocalTable } from './local-table.js';
 import { SIMULATOR_DEFAULT_KEYS, type SimulatorOptions, startVendorSimulator, type VendorSimulator } from './vendor-simulator.js';
@@ -73,44 +74,55 @@ export interface LocalWorldOptions {
   simulator?: SimulatorOptions;
   /** The local token table's name; absent: no table (memory only, per instance). */
   tableName?: string;
+  /** Queues the fake SQS holds from the start (the functions' dead-letter queues, by name). */
+  queues?: string[];
 }
 
 export interface LocalWorld {
   sim: VendorSimulator;
   ssm: FakeSsm;
+  /** Where the functions send messages to their dead-letter queues. */
+  sqs: FakeSqs;
   /** The local token table (dynalite, in its own process), when a tableName was given. */
   table: LocalTable | undefined;
   /** The registry the wiring was derived from. */
   operations: Operation[];
   /** Every endpoint variable of the registry, set to the simulator's URL. */
   endpoints: Record<string, string>;
-  /** The AWS_* variables that send the SSM and DynamoDB clients to the fake SSM and the local table (dummy credentials, a region). */
+  /** The AWS_* variables that send the SSM, SQS and DynamoDB clients to the fakes and the local table (dummy credentials, a region). */
   awsEnv: Record<string, string>;
   /** Everything an in-process broker needs: awsEnv, the key parameter names, the endpoints, TOKEN_TABLE. */
   env: Record<string, string>;
   close(): Promise<void>;
 }
 
-/** Starts the simulator, the fake SSM and (with a tableName) the local table on loopback; seeds the simulator's keys into SSM. */
+/** Starts the simulator, the fake SSM and SQS and (with a tableName) the local table on loopback; seeds the simulator's keys into SSM. */
 export async function startLocalWorld(options: LocalWorldOptions): Promise<LocalWorld> {
   const operations = await loadOperations();
   const started = await Promise.allSettled([
     startVendorSimulator(options.simulator),
     startFakeSsm(),
+    startFakeSqs({ queues: options.queues ?? [] }),
     options.tableName === undefined ? Promise.resolve(undefined) : startLocalTable({ tableName: options.tableName }),
   ] as const);
-  const [simStarted, ssmStarted, tableStarted] = started;
-  if (simStarted.status === 'rejected' || ssmStarted.status === 'rejected' || tableStarted.status === 'rejected') {
+  const [simStarted, ssmStarted, sqsStarted, tableStarted] = started;
+  if (
+    simStarted.status === 'rejected' ||
+    ssmStarted.status === 'rejected' ||
+    sqsStarted.status === 'rejected' ||
+    tableStarted.status === 'rejected'
+  ) {
     // Whatever did start is stopped again: nothing is left listening.
     await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value?.close() : undefined)));
     throw started.find((s): s is PromiseRejectedResult => s.status === 'rejected')!.reason;
   }
-  const [sim, ssm, table] = [simStarted.value, ssmStarted.value, tableStarted.value];
+  const [sim, ssm, sqs, table] = [simStarted.value, ssmStarted.value, sqsStarted.value, tableStarted.value];
   ssm.put(options.keyParameters.aliyun, SIMULATOR_DEFAULT_KEYS.aliyun);
   ssm.put(options.keyParameters.ucloud, { ...SIMULATOR_DEFAULT_KEYS.ucloud, projectId: options.ucloudProjectId });
   const endpoints = endpointsAt(operations, sim.url);
   const awsEnv: Record<string, string> = {
     AWS_ENDPOINT_URL_SSM: ssm.url,
+    AWS_ENDPOINT_URL_SQS: sqs.url,
     ...(table && { AWS_ENDPOINT_URL_DYNAMODB: table.url }),
     AWS_REGION: options.region ?? 'ap-southeast-1',
     AWS_ACCESS_KEY_ID: 'fake-ssm-access-key',
@@ -120,6 +132,7 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
   return {
     sim,
     ssm,
+    sqs,
     table,
     operations,
     endpoints,
@@ -132,7 +145,7 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
       ...(table && { TOKEN_TABLE: table.tableName }),
     },
     async close() {
-      await Promise.all([sim.close(), ssm.close(), table?.close()]);
+      await Promise.all([sim.close(), ssm.close(), sqs.close(), table?.close()]);
     },
   };
 }

@@ -1,6 +1,8 @@
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { BrokerError, toBrokerError } from '../errors.js';
+import { readConfig } from '../config.js';
+import type { DeadLetterReason } from '../dead-letter.js';
+import { BrokerError, isPermanentFailure, toBrokerError } from '../errors.js';
 import { countFault, createMeasures, metricMembers } from '../metrics.js';
 import type { Invocation } from '../middleware/invocation-context.js';
 import type { Operation } from '../operation.js';
@@ -46,7 +48,55 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Pro
   });
 }
 
-/** One message, logged either way with its own metrics; a failure rejects so the batch reports it. */
+/** Where a failed message goes: its function's dead-letter queue (sent there by the trigger), or back to SQS for redelivery. */
+type FailedMessageFate =
+  | { goesTo: 'dead-letter queue'; deadLetterMessageId: string }
+  | { goesTo: 'redelivery'; deadLetterFailure?: string };
+
+/** What a failure is called in a log line: the SDK's exception name, or the error's code. */
+function causeName(error: unknown): string {
+  const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
+  if (typeof code === 'string' && code) return code;
+  return typeof name === 'string' && name ? name : 'Error';
+}
+
+/**
+ * A failure a retry cannot help goes to the dead-letter queue now, with its reason, so the
+ * vendor is not asked again on each delivery; any other failure, and one the queue does not
+ * take (no queue configured, SQS refusing, the deadline), is left to SQS: redelivered, and
+ * moved to the dead-letter queue by SQS after maxReceiveCount. Nothing is lost either way.
+ */
+async function fateOf(op: Operation, record: SQSRecord, error: BrokerError, invocation: Invocation): Promise<FailedMessageFate> {
+  if (!isPermanentFailure(error)) return { goesTo: 'redelivery' };
+  try {
+    const queue = readConfig().DEAD_LETTER_QUEUE;
+    if (queue === undefined) return { goesTo: 'redelivery', deadLetterFailure: 'DEAD_LETTER_QUEUE is not set' };
+    const reason: DeadLetterReason = {
+      code: error.code,
+      message: error.message,
+      ...(error.vendorCode !== undefined && { vendorCode: error.vendorCode }),
+      ...(error.vendorRequestId !== undefined && { vendorRequestId: error.vendorRequestId }),
+      ...(error.details !== undefined && { details: error.details }),
+      sourceMessageId: record.messageId,
+      ...(record.attributes?.ApproximateReceiveCount !== undefined && { receiveCount: record.attributes.ApproximateReceiveCount }),
+      operation: op.name,
+      requestId: invocation.requestId,
+    };
+    // Loaded on the first refused message: the SQS client stays off the cold start.
+    const { sendToDeadLetterQueue } = await import('../dead-letter.js');
+    // Bounded here too: the batch answers at the deadline even if SQS does not heed the signal.
+    const { signal } = invocation;
+    const deadLetterMessageId = await untilAborted(sendToDeadLetterQueue(queue, record.body, reason, signal), signal);
+    return { goesTo: 'dead-letter queue', deadLetterMessageId };
+  } catch (thrown) {
+    return { goesTo: 'redelivery', deadLetterFailure: causeName(thrown) };
+  }
+}
+
+/**
+ * One message, logged once either way with its own metrics and, on failure, where it went; a
+ * failure that is left to redelivery rejects, so the batch reports it.
+ */
 async function processRecord(op: Operation, record: SQSRecord, invocation: Invocation): Promise<void> {
   const logger = invocation.logger.child({ messageId: record.messageId });
   // Records run at once: each measures on its own, and its line writes what it measured.
@@ -63,6 +113,7 @@ async function processRecord(op: Operation, record: SQSRecord, invocation: Invoc
     const error = toBrokerError(thrown);
     metrics.count('MessagesFailed');
     countFault(metrics, error);
+    const fate = await fateOf(op, record, error, invocation);
     logger.error(
       'message failed',
       {
@@ -71,10 +122,11 @@ async function processRecord(op: Operation, record: SQSRecord, invocation: Invoc
         vendorCode: error.vendorCode,
         ...(error.details !== undefined && { detailCount: error.details.length }),
         receiveCount: record.attributes?.ApproximateReceiveCount,
+        ...fate,
       },
       metricMembers(op.name, metrics),
     );
-    throw error;
+    if (fate.goesTo === 'redelivery') throw error;
   }
 }
 
@@ -95,9 +147,10 @@ async function processBatch(op: Operation, event: SQSEvent, invocation: Invocati
 
 /**
  * The SQS trigger: every record of a batch is tried at once, each bounded by the
- * invocation's deadline, so a slow one fails alone; only failed ones are reported
- * (`batchItemFailures`), so SQS retries just them and, after maxReceiveCount, moves them
- * to the dead-letter queue. middy's early timeout is off here: it would answer for the
+ * invocation's deadline, so a slow one fails alone. A record refused for good is sent to the
+ * dead-letter queue by the trigger and counts as handled; only the others that failed are
+ * reported (`batchItemFailures`), so SQS retries just them and, after maxReceiveCount, moves
+ * them to the dead-letter queue. middy's early timeout is off here: it would answer for the
  * whole batch, and so report the records that had succeeded as failed too.
  */
 export function sqs(): SqsTrigger {

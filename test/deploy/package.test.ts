@@ -574,6 +574,8 @@ describe('npm run package', () => {
     const own = operations.find((op) => op.functionName === name)!;
     expect(text).toContain(JSON.stringify(own.name));
     for (const other of operations.filter((op) => op !== own)) expect(text).not.toContain(JSON.stringify(other.name));
+    // The SQS client (dead-lettering refused messages) only where an SQS trigger is: its service target names it.
+    expect(text.includes('"AmazonSQS"')).toBe(triggerOf(own, 'sqs') !== undefined);
   });
 
   it('the prod/jwt variant packages the same zips', () => {
@@ -594,7 +596,7 @@ describe('functions', () => {
     ALIYUN_IMS_ENDPOINT: 'https://ims.aliyuncs.com',
     UCLOUD_API_ENDPOINT: 'https://api.ucloud.cn',
   };
-  const expectedEnvironment = (stage: string) => ({
+  const expectedEnvironment = (stage: string, name: string) => ({
     ALIYUN_KEYS_PARAMETER: `/cloud-token-broker/${stage}/keys/aliyun`,
     UCLOUD_KEYS_PARAMETER: `/cloud-token-broker/${stage}/keys/ucloud`,
     TOKEN_TABLE: `${SERVICE}-${stage}-tokens`,
@@ -608,6 +610,8 @@ describe('functions', () => {
     ...Object.fromEntries(
       endpointVariables.map((variable) => [variable, stage === 'dev' ? defaultEndpoints[variable] : variant.endpoint(variable)]),
     ),
+    // A function with an SQS trigger, and only it, knows its dead-letter queue, by its literal name.
+    ...(queuedOperations.some((op) => op.functionName === name) && { DEAD_LETTER_QUEUE: `${SERVICE}-${stage}-${name}-dlq` }),
   });
 
   it('knows the default of every endpoint the operations call', () => {
@@ -640,9 +644,11 @@ describe('functions', () => {
   it.each(operations.map((op) => op.functionName))(
     '%s: the environment of docs/contracts.md, key parameters named after the stage',
     (name) => {
-      expect(functionResource(dev.template, 'dev', name)[1].Properties.Environment).toEqual({ Variables: expectedEnvironment('dev') });
+      expect(functionResource(dev.template, 'dev', name)[1].Properties.Environment).toEqual({
+        Variables: expectedEnvironment('dev', name),
+      });
       expect(functionResource(prod.template, variant.stage, name)[1].Properties.Environment).toEqual({
-        Variables: expectedEnvironment(variant.stage),
+        Variables: expectedEnvironment(variant.stage, name),
       });
     },
   );
@@ -885,6 +891,33 @@ describe.each(queuedOperations.map((op) => op.functionName))(
       expect(dlq.Properties.RedrivePolicy).toBeUndefined();
       // A moved message keeps its enqueue time: the DLQ must keep messages longer than the queue.
       expect(Number(dlq.Properties.MessageRetentionPeriod)).toBeGreaterThan(Number(queue.Properties.MessageRetentionPeriod ?? 345_600));
+    });
+
+    it('the function names its dead-letter queue in DEAD_LETTER_QUEUE; the queue is encrypted with SQS-managed keys', () => {
+      for (const [run, stage] of [
+        [dev, 'dev'],
+        [prod, variant.stage],
+      ] as const) {
+        const { fn, queue } = mapping(run.template, stage);
+        const dlq = resource(
+          run.template,
+          referencedId(render((queue.Properties.RedrivePolicy as JsonObject).deadLetterTargetArn)),
+          'AWS::SQS::Queue',
+        );
+        expect((fn.Properties.Environment as JsonObject).Variables).toMatchObject({ DEAD_LETTER_QUEUE: dlq.Properties.QueueName });
+        // SQS's own keys: the role needs no kms: grant to send to it (a customer managed key would need one).
+        expect(dlq.Properties.SqsManagedSseEnabled).toBe(true);
+        expect(dlq.Properties.KmsMasterKeyId).toBeUndefined();
+      }
+    });
+
+    it('the stack outputs name the queue and its dead-letter queue, for a redrive', () => {
+      const { queueId, queue } = mapping(dev.template, 'dev');
+      const dlqId = referencedId(render((queue.Properties.RedrivePolicy as JsonObject).deadLetterTargetArn));
+      const outputs = dev.template.Outputs ?? {};
+      expect(render(outputs[`${queueId}Arn`]?.Value)).toBe(`\${${queueId}.Arn}`);
+      expect(render(outputs[`${dlqId}Arn`]?.Value)).toBe(`\${${dlqId}.Arn}`);
+      expect(render(outputs[`${dlqId}Url`]?.Value)).toBe(`\${${dlqId}}`);
     });
 
     it('an alarm fires on the first message visible in the dead-letter queue', () => {
@@ -1332,9 +1365,14 @@ describe('least privilege', () => {
     // Lambda's active tracing writes X-Ray segments (which take no resource).
     if (stage === variant.stage) for (const action of ['xray:PutTraceSegments', 'xray:PutTelemetryRecords']) grants[action] = ['*'];
     if (triggerOf(op, 'sqs') !== undefined) {
-      const queue = `\${${mappingQueueId(t, stage, op)}.Arn}`;
+      const queueId = mappingQueueId(t, stage, op);
+      const queue = `\${${queueId}.Arn}`;
       for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'])
         grants[action] = [queue];
+      // Its own dead-letter queue only (the one its queue redrives to): looked up, and sent refused messages.
+      const redrive = resource(t, queueId, 'AWS::SQS::Queue').Properties.RedrivePolicy as JsonObject;
+      const deadLetterQueue = `\${${referencedId(render(redrive.deadLetterTargetArn))}.Arn}`;
+      for (const action of ['sqs:GetQueueUrl', 'sqs:SendMessage']) grants[action] = [deadLetterQueue];
     }
     return Object.fromEntries(Object.entries(grants).map(([a, r]) => [a, [...r].sort()]));
   }

@@ -40,9 +40,12 @@ describe('npm start', () => {
     expect(lines[1]).toMatch(/^vendors: +simulator at http:\/\/127\.0\.0\.1:\d+/);
     expect(lines[2]).toMatch(/^keys: +fake SSM at http:\/\/127\.0\.0\.1:\d+/);
     expect(lines[3]).toMatch(/^table: +local token table cloud-token-broker-local-tokens at http:\/\/127\.0\.0\.1:\d+ \(dynalite\)$/);
-    expect(lines[4]).toBe(`lambda invoke API on http://localhost:${lambdaPort} (SQS / EventBridge / rotation events; see README)`);
-    expect(lines[5]).toMatch(/^origins: .*403.*allowed: none$/);
-    expect(lines[6]).toMatch(/^metrics: .*on Ctrl-C, or now with: kill -USR2 \d+$/);
+    expect(lines[4]).toMatch(
+      /^queues: +fake SQS at http:\/\/127\.0\.0\.1:\d+, holding the dead-letter queues cloud-token-broker-local-ims-provision-external-application-dlq$/,
+    );
+    expect(lines[5]).toBe(`lambda invoke API on http://localhost:${lambdaPort} (SQS / EventBridge / rotation events; see README)`);
+    expect(lines[6]).toMatch(/^origins: .*403.*allowed: none$/);
+    expect(lines[7]).toMatch(/^metrics: .*on Ctrl-C, or now with: kill -USR2 \d+$/);
   });
 
   it('lists every route of the registry, with a curl line for each', () => {
@@ -126,7 +129,14 @@ describe('npm start', () => {
       },
     );
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ batchItemFailures: [{ itemIdentifier: 'local-2' }] });
+    // local-2 can never succeed: the function sent it to its dead-letter queue (the fake SQS), so it is not reported.
+    expect(await response.json()).toEqual({ batchItemFailures: [] });
+    const failed = npmStart
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('"message failed"') && line.includes('"local-2"'));
+    expect(failed).toHaveLength(1);
+    expect(JSON.parse(failed[0]!.slice(failed[0]!.indexOf('{')))).toMatchObject({ code: 'InvalidRequest', goesTo: 'dead-letter queue' });
   });
 
   it('prints a summary of the metrics on SIGUSR2 (to the pid of its banner) and goes on serving', async () => {

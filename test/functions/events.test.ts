@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { handler as cams } from '../../functions/cams-get-upload-authorization.js';
 import { handler as ims } from '../../functions/ims-provision-external-application.js';
 import { eventBridgeEvent, lambdaContext, sqsRecord } from '../../sim/lambda-events.js';
-import { useBrokerEnv } from '../support/broker-env.js';
+import { DEAD_LETTER_QUEUE, useBrokerEnv } from '../support/broker-env.js';
 import { captureLogs } from '../support/log-capture.js';
 
 const ACTION = 'ProvisionExternalApplication';
@@ -11,7 +11,7 @@ const ACTION = 'ProvisionExternalApplication';
 const broker = useBrokerEnv();
 
 describe('SQS provisioning', () => {
-  it('reports exactly the messages that failed, logs each once, and loses none', async () => {
+  it('reports the messages a retry may help, dead-letters the refused ones, logs each once, and loses none', async () => {
     // Records are tried at once, so each fault is scripted for its own app: m-throttled
     // takes all four throttled attempts, m-rejected the rejection.
     broker.sim.script(
@@ -36,20 +36,25 @@ describe('SQS provisioning', () => {
     } finally {
       logs.restore();
     }
-    expect(result).toEqual({
-      batchItemFailures: [
-        { itemIdentifier: 'm-throttled' },
-        { itemIdentifier: 'm-rejected' },
-        { itemIdentifier: 'm-invalid' },
-        { itemIdentifier: 'm-not-json' },
-      ],
-    });
+    // Only the throttled one comes back from SQS; the refused ones are in the dead-letter queue, as they were sent.
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-throttled' }] });
+    const bodies = Object.fromEntries(event.Records.map((r) => [r.messageId, r.body]));
+    expect(
+      broker.sqs
+        .messages(DEAD_LETTER_QUEUE)
+        .map((m) => [m.attributes.sourceMessageId?.StringValue, m.attributes.errorCode?.StringValue, m.body])
+        .sort(),
+    ).toEqual([
+      ['m-invalid', 'InvalidRequest', bodies['m-invalid']],
+      ['m-not-json', 'InvalidRequest', bodies['m-not-json']],
+      ['m-rejected', 'VendorRejected', bodies['m-rejected']],
+    ]);
     const failures = logs.records().filter((r) => r.message === 'message failed');
-    expect(failures.map((r) => [r.messageId, r.code]).sort()).toEqual([
-      ['m-invalid', 'InvalidRequest'],
-      ['m-not-json', 'InvalidRequest'],
-      ['m-rejected', 'VendorRejected'],
-      ['m-throttled', 'Throttled'],
+    expect(failures.map((r) => [r.messageId, r.code, r.goesTo]).sort()).toEqual([
+      ['m-invalid', 'InvalidRequest', 'dead-letter queue'],
+      ['m-not-json', 'InvalidRequest', 'dead-letter queue'],
+      ['m-rejected', 'VendorRejected', 'dead-letter queue'],
+      ['m-throttled', 'Throttled', 'redelivery'],
     ]);
     const processed = logs.records().filter((r) => r.message === 'message processed');
     expect(processed.map((r) => r.messageId).sort()).toEqual(['m-again', 'm-envelope', 'm-good']);
@@ -78,11 +83,14 @@ describe('event limits: events are not callers of the caller policy, their scope
     } finally {
       logs.restore();
     }
-    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-wide' }] });
+    // Refused for good: straight to the dead-letter queue, with the reason.
+    expect(result).toEqual({ batchItemFailures: [] });
     expect(logs.records().find((r) => r.message === 'message failed')).toMatchObject({
       code: 'Forbidden',
       reason: expect.stringMatching(/scopes profile/),
+      goesTo: 'dead-letter queue',
     });
+    expect(broker.sqs.messages(DEAD_LETTER_QUEUE).map((m) => m.attributes.errorCode?.StringValue)).toEqual(['Forbidden']);
     expect(broker.sim.callsTo(ACTION)).toHaveLength(0);
     await expect(ims(eventBridgeEvent({ appId: '301', scopes: ['profile'] }), lambdaContext())).rejects.toMatchObject({
       code: 'Forbidden',

@@ -217,7 +217,8 @@ describe('metrics of events, on their own lines', () => {
     const { result, withMetrics } = await lines(() =>
       ims(sqsBatch(sqsRecord('m-good', JSON.stringify({ appId: '4711' })), sqsRecord('m-bad', '{"appId":')), lambdaContext(30_000)),
     );
-    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-bad' }] });
+    // m-bad cannot succeed: the trigger sent it to the dead-letter queue, so it is not reported.
+    expect(result).toEqual({ batchItemFailures: [] });
     expect(withMetrics.map((r) => [r.messageId, r.message]).sort()).toEqual([
       ['m-bad', 'message failed'],
       ['m-good', 'message processed'],

@@ -4,12 +4,14 @@
  * receive count, maxReceiveCount 5, a dead-letter list), while the vendor throttles, fails
  * with 5xx, resets connections, hangs, loses answers after doing the work, and rejects, at
  * random. Every message must end provisioned (the vendor holds the application with the
- * scopes asked for) or in the dead-letter list with its reason (the function's "message
- * failed" line). The simulator's call log must show no message reaching
- * ProvisionExternalApplication again after the vendor had answered that it was done; a repeat
- * within one delivery only after the vendor (or the network) said to retry; and a repeat after
- * a refusal only on a new delivery (a rejected message is retried until the dead-letter queue,
- * by design). "Already provisioned" counts as success only when the scopes match.
+ * scopes asked for) or in the dead-letter list with its reason: sent there by the function
+ * itself (through the fake SQS, with its reason in message attributes, matching its "message
+ * failed" line) when it was refused for good, or moved there by SQS after maxReceiveCount
+ * deliveries that all failed for reasons a retry may help. The simulator's call log must show
+ * no message reaching ProvisionExternalApplication again after the vendor had answered that it
+ * was done; a repeat within one delivery only after the vendor (or the network) said to retry;
+ * and no repeat after a refusal: a refused message is never delivered again. "Already
+ * provisioned" counts as success only when the scopes match.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventBridgeEvent } from '../../sim/lambda-events.js';
@@ -17,7 +19,7 @@ import type { SimulatorCall } from '../../sim/vendor-simulator.js';
 import { seeded } from '../support/seeded-random.js';
 import { Tally } from './support/answers.js';
 import { FULL, SIZES, writeLines, writeResult } from './support/sizes.js';
-import { SqsModel } from './support/sqs-model.js';
+import { type QueueMessage, SqsModel } from './support/sqs-model.js';
 import { type HostileWorld, nonJsonLines, startHostileWorld } from './support/world.js';
 
 const FILE_NAME = 'sqs';
@@ -31,11 +33,27 @@ const VENDOR_TIMEOUT_MS = FULL ? 1_000 : 500;
 const CHAOS = { throttleRate: 0.08, serverErrorRate: 0.05, resetRate: 0.03, hangRate: 0.02, lostReplyRate: 0.03, rejectRate: 0.01 };
 /** What the vendor (or the network) does that tells the broker to try again. */
 const RETRY_SIGNALS = new Set(['throttle', 'serverError', 'reset', 'hang', 'lostReply']);
+/** The function's own dead-letter queue, held by the fake SQS. */
+const DEAD_LETTER_QUEUE = 'cloud-token-broker-hostile-ims-provision-external-application-dlq';
+/** The codes docs/contracts.md calls refusals for good: such a message goes to the dead-letter queue at once. */
+const REFUSALS = new Set([
+  'InvalidRequest',
+  'PayloadTooLarge',
+  'Forbidden',
+  'VendorRejected',
+  'VendorAccessDenied',
+  'VendorNotFound',
+  'InternalError',
+]);
+/** The refusal the simulator's random rejection (chaos 'reject') becomes: any message may meet it. */
+const RANDOM_REFUSAL = { code: 'VendorRejected', vendorCode: 'InvalidParameter' };
 
-type Kind = 'normal' | 'already matching' | 'already differing' | 'always rejected' | 'not JSON' | 'forbidden scope';
+type Kind = 'normal' | 'throttled at first' | 'already matching' | 'already differing' | 'always rejected' | 'not JSON' | 'forbidden scope';
 /** How a message must end: provisioned, or dead with this code (and vendor code). */
 const EXPECTED: Record<Kind, { end: 'provisioned' } | { end: 'dead'; code: string; vendorCode?: string }> = {
   normal: { end: 'provisioned' },
+  // Its first answer says to wait longer than the delivery has: it must come back, and then succeed.
+  'throttled at first': { end: 'provisioned' },
   'already matching': { end: 'provisioned' },
   'already differing': { end: 'dead', code: 'VendorRejected', vendorCode: 'AlreadyDoneDiffers' },
   'always rejected': { end: 'dead', code: 'VendorRejected', vendorCode: 'InvalidParameter.AppId' },
@@ -69,7 +87,9 @@ function plan(count: number): Planned[] {
               ? 'not JSON'
               : r < 0.14
                 ? 'forbidden scope'
-                : 'normal';
+                : r < 0.17
+                  ? 'throttled at first'
+                  : 'normal';
     if (kind === 'not JSON') return { messageId, kind, body: `{"appId": "${appId}", ` };
     const scopes =
       kind === 'forbidden scope'
@@ -87,7 +107,8 @@ function plan(count: number): Planned[] {
 let hw: HostileWorld;
 beforeAll(async () => {
   hw = await startHostileWorld({
-    env: { VENDOR_TIMEOUT_MS: String(VENDOR_TIMEOUT_MS) },
+    env: { VENDOR_TIMEOUT_MS: String(VENDOR_TIMEOUT_MS), DEAD_LETTER_QUEUE },
+    queues: [DEAD_LETTER_QUEUE],
     functions: [FUNCTION],
     timeoutMs: TIMEOUT_MS,
     maxInstances: SIZES.pollers,
@@ -105,6 +126,61 @@ function sequence(calls: SimulatorCall[], message: { receives: { start: number; 
       return `${c.action} ${c.code}${c.chaos ? ` [${c.chaos}]` : ''}${c.delivered ? '' : ' (undelivered)'} r${receive} +${c.receivedAt - t0}ms`;
     })
     .join(' → ');
+}
+
+/**
+ * What is wrong with how a dead message got to the dead-letter list: an empty list when
+ * nothing is. The function sends a message there when a delivery is refused for good, once,
+ * with the body queued and the reason its last line gives; SQS moves one there only after
+ * maxReceiveCount deliveries that each failed for a reason a retry may help.
+ */
+function deadLetterProblems(
+  p: Planned,
+  message: QueueMessage,
+  last: Record<string, any>,
+  failedLines: Record<string, any>[],
+  own: SimulatorCall[],
+): string[] {
+  const problems: string[] = [];
+  const id = `${p.messageId} (${p.kind})`;
+  const expected = EXPECTED[p.kind];
+  if (message.deadLetteredBy === 'queue') {
+    const refused = failedLines.find((l) => REFUSALS.has(l.code));
+    if (refused) problems.push(`${id}: refused (${refused.code}), yet redelivered until SQS moved it`);
+    // At these fault rates a good message never fails five deliveries running.
+    if (expected.end === 'provisioned') problems.push(`${id}: moved by SQS after ${message.receiveCount} failed deliveries`);
+    return problems;
+  }
+  const [letter, ...again] = message.sentByFunction;
+  if (!letter || again.length > 0) return [`${id}: sent to the dead-letter queue ${message.sentByFunction.length} times`];
+  const attribute = (name: string) => letter.attributes[name]?.StringValue;
+  if (!REFUSALS.has(last.code)) problems.push(`${id}: dead-lettered by the function for ${last.code}, which a retry may help`);
+  if (last.goesTo !== 'dead-letter queue' || last.deadLetterMessageId !== letter.messageId) {
+    problems.push(`${id}: its last line does not name its dead-letter message`);
+  }
+  const asLogged = {
+    body: p.body,
+    errorCode: last.code,
+    vendorCode: last.vendorCode,
+    sourceMessageId: p.messageId,
+    receiveCount: String(message.receiveCount),
+  };
+  const asSent = {
+    body: letter.body,
+    errorCode: attribute('errorCode'),
+    vendorCode: attribute('vendorCode'),
+    sourceMessageId: attribute('sourceMessageId'),
+    receiveCount: attribute('receiveCount'),
+  };
+  if (JSON.stringify(asSent) !== JSON.stringify(asLogged)) {
+    problems.push(`${id}: dead-letter message ${JSON.stringify(asSent)} is not its last delivery ${JSON.stringify(asLogged)}`);
+  }
+  // The refusal its kind must meet, or the simulator's random rejection, which it did meet.
+  const is = (want: { code: string; vendorCode?: string }) =>
+    last.code === want.code && (want.vendorCode === undefined || last.vendorCode === want.vendorCode);
+  const explained = (expected.end === 'dead' && is(expected)) || (own.some((c) => c.chaos === 'reject') && is(RANDOM_REFUSAL));
+  if (!explained) problems.push(`${id}: dead with ${last.code} ${last.vendorCode ?? ''}, expected ${JSON.stringify(expected)}`);
+  return problems;
 }
 
 function messageLines(lines: readonly string[]) {
@@ -144,6 +220,13 @@ describe(`no message lost: ${SIZES.messages} provisioning messages, random vendo
           fault: { kind: 'aliyunError', status: 400, code: 'InvalidParameter.AppId' },
         });
       }
+      for (const p of planned.filter((m) => m.kind === 'throttled at first')) {
+        sim.script({
+          action: PROVISION,
+          params: { AppId: p.appId! },
+          fault: { kind: 'aliyunError', status: 400, code: 'Throttling.User', headers: { 'x-acs-retry-after': '60000' } },
+        });
+      }
       const setupCalls = sim.calls.length;
       sim.setChaos({ ...CHAOS, actions: [PROVISION, READ], random: seeded(9) });
 
@@ -154,9 +237,16 @@ describe(`no message lost: ${SIZES.messages} provisioning messages, random vendo
         batchSize: SIZES.batchSize,
         pollers: SIZES.pollers,
         maxWallMs: FULL ? 25 * 60_000 : 80_000,
+        deadLetterQueue: { sqs: world.sqs, name: DEAD_LETTER_QUEUE },
       });
       for (const p of planned) queue.send(p.messageId, p.body);
       const drained = await queue.drain((event) => host.invoke(FUNCTION, event, TIMEOUT_MS));
+
+      // The vendor's side: every call, per message (application), in order.
+      const calls = sim.calls.slice(setupCalls);
+      const byApp = new Map<string, SimulatorCall[]>();
+      for (const call of calls) byApp.set(call.params.AppId ?? '', [...(byApp.get(call.params.AppId ?? '') ?? []), call]);
+      const ownCalls = (p: Planned) => byApp.get(p.appId ?? '\0') ?? [];
 
       // How each message ended, and why.
       const logs = messageLines(host.lines);
@@ -177,6 +267,12 @@ describe(`no message lost: ${SIZES.messages} provisioning messages, random vendo
           problems.push(
             `${p.messageId}: ${lines.length} log lines for ${message.receiveCount} receives (receive counts ${counts.join(',')})`,
           );
+        }
+        // A refusal ends a message's deliveries: it goes to the dead-letter queue then, and only then.
+        const refusal = failedLines.find((l) => REFUSALS.has(l.code));
+        if (refusal && refusal !== last) problems.push(`${p.messageId} (${p.kind}): delivered again after the refusal ${refusal.code}`);
+        if (message.sentByFunction.length > 0 && message.deadLetteredBy !== 'function') {
+          problems.push(`${p.messageId} (${p.kind}): sent to the dead-letter queue by the function, yet ${message.state}`);
         }
         if (message.state === 'deleted') {
           const scopes = sim.provisionedScopes(p.appId ?? '');
@@ -200,16 +296,9 @@ describe(`no message lost: ${SIZES.messages} provisioning messages, random vendo
             continue;
           }
           const reason = `${last.code}${last.vendorCode ? ` (${last.vendorCode})` : ''}`;
-          deadReasons.add(reason);
-          outcomes.add(`${p.kind}: dead ${reason}`);
-          // The dead-letter reason is the last delivery's; a random fault may have ended that one, so the
-          // expected refusal must be among its deliveries' reasons, and a normal message is never dead.
-          const refused =
-            expected.end === 'dead' &&
-            failedLines.some(
-              (l) => l.code === expected.code && (expected.vendorCode === undefined || l.vendorCode === expected.vendorCode),
-            );
-          if (!refused) problems.push(`${p.messageId} (${p.kind}): dead with ${reason}, expected ${JSON.stringify(expected)}`);
+          deadReasons.add(`${reason} by the ${message.deadLetteredBy}`);
+          outcomes.add(`${p.kind}: dead ${reason} by the ${message.deadLetteredBy}`);
+          problems.push(...deadLetterProblems(p, message, last, failedLines, ownCalls(p)));
           continue;
         }
         lost++;
@@ -217,10 +306,8 @@ describe(`no message lost: ${SIZES.messages} provisioning messages, random vendo
       }
 
       // The vendor's side: every ProvisionExternalApplication call, per message, in order.
-      const calls = sim.calls.slice(setupCalls);
-      const byApp = new Map<string, SimulatorCall[]>();
-      for (const call of calls) byApp.set(call.params.AppId ?? '', [...(byApp.get(call.params.AppId ?? '') ?? []), call]);
       const repeats = new Tally();
+      let repeatsAfterRefusal = 0;
       let duplicateProvisions = 0;
       let strayCalls = 0;
       // What the broker itself saw, from its log: per message, each retried attempt's number and
@@ -247,6 +334,11 @@ describe(`no message lost: ${SIZES.messages} provisioning messages, random vendo
         const logged = brokerLines.get(p.messageId) ?? [];
         const receiveOf = (call: SimulatorCall) =>
           message.receives.findIndex((r) => call.receivedAt >= r.start && call.receivedAt <= r.end);
+        /** The code a delivery failed with, from its "message failed" line; undefined when it did not fail or is unknown. */
+        const failureOfDelivery = (r: number) => {
+          const window = message.receives[r];
+          return window && logged.find((l) => l.message === 'message failed' && l.time >= window.start && l.time <= window.end)?.code;
+        };
         for (const call of own) {
           if (receiveOf(call) < 0) {
             strayCalls++;
@@ -291,6 +383,14 @@ describe(`no message lost: ${SIZES.messages} provisioning messages, random vendo
             problems.push(`${p.messageId}: ProvisionExternalApplication again after the vendor had answered OK: ${sequence(own, message)}`);
           } else if (!sameDelivery) {
             repeats.add(`on redelivery after ${previous.code}`);
+            // The vendor answered and the delivery ended: only a failure a retry may help brings the message back.
+            const ended = failureOfDelivery(receiveOf(previous));
+            if (ended !== undefined && REFUSALS.has(ended)) {
+              repeatsAfterRefusal++;
+              problems.push(
+                `${p.messageId}: ProvisionExternalApplication again after the delivery was refused (${ended}): ${sequence(own, message)}`,
+              );
+            }
           } else {
             repeats.add(`within one delivery after ${previous.code}`);
             problems.push(`${p.messageId}: retried within one delivery after the final answer ${previous.code}: ${sequence(own, message)}`);
@@ -302,6 +402,13 @@ describe(`no message lost: ${SIZES.messages} provisioning messages, random vendo
 
       scan.addSignatures(sim.calls);
       for (const [i, line] of host.lines.entries()) scan.scan(line, `log line ${i + 1}`);
+      const letters = world.sqs.messages(DEAD_LETTER_QUEUE);
+      for (const [i, letter] of letters.entries()) scan.scan(JSON.stringify(letter), `dead-letter message ${i + 1}`);
+      // One dead-letter message per message the function dead-lettered, and none for any other.
+      const byFunction = queue.deadLetters.filter((m) => m.deadLetteredBy === 'function');
+      if (letters.length !== byFunction.length) {
+        problems.push(`${letters.length} messages in the dead-letter queue for ${byFunction.length} dead-lettered by the function`);
+      }
       const kinds = new Tally();
       for (const p of planned) kinds.add(p.kind);
       const injected = new Tally();
@@ -312,6 +419,8 @@ describe(`no message lost: ${SIZES.messages} provisioning messages, random vendo
         kinds: kinds.toJSON(),
         provisioned,
         deadLettered: queue.deadLetters.length,
+        deadLetteredByFunction: byFunction.length,
+        deadLetteredByQueue: queue.deadLetters.length - byFunction.length,
         lost,
         finished: drained.finished,
         wallSeconds: +(drained.wallMs / 1000).toFixed(1),
@@ -327,6 +436,7 @@ describe(`no message lost: ${SIZES.messages} provisioning messages, random vendo
           faultsInjected: injected.toJSON(),
         },
         repeats: repeats.toJSON(),
+        repeatsAfterRefusal,
         duplicateProvisions,
         strayCalls,
         secrets: { scannedTexts: scan.scanned, ...scan.counts, found: scan.findings.length },
@@ -336,9 +446,9 @@ describe(`no message lost: ${SIZES.messages} provisioning messages, random vendo
       const file = writeResult(FILE_NAME, figures);
       console.log(
         `sqs: ${planned.length} messages in ${figures.wallSeconds} s, ${figures.invocations} invocations, ${figures.receives} receives: ` +
-          `${provisioned} provisioned, ${queue.deadLetters.length} dead-lettered, ${lost} lost\n  outcomes: ${outcomes}\n` +
+          `${provisioned} provisioned, ${queue.deadLetters.length} dead-lettered (${byFunction.length} by the function), ${lost} lost\n  outcomes: ${outcomes}\n` +
           `  vendor: ${figures.vendor.provisionCalls} provision calls, ${figures.vendor.readCalls} reads; faults ${injected}\n` +
-          `  repeats: ${repeats}; duplicate provisions ${duplicateProvisions}; stray calls ${strayCalls}; secrets: ${scan.report()}\n  → ${file}`,
+          `  repeats: ${repeats}; after a refusal ${repeatsAfterRefusal}; duplicate provisions ${duplicateProvisions}; stray calls ${strayCalls}; secrets: ${scan.report()}\n  → ${file}`,
       );
 
       expect(problems).toEqual([]);
@@ -346,10 +456,13 @@ describe(`no message lost: ${SIZES.messages} provisioning messages, random vendo
       expect(lost).toBe(0);
       expect(provisioned + queue.deadLetters.length).toBe(planned.length);
       expect(duplicateProvisions).toBe(0);
+      expect(repeatsAfterRefusal).toBe(0);
       expect(strayCalls).toBe(0);
-      // The faults were there, and some messages needed more than one delivery.
+      // Refused messages were there, and the function dead-lettered them itself.
+      expect(byFunction.length).toBeGreaterThan(0);
+      // The faults were there, and some messages needed more than one delivery (those throttled at first, at least).
       expect(injected.get('lostReply')).toBeGreaterThan(0);
-      expect(figures.receives).toBeGreaterThan(planned.length);
+      expect(figures.receives).toBeGreaterThan(planned.length + (kinds.get('throttled at first') ?? 0) - 1);
       expect(nonJsonLines(host.lines)).toEqual([]);
       expect(scan.counts.signatures).toBeGreaterThan(0);
       expect(scan.report()).toBe('0 found (none)');

@@ -43,6 +43,7 @@ describe('startLocalWorld', () => {
     for (const op of operations) expect(world.env[op.endpoint]).toBe(world.sim.url);
     expect(world.env).toMatchObject({
       AWS_ENDPOINT_URL_SSM: world.ssm.url,
+      AWS_ENDPOINT_URL_SQS: world.sqs.url,
       ALIYUN_KEYS_PARAMETER: '/k/aliyun',
       UCLOUD_KEYS_PARAMETER: '/k/ucloud',
     });

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { resetDeadLetterQueue } from '../../lib/dead-letter.js';
 import { clearKeys } from '../../lib/keys.js';
 import { clearTokenMemory } from '../../lib/token-cache.js';
+import type { FakeSqs } from '../../sim/fake-sqs.js';
 import type { FakeSsm } from '../../sim/fake-ssm.js';
 import type { LocalTable } from '../../sim/local-table.js';
 import { startLocalWorld } from '../../sim/local-world.js';
@@ -12,14 +14,17 @@ export const KEY_PARAMETERS = {
 } as const;
 
 export const TOKEN_TABLE = 'cloud-token-broker-test-tokens';
+/** The dead-letter queue the SQS trigger sends refused messages to (DEAD_LETTER_QUEUE), held by the fake SQS. */
+export const DEAD_LETTER_QUEUE = 'cloud-token-broker-test-ims-provision-external-application-dlq';
 
 /**
- * A vendor simulator, a fake SSM seeded with keys and a local token table, all on loopback,
- * and the environment that points the broker at them.
+ * A vendor simulator, a fake SSM seeded with keys, a fake SQS holding the dead-letter queue and
+ * a local token table, all on loopback, and the environment that points the broker at them.
  */
 export interface BrokerEnv {
   sim: VendorSimulator;
   ssm: FakeSsm;
+  sqs: FakeSqs;
   /** Undefined when started with `table: false` (memory only). */
   table: LocalTable | undefined;
   env: Record<string, string>;
@@ -42,14 +47,17 @@ export async function startBrokerEnv(options: BrokerEnvOptions = {}): Promise<Br
     region: 'eu-west-1',
     ...(options.simulator && { simulator: options.simulator }),
     ...(options.table !== false && { tableName: TOKEN_TABLE }),
+    queues: [DEAD_LETTER_QUEUE],
   });
-  const { sim, ssm, table } = world;
+  const { sim, ssm, sqs, table } = world;
   const env: Record<string, string> = {
     // The fake SSM, the key parameters, every endpoint variable of the registry, the table.
     ...world.env,
     KEYS_CACHE_SECONDS: '300',
     // More than the deployed 1 s: on a loaded test machine a slow table call is no table fault.
     TOKEN_TABLE_TIMEOUT_MS: '3000',
+    // As deployed: the SQS function knows its dead-letter queue (infra/functions.cjs).
+    DEAD_LETTER_QUEUE,
     ...options.env,
   };
   const previous = { ...process.env };
@@ -58,11 +66,13 @@ export async function startBrokerEnv(options: BrokerEnvOptions = {}): Promise<Br
   const coldStart = () => {
     clearKeys();
     clearTokenMemory();
+    resetDeadLetterQueue();
   };
   coldStart();
   return {
     sim,
     ssm,
+    sqs,
     table,
     env,
     coldStart,
@@ -95,6 +105,7 @@ export function useBrokerEnv(options: BrokerEnvOptions = {}, { resetEach = true 
   if (resetEach) {
     beforeEach(async () => {
       started().sim.reset();
+      started().sqs.clear();
       started().coldStart();
       await started().table?.clear();
     });
@@ -105,6 +116,9 @@ export function useBrokerEnv(options: BrokerEnvOptions = {}, { resetEach = true 
     },
     get ssm() {
       return started().ssm;
+    },
+    get sqs() {
+      return started().sqs;
     },
     get table() {
       return started().table;

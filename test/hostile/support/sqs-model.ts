@@ -4,14 +4,18 @@
  * receiving a message hides it for the visibility timeout and counts the receive; a message
  * the function reports failed (or every message of a failed invocation) comes back once its
  * visibility timeout is over; one received `maxReceiveCount` times that comes back again goes
- * to the dead-letter list instead. Up to `pollers` invocations run at once, each with up to
- * `batchSize` messages.
+ * to the dead-letter list instead. A message the function reports handled is deleted, unless
+ * the function sent it to its own dead-letter queue during that invocation (the fake SQS's
+ * queue `deadLetterQueue`, found by the `sourceMessageId` attribute): then it is on the
+ * dead-letter list too, sent there by the function. Up to `pollers` invocations run at once,
+ * each with up to `batchSize` messages.
  *
  * Visibility runs on a clock of the model's own that jumps ahead when nothing is in flight
  * and nothing is visible, so waiting out visibility timeouts costs no wall time; the
  * function's own deadlines run on the real clock. Bounded by `maxWallMs`.
  */
 import type { SQSRecord } from 'aws-lambda';
+import type { FakeSqs, FakeSqsMessage } from '../../../sim/fake-sqs.js';
 
 export interface QueueMessage {
   messageId: string;
@@ -22,6 +26,10 @@ export interface QueueMessage {
   visibleAt: number;
   /** Each receive: the invocation's start and end (epoch ms, real clock) and whether it failed. */
   receives: { start: number; end: number; failed: boolean }[];
+  /** Who put a dead message on the dead-letter list: SQS after maxReceiveCount, or the function itself. */
+  deadLetteredBy?: 'queue' | 'function';
+  /** What the function sent to its dead-letter queue for this message, every time it did. */
+  sentByFunction: FakeSqsMessage[];
 }
 
 export interface Invocation {
@@ -39,6 +47,8 @@ export interface SqsModelOptions {
   batchSize: number;
   pollers: number;
   maxWallMs: number;
+  /** The function's own dead-letter queue in the fake SQS, if it has one. */
+  deadLetterQueue?: { sqs: FakeSqs; name: string };
 }
 
 export type InvokeBatch = (event: { Records: SQSRecord[] }) => Promise<{ result?: any; error?: { name: string; message: string } }>;
@@ -57,7 +67,7 @@ export class SqsModel {
   }
 
   send(messageId: string, body: string): void {
-    this.messages.set(messageId, { messageId, body, state: 'queued', receiveCount: 0, visibleAt: 0, receives: [] });
+    this.messages.set(messageId, { messageId, body, state: 'queued', receiveCount: 0, visibleAt: 0, receives: [], sentByFunction: [] });
   }
 
   /** Up to `max` visible messages, each received once more; those past maxReceiveCount go to the dead letters instead. */
@@ -69,6 +79,7 @@ export class SqsModel {
       if (message.state !== 'queued' || message.visibleAt > now) continue;
       if (message.receiveCount >= this.options.maxReceiveCount) {
         message.state = 'dead';
+        message.deadLetteredBy = 'queue';
         this.deadLetters.push(message);
         continue;
       }
@@ -118,12 +129,27 @@ export class SqsModel {
       failedIds = new Set(batch.map((m) => m.messageId));
     }
     const end = Date.now();
+    const sent = this.sentToDeadLetterQueue(start, end);
     for (const message of batch) {
       const failed = failedIds.has(message.messageId);
       message.receives.push({ start, end, failed });
-      message.state = failed ? 'queued' : 'deleted';
+      const dead = sent.filter((m) => m.attributes.sourceMessageId?.StringValue === message.messageId);
+      message.sentByFunction.push(...dead);
+      if (failed) message.state = 'queued';
+      else if (dead.length > 0) {
+        message.state = 'dead';
+        message.deadLetteredBy = 'function';
+        this.deadLetters.push(message);
+      } else message.state = 'deleted';
     }
     this.invocations.push({ start, end, messages: batch.length, failed: failedIds.size, ...(error !== undefined && { error }) });
+  }
+
+  /** What the function sent to its dead-letter queue between `start` and `end` (one invocation). */
+  private sentToDeadLetterQueue(start: number, end: number): FakeSqsMessage[] {
+    const queue = this.options.deadLetterQueue;
+    if (!queue) return [];
+    return queue.sqs.messages(queue.name).filter((m) => m.sentAt >= start && m.sentAt <= end);
   }
 
   /** Delivers until every message is deleted or dead, or `maxWallMs` passes. */

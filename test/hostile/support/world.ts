@@ -1,6 +1,6 @@
 /**
- * The hostile suites' world: the local world of sim/ (vendor simulator, fake SSM, local
- * table), master keys of this run's own (set at the simulator and in SSM, so a leak of either
+ * The hostile suites' world: the local world of sim/ (vendor simulator, fake SSM and SQS,
+ * local table), master keys of this run's own (set at the simulator and in SSM, so a leak of either
  * these or the simulator's defaults is found), the function host running the deployment
  * bundles, and a secret scanner that knows the keys.
  */
@@ -52,6 +52,8 @@ export interface HostileWorldOptions {
   functions?: string[];
   maxInstances?: number;
   table?: boolean;
+  /** Queues the fake SQS holds (the functions' dead-letter queues). */
+  queues?: string[];
 }
 
 export async function startHostileWorld(options: HostileWorldOptions = {}): Promise<HostileWorld> {
@@ -60,6 +62,7 @@ export async function startHostileWorld(options: HostileWorldOptions = {}): Prom
     ucloudProjectId: UCLOUD_PROJECT,
     region: 'eu-west-1',
     ...(options.table !== false && { tableName: TABLE_NAME }),
+    ...(options.queues !== undefined && { queues: options.queues }),
   });
   try {
     const keys = hostileKeys();

@@ -1,10 +1,14 @@
+import { GetQueueUrlCommand, KmsAccessDenied, RequestThrottled, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { SQSEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { imsProvisionExternalApplication } from '../../../lib/operations/ims-provision-external-application.js';
 import { isSqsEvent, MAX_MESSAGE_BYTES, sqs } from '../../../lib/triggers/sqs.js';
+import type { FakeSqsAttribute } from '../../../sim/fake-sqs.js';
 import { lambdaContext, sqsBatch, sqsRecord } from '../../../sim/lambda-events.js';
-import { useBrokerEnv } from '../../support/broker-env.js';
+import { SIMULATOR_DEFAULT_KEYS } from '../../../sim/vendor-simulator.js';
+import { DEAD_LETTER_QUEUE, useBrokerEnv } from '../../support/broker-env.js';
 import { captureLogs } from '../../support/log-capture.js';
 
 const op = imsProvisionExternalApplication;
@@ -12,6 +16,19 @@ const ACTION = 'ProvisionExternalApplication';
 
 const broker = useBrokerEnv();
 afterEach(() => vi.restoreAllMocks());
+
+/** What the dead-letter queue holds: each message's body and its attributes as plain values. */
+function deadLetters() {
+  const value = (a: FakeSqsAttribute) => a.StringValue ?? a.BinaryValue;
+  return broker.sqs
+    .messages(DEAD_LETTER_QUEUE)
+    .map((m) => ({ body: m.body, attributes: Object.fromEntries(Object.entries(m.attributes).map(([name, a]) => [name, value(a)])) }));
+}
+
+/** The "message failed" lines, by message id. */
+function failedLines(records: Record<string, any>[]): Record<string, Record<string, any>> {
+  return Object.fromEntries(records.filter((r) => r.message === 'message failed').map((r) => [r.messageId, r]));
+}
 
 /** The SQS trigger's stack for IMS, run on `event` with its log lines captured. */
 async function run(event: SQSEvent, remainingMs = 10_000) {
@@ -49,38 +66,197 @@ describe('the SQS trigger', () => {
     ).toEqual(['m-1', 'm-2']);
   });
 
-  it('names failed records by messageId, in batch order, and nothing else', async () => {
+  it('sends a record refused for good to the dead-letter queue with its reason, and does not report it', async () => {
     broker.sim.script({ action: ACTION, params: { AppId: '411' }, fault: { kind: 'aliyunError', status: 403, code: 'NoPermission' } });
+    const body = '{"appId":"411"}';
+    const record = { ...sqsRecord('m-denied', body), attributes: { ...sqsRecord('m', '').attributes, ApproximateReceiveCount: '2' } };
+    const { result, records } = await run(sqsBatch(record));
+    expect(result).toEqual({ batchItemFailures: [] });
+    const [letter, ...more] = deadLetters();
+    expect(more).toEqual([]);
+    // The same body, and why, in attributes; the vendor's request id comes from the simulator's answer.
+    expect(letter).toEqual({
+      body,
+      attributes: {
+        errorCode: 'VendorAccessDenied',
+        errorMessage: 'The vendor refused the broker permission for this operation.',
+        vendorCode: 'NoPermission',
+        vendorRequestId: expect.any(String),
+        sourceMessageId: 'm-denied',
+        receiveCount: '2',
+        operation: 'ims:ProvisionExternalApplication',
+        requestId: failedLines(records)['m-denied']!.requestId,
+      },
+    });
+    expect(letter!.attributes.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(broker.sqs.messages(DEAD_LETTER_QUEUE)[0]!.attributes.receiveCount!.DataType).toBe('Number');
+    // One line says where it went, naming the dead-letter message.
+    expect(failedLines(records)['m-denied']).toMatchObject({
+      level: 'error',
+      code: 'VendorAccessDenied',
+      vendorCode: 'NoPermission',
+      receiveCount: '2',
+      goesTo: 'dead-letter queue',
+      deadLetterMessageId: broker.sqs.messages(DEAD_LETTER_QUEUE)[0]!.messageId,
+    });
+    // Asked once: the refusal was final within the delivery, and there is no next delivery.
+    expect(broker.sim.callsTo(ACTION)).toHaveLength(1);
+    // No secret rides along: neither the master key nor its id.
+    const stored = JSON.stringify(broker.sqs.messages(DEAD_LETTER_QUEUE));
+    for (const secret of [SIMULATOR_DEFAULT_KEYS.aliyun.accessKeySecret, SIMULATOR_DEFAULT_KEYS.aliyun.accessKeyId]) {
+      expect(stored).not.toContain(secret);
+    }
+  });
+
+  it('dead-letters invalid, oversized and unparsable messages unchanged, an invalid one with the fields at fault', async () => {
+    const tooBig = JSON.stringify({ appId: '412', pad: 'x'.repeat(MAX_MESSAGE_BYTES) });
     const { result, records } = await run(
       sqsBatch(
-        sqsRecord('m-good', '{"appId":"410"}'),
-        sqsRecord('m-denied', '{"appId":"411"}'),
         sqsRecord('m-not-json', '{"appId":'),
-        sqsRecord('m-too-big', JSON.stringify({ appId: '412', pad: 'x'.repeat(MAX_MESSAGE_BYTES) })),
-        sqsRecord('m-invalid', '{"appId":412}'),
+        sqsRecord('m-too-big', tooBig),
+        sqsRecord('m-invalid', '{"appId":412,"secretish":"v4lue"}'),
       ),
     );
-    expect(result).toEqual({
-      batchItemFailures: [
-        { itemIdentifier: 'm-denied' },
-        { itemIdentifier: 'm-not-json' },
-        { itemIdentifier: 'm-too-big' },
-        { itemIdentifier: 'm-invalid' },
-      ],
-    });
+    expect(result).toEqual({ batchItemFailures: [] });
+    const byId = Object.fromEntries(deadLetters().map((l) => [l.attributes.sourceMessageId, l]));
+    expect(Object.keys(byId).sort()).toEqual(['m-invalid', 'm-not-json', 'm-too-big']);
+    expect(byId['m-not-json']).toMatchObject({ body: '{"appId":', attributes: { errorCode: 'InvalidRequest' } });
+    expect(byId['m-too-big']!.body).toBe(tooBig);
+    expect(byId['m-too-big']!.attributes.errorCode).toBe('PayloadTooLarge');
+    expect(byId['m-invalid']!.attributes.errorCode).toBe('InvalidRequest');
+    // The fields at fault, never their values.
+    const details = JSON.parse(byId['m-invalid']!.attributes.errorDetails as string) as { path: string }[];
+    expect(details.map((d) => d.path).sort()).toEqual(['appId', 'secretish']);
+    expect(byId['m-invalid']!.attributes.errorDetails).not.toContain('v4lue');
+    expect(Object.values(failedLines(records)).map((l) => l.goesTo)).toEqual([
+      'dead-letter queue',
+      'dead-letter queue',
+      'dead-letter queue',
+    ]);
+    expect(broker.sim.calls).toHaveLength(0);
+  });
+
+  it('reports a record a retry may help (vendor throttling, 5xx), and keeps it out of the dead-letter queue', async () => {
+    broker.sim.script(
+      { action: ACTION, params: { AppId: '420' }, times: 4, fault: { kind: 'aliyunError', status: 400, code: 'Throttling.User' } },
+      { action: ACTION, params: { AppId: '421' }, times: 4, fault: { kind: 'aliyunError', status: 503, code: 'ServiceUnavailable' } },
+    );
+    const { result, records } = await run(
+      sqsBatch(sqsRecord('m-throttled', '{"appId":"420"}'), sqsRecord('m-5xx', '{"appId":"421"}')),
+      30_000,
+    );
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-throttled' }, { itemIdentifier: 'm-5xx' }] });
+    expect(deadLetters()).toEqual([]);
+    const lines = failedLines(records);
+    expect(lines['m-throttled']).toMatchObject({ code: 'Throttled', goesTo: 'redelivery' });
+    expect(lines['m-5xx']).toMatchObject({ code: 'VendorUnavailable', goesTo: 'redelivery' });
+    expect(lines['m-5xx']!.deadLetterFailure).toBeUndefined();
+    expect(broker.sqs.requests).toEqual([]);
+  });
+
+  it('sorts a mixed batch: the good ones processed, the refused ones dead-lettered, the rest reported', async () => {
+    broker.sim.script(
+      { action: ACTION, params: { AppId: '431' }, fault: { kind: 'aliyunError', status: 400, code: 'InvalidParameter.AppId' } },
+      { action: ACTION, params: { AppId: '432' }, times: 4, fault: { kind: 'aliyunError', status: 503, code: 'ServiceUnavailable' } },
+    );
+    const { result, records } = await run(
+      sqsBatch(
+        sqsRecord('m-good', '{"appId":"430"}'),
+        sqsRecord('m-rejected', '{"appId":"431"}'),
+        sqsRecord('m-unavailable', '{"appId":"432"}'),
+        sqsRecord('m-forbidden', '{"appId":"433","scopes":["openid","profile"]}'),
+        sqsRecord('m-good-too', '{"appId":"434"}'),
+      ),
+      30_000,
+    );
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-unavailable' }] });
     expect(
-      records
-        .filter((r) => r.message === 'message failed')
-        .map((r) => [r.messageId, r.code])
+      deadLetters()
+        .map((l) => [l.attributes.sourceMessageId, l.attributes.errorCode, l.attributes.vendorCode])
         .sort(),
     ).toEqual([
-      ['m-denied', 'VendorAccessDenied'],
-      ['m-invalid', 'InvalidRequest'],
-      ['m-not-json', 'InvalidRequest'],
-      ['m-too-big', 'PayloadTooLarge'],
+      ['m-forbidden', 'Forbidden', undefined],
+      ['m-rejected', 'VendorRejected', 'InvalidParameter.AppId'],
     ]);
-    expect(broker.sim.callsTo(ACTION).map((c) => c.params.AppId)).toEqual(expect.arrayContaining(['410', '411']));
-    expect(broker.sim.callsTo(ACTION)).toHaveLength(2);
+    expect(
+      records
+        .filter((r) => r.message === 'message processed')
+        .map((r) => r.messageId)
+        .sort(),
+    ).toEqual(['m-good', 'm-good-too']);
+    // Every record has its one line: processed, or failed with where it went.
+    expect(records.filter((r) => r.messageId !== undefined && /^message (processed|failed)$/.test(String(r.message)))).toHaveLength(5);
+    expect(broker.sim.callsTo(ACTION).filter((c) => c.params.AppId === '431')).toHaveLength(1);
+    expect(broker.sim.callsTo(ACTION).filter((c) => c.params.AppId === '433')).toHaveLength(0);
+  });
+
+  it('reports a refused record when no dead-letter queue is configured, or the one configured does not exist', async () => {
+    for (const [queue, failure] of [
+      ['', 'DEAD_LETTER_QUEUE is not set'],
+      ['cloud-token-broker-test-no-such-queue', 'QueueDoesNotExist'],
+    ] as const) {
+      process.env.DEAD_LETTER_QUEUE = queue;
+      try {
+        const { result, records } = await run(sqsBatch(sqsRecord('m-invalid', '{"appId":1}')));
+        expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-invalid' }] });
+        expect(failedLines(records)['m-invalid']).toMatchObject({
+          code: 'InvalidRequest',
+          goesTo: 'redelivery',
+          deadLetterFailure: failure,
+        });
+      } finally {
+        process.env.DEAD_LETTER_QUEUE = DEAD_LETTER_QUEUE;
+      }
+    }
+    expect(broker.sqs.messages(DEAD_LETTER_QUEUE)).toEqual([]);
+  });
+
+  describe('when SQS does not take the message (aws-sdk-client-mock: what the fake cannot be made to refuse)', () => {
+    const queueUrl = () => `${broker.sqs.url}/123456789012/${DEAD_LETTER_QUEUE}`;
+
+    it.each([
+      ['the queue key refused (KmsAccessDenied)', new KmsAccessDenied({ message: 'KMS access denied', $metadata: {} }), 'KmsAccessDenied'],
+      [
+        'throttled after the SDK retries (RequestThrottled)',
+        new RequestThrottled({ message: 'Rate exceeded', $metadata: {} }),
+        'RequestThrottled',
+      ],
+      ['a network failure', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), 'ECONNRESET'],
+    ])('%s: reports the record, so SQS keeps it', async (_case, error, failure) => {
+      const sqsMock = mockClient(SQSClient);
+      try {
+        sqsMock.on(GetQueueUrlCommand).resolves({ QueueUrl: queueUrl() });
+        sqsMock.on(SendMessageCommand).rejects(error);
+        const { result, records } = await run(sqsBatch(sqsRecord('m-good', '{"appId":"440"}'), sqsRecord('m-invalid', '{"appId":1}')));
+        expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-invalid' }] });
+        expect(failedLines(records)['m-invalid']).toMatchObject({
+          code: 'InvalidRequest',
+          goesTo: 'redelivery',
+          deadLetterFailure: failure,
+        });
+        expect(sqsMock.commandCalls(SendMessageCommand)).toHaveLength(1);
+        expect(sqsMock.commandCalls(SendMessageCommand)[0]!.args[0].input).toMatchObject({
+          QueueUrl: queueUrl(),
+          MessageBody: '{"appId":1}',
+        });
+      } finally {
+        sqsMock.restore();
+      }
+    });
+
+    it('a send that hangs: the batch still answers before the deadline, with the record reported', async () => {
+      const sqsMock = mockClient(SQSClient);
+      try {
+        sqsMock.on(GetQueueUrlCommand).resolves({ QueueUrl: queueUrl() });
+        sqsMock.on(SendMessageCommand).callsFake(() => new Promise(() => undefined));
+        const { result, records, leftMs } = await run(sqsBatch(sqsRecord('m-invalid', '{"appId":1}')), 1_500);
+        expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-invalid' }] });
+        expect(failedLines(records)['m-invalid']).toMatchObject({ goesTo: 'redelivery', deadLetterFailure: 'Timeout' });
+        expect(leftMs).toBeGreaterThan(0);
+      } finally {
+        sqsMock.restore();
+      }
+    });
   });
 
   it('fails only the record whose vendor call hangs until the deadline; the others succeed', async () => {
