@@ -3,13 +3,11 @@ import { clearKeys } from '../../lib/keys.js';
 import { clearTokenMemory } from '../../lib/token-cache.js';
 import type { FakeSsm } from '../../sim/fake-ssm.js';
 import type { LocalTable } from '../../sim/local-table.js';
-import { startLocalWorld } from '../../sim/local-world.js';
+import { keyParametersUnder, startLocalWorld } from '../../sim/local-world.js';
 import type { SimulatorOptions, VendorSimulator } from '../../sim/vendor-simulator.js';
 
-export const KEY_PARAMETERS = {
-  aliyun: '/cloud-token-broker/test/keys/aliyun',
-  ucloud: '/cloud-token-broker/test/keys/ucloud',
-} as const;
+/** `/cloud-token-broker/test/keys/<vendor>` for every vendor. */
+export const KEY_PARAMETERS = keyParametersUnder('/cloud-token-broker/test/keys');
 
 export const TOKEN_TABLE = 'cloud-token-broker-test-tokens';
 

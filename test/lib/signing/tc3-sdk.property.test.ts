@@ -8,13 +8,13 @@
  * Authorization headers must be equal. The SDK reads the clock itself, so Date is faked
  * to spread the timestamps over many UTC dates.
  */
-import { Agent, createServer, type IncomingHttpHeaders } from 'node:http';
-import { connect } from 'node:net';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
 import * as fc from 'fast-check';
 import { CommonClient } from 'tencentcloud-sdk-nodejs-common';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { tc3Authorization } from '../../../lib/signing/tc3-hmac-sha256.js';
 import { listenOnLoopback } from '../../../sim/loopback-server.js';
+import { loopbackAgent } from '../../support/loopback-agent.js';
 import { PROPERTY_TIMEOUT_MS, propertyRuns } from '../../support/property-runs.js';
 
 interface Captured {
@@ -45,12 +45,7 @@ afterAll(async () => {
 });
 
 /** Every socket to the loopback server, whatever host the URL names: the SDK keeps the vendor's host and service. */
-class LoopbackAgent extends Agent {
-  override createConnection() {
-    return connect(port, '127.0.0.1');
-  }
-}
-const agent = new LoopbackAgent({ keepAlive: true });
+const agent = loopbackAgent(() => port);
 
 // What a JSON body and a signature can get wrong: reserved characters, space, escapes, multi-byte and astral.
 const VALUE_PIECES = [' ', '*', '~', '+', '/', '&', '=', '%', '"', '\\', '\n', 'a', 'Z', '9', 'é', '中', '未命名', '😀', '\u2028'];
