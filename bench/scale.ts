@@ -9,7 +9,7 @@
 //   npm run bench:scale -- [--instances 4] [--requests 20000] [--bodies 200] [--concurrency 8]
 import type { ChildProcess, ForkOptions } from 'node:child_process';
 import { join } from 'node:path';
-import { startLocalWorld } from '../sim/local-world.js';
+import { keyParametersUnder, startLocalWorld } from '../sim/local-world.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => {
@@ -23,7 +23,6 @@ const CONCURRENCY = option('concurrency', 8);
 
 const root = new URL('..', import.meta.url).pathname;
 const outDir = join(root, 'bench', '.out', 'scale');
-const KEYS_PARAMETER = '/cloud-token-broker/bench/keys/aliyun';
 
 // scripts/build.mjs is plain JavaScript, without types.
 const { buildFunction } = (await import(new URL('../scripts/build.mjs', import.meta.url).href)) as {
@@ -36,7 +35,7 @@ const bundles = {
 };
 
 const world = await startLocalWorld({
-  keyParameters: { aliyun: KEYS_PARAMETER, ucloud: '/cloud-token-broker/bench/keys/ucloud' },
+  keyParameters: keyParametersUnder('/cloud-token-broker/bench/keys'),
   ucloudProjectId: 'org-bench',
   region: 'eu-west-1',
   simulator: { camsExpireSeconds: 3600 },

@@ -25,12 +25,17 @@ const commaList = z.pipe(
 const configSchema = z.object({
   ALIYUN_KEYS_PARAMETER: z._default(z.string().check(z.minLength(1)), '/cloud-token-broker/dev/keys/aliyun'),
   UCLOUD_KEYS_PARAMETER: z._default(z.string().check(z.minLength(1)), '/cloud-token-broker/dev/keys/ucloud'),
+  TENCENT_KEYS_PARAMETER: z._default(z.string().check(z.minLength(1)), '/cloud-token-broker/dev/keys/tencent'),
   KEYS_CACHE_SECONDS: z._default(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(86_400)), 300),
   ALIYUN_SIGNATURE: z._default(z.enum(['ACS3-HMAC-SHA256', 'HMAC-SHA1']), 'ACS3-HMAC-SHA256'),
   ALIYUN_BPSTUDIO_ENDPOINT: z._default(baseUrl, 'https://bpstudio.cn-hangzhou.aliyuncs.com'),
   ALIYUN_CAMS_ENDPOINT: z._default(baseUrl, 'https://cams.ap-southeast-1.aliyuncs.com'),
   ALIYUN_IMS_ENDPOINT: z._default(baseUrl, 'https://ims.aliyuncs.com'),
+  ALIYUN_STS_ENDPOINT: z._default(baseUrl, 'https://sts.aliyuncs.com'),
   UCLOUD_API_ENDPOINT: z._default(baseUrl, 'https://api.ucloud.cn'),
+  TENCENT_STS_ENDPOINT: z._default(baseUrl, 'https://sts.tencentcloudapi.com'),
+  /** X-TC-Region of every Tencent Cloud call (STS AssumeRole requires one; docs/vendors.md, "Tencent Cloud signing"). */
+  TENCENT_REGION: z._default(z.string().check(z.regex(/^[a-z]+(-[a-z0-9]+)+$/)), 'ap-guangzhou'),
   /** The DynamoDB table of shared state (docs/contracts.md, "Shared state"); unset: memory only, per instance. */
   TOKEN_TABLE: z.optional(z.string().check(z.regex(/^[\w.-]{3,255}$/))),
   /** Longest a token-table call may take before the request goes on without the table. */

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { readConfig } from './config.js';
+import { type Config, readConfig } from './config.js';
 import { BrokerError } from './errors.js';
 import { registerSecret } from './logger.js';
 import { clearParameters, ParameterUnusable, readJsonParameter } from './ssm-parameter.js';
@@ -14,20 +14,44 @@ const ucloudKeysSchema = z.object({
   privateKey: z.string().check(z.minLength(1)),
   projectId: z.optional(z.string().check(z.minLength(1))),
 });
+const tencentKeysSchema = z.object({
+  secretId: z.string().check(z.minLength(1)),
+  secretKey: z.string().check(z.minLength(1)),
+});
 /** An Alibaba Cloud AccessKey pair. */
 export type AliyunKeys = z.infer<typeof aliyunKeysSchema>;
 /** A UCloud API key pair, with an optional default project. */
 export type UcloudKeys = z.infer<typeof ucloudKeysSchema>;
+/** A Tencent Cloud API key pair (SecretId, SecretKey). */
+export type TencentKeys = z.infer<typeof tencentKeysSchema>;
 
+/** Each vendor's key shape and the field that must never be printed. */
 const vendorKeys = {
-  aliyun: { schema: aliyunKeysSchema, parameter: 'ALIYUN_KEYS_PARAMETER', secret: 'accessKeySecret' },
-  ucloud: { schema: ucloudKeysSchema, parameter: 'UCLOUD_KEYS_PARAMETER', secret: 'privateKey' },
+  aliyun: { schema: aliyunKeysSchema, secret: 'accessKeySecret' },
+  ucloud: { schema: ucloudKeysSchema, secret: 'privateKey' },
+  tencent: { schema: tencentKeysSchema, secret: 'secretKey' },
 } as const;
 
 /** A vendor whose master key the broker holds. */
 export type Vendor = keyof typeof vendorKeys;
 /** The key shape of vendor `V`. */
 export type KeysOf<V extends Vendor> = z.infer<(typeof vendorKeys)[V]['schema']>;
+
+/** Every vendor, in a stable order: what the local world seeds and a deployment may need keys for. */
+export const VENDORS = Object.keys(vendorKeys) as Vendor[];
+
+/** Holds only names lib/config.ts declares: a vendor without its variable there fails to compile. */
+type DeclaredIn<Name extends keyof Config> = Name;
+
+/**
+ * The configuration variable naming a vendor's key parameter (`TENCENT_KEYS_PARAMETER`),
+ * derived from the vendor's name as infra/environment.cjs derives it.
+ */
+export type KeysParameterVariable = DeclaredIn<`${Uppercase<Vendor>}_KEYS_PARAMETER`>;
+
+export function keysParameterVariable(vendor: Vendor): KeysParameterVariable {
+  return `${vendor.toUpperCase()}_KEYS_PARAMETER` as KeysParameterVariable;
+}
 
 /** How to read a key. */
 export interface ReadKeysOptions {
@@ -38,9 +62,9 @@ export interface ReadKeysOptions {
 /** A vendor's master key from SSM, cached for KEYS_CACHE_SECONDS; any failure is 503 KeysUnavailable. */
 export async function readKeys<V extends Vendor>(vendor: V, options: ReadKeysOptions = {}): Promise<KeysOf<V>> {
   const config = readConfig();
-  const { schema, parameter, secret } = vendorKeys[vendor];
+  const { schema, secret } = vendorKeys[vendor];
   try {
-    const keys = (await readJsonParameter(config[parameter], schema, {
+    const keys = (await readJsonParameter(config[keysParameterVariable(vendor)], schema, {
       cacheSeconds: config.KEYS_CACHE_SECONDS,
       ...(options.fresh !== undefined && { fresh: options.fresh }),
     })) as KeysOf<V>;

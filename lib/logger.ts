@@ -19,6 +19,11 @@ const SECRET_KEY_NAMES = new Set([
   'secret',
   'password',
   'xacssecuritytoken',
+  // Tencent Cloud: the master key's secretKey, STS's TmpSecretKey and Token, the X-TC-Token header.
+  'secretkey',
+  'tmpsecretkey',
+  'token',
+  'xtctoken',
 ]);
 
 const secretValues = new Set<string>();

@@ -20,6 +20,13 @@ const errorSchema = z.object({
   }),
 });
 
+/** Which vendor API an operation calls, for its description. */
+function vendorApi(op: Operation): string {
+  if (op.vendor === 'aliyun') return `Alibaba Cloud API version ${op.version}`;
+  if (op.vendor === 'tencent') return `Tencent Cloud API 3.0, ${op.service} version ${op.version}`;
+  return 'UCloud API';
+}
+
 function jsonSchema(schema: z.core.$ZodType): Record<string, unknown> {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   return rest;
@@ -59,7 +66,7 @@ function pathItem(op: Operation) {
     post: {
       operationId: op.functionName,
       summary: op.summary,
-      description: `Calls ${op.name} (${op.vendor === 'aliyun' ? `Alibaba Cloud API version ${op.version}` : 'UCloud API'}).${op.expiresAt ? " Served from the token cache while a quarter of the credentials' lifetime is left." : ''}`,
+      description: `Calls ${op.name} (${vendorApi(op)}).${op.expiresAt ? " Served from the token cache while a quarter of the credentials' lifetime is left." : ''}`,
       security: [{ awsIam: [] }, { jwt: [] }],
       // An absent body counts as {}: it is required only where the operation has a required field.
       requestBody: { required: Boolean(request.required?.length), content: { 'application/json': { schema: request } } },

@@ -20,7 +20,13 @@ interface CommonSpec<Request extends z.ZodMiniObject, Data extends z.ZodMiniType
   triggers: readonly [Trigger, ...Trigger[]];
   /** The HTTP body, lowerCamelCase vendor parameter names; unknown fields are refused. */
   request: Request;
-  /** Where the vendor puts its payload, and the schema of that payload after lowerCamelCasing. */
+  /**
+   * Where the vendor puts its payload, and the schema of that payload after lowerCamelCasing.
+   * `field` names a member of the vendor's whole answer body: Alibaba `Data`, `Credentials`;
+   * UCloud `DataSet`; Tencent Cloud `Response` (every Tencent answer is `{"Response": {...}}`,
+   * so the payload is that object: STS AssumeRole's `credentials`, `expiredTime`,
+   * `expiration` and `requestId` after lowerCamelCasing).
+   */
   response: { field: string; data: Data };
   /** When the returned credentials stop working (epoch ms); absent for operations that return none. */
   expiresAt?: (data: z.infer<Data>, issuedAt: number) => number | undefined;
@@ -67,6 +73,7 @@ export interface AliyunSpec<Request extends z.ZodMiniObject = z.ZodMiniObject, D
   style: 'RPC';
   /** Where the official SDK puts the operation's parameters. */
   paramsIn: 'query' | 'body';
+  service?: never;
 }
 
 /** A UCloud operation: one API, no version, parameters in a JSON body. */
@@ -76,12 +83,33 @@ export interface UcloudSpec<Request extends z.ZodMiniObject = z.ZodMiniObject, D
   version?: never;
   style?: never;
   paramsIn?: never;
+  service?: never;
+}
+
+/**
+ * A Tencent Cloud API 3.0 operation: TC3-HMAC-SHA256, POST, the parameters as a JSON body,
+ * X-TC-Region from TENCENT_REGION (docs/vendors.md, "Tencent Cloud signing").
+ */
+export interface TencentSpec<Request extends z.ZodMiniObject = z.ZodMiniObject, Data extends z.ZodMiniType = z.ZodMiniType>
+  extends CommonSpec<Request, Data> {
+  vendor: 'tencent';
+  /** X-TC-Version, e.g. STS `2018-08-13`. */
+  version: string;
+  /**
+   * The product in the signature's credential scope, e.g. `sts`: the first label of the
+   * vendor's endpoint host (`sts.tencentcloudapi.com`). Declared rather than read from the
+   * endpoint, which may be the simulator's loopback address.
+   */
+  service: string;
+  style?: never;
+  paramsIn?: never;
 }
 
 /** One vendor operation, described declaratively; everything else in lib/ is shared machinery. */
 export type Operation<Request extends z.ZodMiniObject = z.ZodMiniObject, Data extends z.ZodMiniType = z.ZodMiniType> =
   | AliyunSpec<Request, Data>
-  | UcloudSpec<Request, Data>;
+  | UcloudSpec<Request, Data>
+  | TencentSpec<Request, Data>;
 
 /** Marks a spec made by defineOperation, so the registry can tell specs from other exports. */
 const OPERATION = Symbol.for('cloud-token-broker.operation');

@@ -8,6 +8,7 @@ import type { Operation } from './operation.js';
 import { acquireVendorSlot } from './rate-budget.js';
 import { sendRequest } from './vendor-transport.js';
 import { aliyunAdapter } from './vendors/aliyun.js';
+import { tencentAdapter } from './vendors/tencent.js';
 import type { FailureClass, SignedRequest, VendorAdapter, VendorOutcome, VendorParams } from './vendors/types.js';
 import { ucloudAdapter } from './vendors/ucloud.js';
 
@@ -39,8 +40,12 @@ export interface VendorResult {
 const MIN_ATTEMPT_MS = 50;
 
 function adapterFor(op: Operation, config: Config): VendorAdapter<KeysOf<typeof op.vendor>> {
-  const adapter = op.vendor === 'aliyun' ? aliyunAdapter(config.ALIYUN_SIGNATURE) : ucloudAdapter;
-  return adapter as VendorAdapter<KeysOf<typeof op.vendor>>;
+  const adapters = {
+    aliyun: () => aliyunAdapter(config.ALIYUN_SIGNATURE),
+    ucloud: () => ucloudAdapter,
+    tencent: () => tencentAdapter(config.TENCENT_REGION),
+  } satisfies Record<Operation['vendor'], () => unknown>;
+  return adapters[op.vendor]() as VendorAdapter<KeysOf<typeof op.vendor>>;
 }
 
 type Attempt = { outcome: VendorOutcome } | { failure: 'timeout' | 'deadline' | 'network' };

@@ -9,13 +9,13 @@ import { ufileDescribeToken } from '../lib/operations/ufile-describe-token.js';
 import { clearTokenMemory } from '../lib/token-cache.js';
 import { tokenKey } from '../lib/token-lease.js';
 import { httpApiEvent, lambdaContext } from '../sim/lambda-events.js';
-import { startLocalWorld } from '../sim/local-world.js';
+import { keyParametersUnder, startLocalWorld } from '../sim/local-world.js';
 import { tableItems } from '../sim/table-items.js';
 
 const iterations = Number(process.argv[2] ?? 200);
 process.env.LOG_LEVEL = 'silent';
 const broker = await startLocalWorld({
-  keyParameters: { aliyun: '/cloud-token-broker/measure/keys/aliyun', ucloud: '/cloud-token-broker/measure/keys/ucloud' },
+  keyParameters: keyParametersUnder('/cloud-token-broker/measure/keys'),
   ucloudProjectId: 'org-measure',
   tableName: 'cloud-token-broker-measure-tokens',
 });

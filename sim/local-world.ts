@@ -9,6 +9,7 @@
  */
 import * as z from 'zod/mini';
 import type { EndpointVariable } from '../lib/config.js';
+import { keysParameterVariable, VENDORS, type Vendor } from '../lib/keys.js';
 import type { Operation } from '../lib/operation.js';
 import { loadOperations } from '../lib/operations/index.js';
 import { type FakeSqs, startFakeSqs } from './fake-sqs.js';
@@ -64,9 +65,17 @@ export function exampleBody(op: Operation): Record<string, unknown> {
   return op.request.safeParse(body).success ? body : {};
 }
 
+/**
+ * Each vendor's key parameter under `prefix`: `<prefix>/<vendor>`, the layout a deployment
+ * uses (`/cloud-token-broker/<stage>/keys/<vendor>`, infra/roles.cjs).
+ */
+export function keyParametersUnder(prefix: string): Record<Vendor, string> {
+  return Object.fromEntries(VENDORS.map((vendor) => [vendor, `${prefix}/${vendor}`])) as Record<Vendor, string>;
+}
+
 export interface LocalWorldOptions {
-  /** Where the seeded master keys are stored in the fake SSM. */
-  keyParameters: { aliyun: string; ucloud: string };
+  /** Where each vendor's seeded master key is stored in the fake SSM (see keyParametersUnder). */
+  keyParameters: Record<Vendor, string>;
   /** The UCloud project stored with the seeded UCloud key. */
   ucloudProjectId: string;
   /** AWS_REGION given to the SSM client. Default ap-southeast-1. */
@@ -117,8 +126,13 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
     throw started.find((s): s is PromiseRejectedResult => s.status === 'rejected')!.reason;
   }
   const [sim, ssm, sqs, table] = [simStarted.value, ssmStarted.value, sqsStarted.value, tableStarted.value];
-  ssm.put(options.keyParameters.aliyun, SIMULATOR_DEFAULT_KEYS.aliyun);
-  ssm.put(options.keyParameters.ucloud, { ...SIMULATOR_DEFAULT_KEYS.ucloud, projectId: options.ucloudProjectId });
+  // The key each vendor's simulator accepts; a vendor without one here fails to compile.
+  const seeded: Record<Vendor, object> = {
+    aliyun: SIMULATOR_DEFAULT_KEYS.aliyun,
+    ucloud: { ...SIMULATOR_DEFAULT_KEYS.ucloud, projectId: options.ucloudProjectId },
+    tencent: SIMULATOR_DEFAULT_KEYS.tencent,
+  };
+  for (const vendor of VENDORS) ssm.put(options.keyParameters[vendor], seeded[vendor]);
   const endpoints = endpointsAt(operations, sim.url);
   const awsEnv: Record<string, string> = {
     AWS_ENDPOINT_URL_SSM: ssm.url,
@@ -139,8 +153,7 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
     awsEnv,
     env: {
       ...awsEnv,
-      ALIYUN_KEYS_PARAMETER: options.keyParameters.aliyun,
-      UCLOUD_KEYS_PARAMETER: options.keyParameters.ucloud,
+      ...Object.fromEntries(VENDORS.map((vendor) => [keysParameterVariable(vendor), options.keyParameters[vendor]])),
       ...endpoints,
       ...(table && { TOKEN_TABLE: table.tableName }),
     },

@@ -1,16 +1,22 @@
 /**
- * A local stand-in for the four vendor operations, served over real HTTP on `/`.
+ * A local stand-in for the vendor operations, served over real HTTP on `/`: Alibaba Cloud
+ * BPStudio, CAMS, IMS and STS AssumeRole; UCloud UFile; Tencent Cloud STS AssumeRole.
  *
  * It checks requests the way the vendors do (docs/vendors.md): Alibaba Cloud ACS3-HMAC-SHA256
- * and HMAC-SHA1 (RPC) signatures, timestamps and nonces; UCloud SHA-1 signatures. It is
- * written from the vendor documents with node:crypto only and shares no code with lib/,
- * so a signing bug in the broker shows up here instead of being reproduced.
+ * and HMAC-SHA1 (RPC) signatures, timestamps and nonces; UCloud SHA-1 signatures; Tencent
+ * Cloud TC3-HMAC-SHA256 signatures and timestamps. It is written from the vendor documents
+ * with node:crypto only and shares no code with lib/, so a signing bug in the broker shows
+ * up here instead of being reproduced.
  *
  * Assumptions where the vendor documents are silent are marked "Assumption:".
  */
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { listenOnLoopback } from './loopback-server.js';
+import { type AssumeRoleRecord, aliyunAssumeRole, type StsOutcome, tencentAssumeRole } from './sts-assume-role.js';
+import { expectedTc3Signature, parseTc3Authorization, utcDate } from './tencent-signature.js';
+
+export type { AssumeRoleRecord } from './sts-assume-role.js';
 
 // ---------------------------------------------------------------------------
 // Public types
@@ -26,11 +32,19 @@ export interface UcloudKey {
   privateKey: string;
 }
 
+export interface TencentKey {
+  secretId: string;
+  secretKey: string;
+}
+
 export interface SimulatorOptions {
   /** 0 (default) picks a free port. */
   port?: number;
   aliyunKeys?: AliyunKey[];
   ucloudKeys?: UcloudKey[];
+  tencentKeys?: TencentKey[];
+  /** The Alibaba RAM role's MaxSessionDuration: the most DurationSeconds AssumeRole accepts. Default 3600. */
+  aliyunMaxSessionDurationSeconds?: number;
   /** CAMS `Expire`, in seconds. Default 3600. */
   camsExpireSeconds?: number;
   /** UFile `ExpireTime` = now + this many seconds. Default 86400. */
@@ -42,6 +56,8 @@ export interface SimulatorOptions {
 export type Fault =
   | { kind: 'aliyunError'; status: number; code: string; message?: string; headers?: Record<string, string> }
   | { kind: 'ucloudError'; retCode: number; message?: string }
+  /** Tencent Cloud answers its errors with HTTP 200 and `Response.Error`. */
+  | { kind: 'tencentError'; code: string; message?: string }
   | { kind: 'status'; status: number; body?: string }
   | { kind: 'hang' }
   | { kind: 'delay'; ms: number }
@@ -56,9 +72,9 @@ export type ChaosKind = 'throttle' | 'serverError' | 'reset' | 'hang' | 'lostRep
  * suffers at most one fault, drawn with these probabilities (their sum at most 1).
  */
 export interface ChaosOptions {
-  /** Alibaba Cloud 400 `Throttling.User`; UCloud RetCode 153. */
+  /** Alibaba Cloud 400 `Throttling.User`; UCloud RetCode 153; Tencent Cloud `RequestLimitExceeded`. */
   throttleRate?: number;
-  /** Alibaba Cloud 503 `ServiceUnavailable`; UCloud a 502 gateway page. */
+  /** Alibaba Cloud 503 `ServiceUnavailable`; UCloud a 502 gateway page; Tencent Cloud `InternalError`. */
   serverErrorRate?: number;
   /** The connection is destroyed before the request is processed. */
   resetRate?: number;
@@ -66,7 +82,7 @@ export interface ChaosOptions {
   hangRate?: number;
   /** The request is processed (an IMS application is installed), then the connection is destroyed: the answer is lost. */
   lostReplyRate?: number;
-  /** Refused as invalid: Alibaba Cloud 400 `InvalidParameter`; UCloud RetCode 230. */
+  /** Refused as invalid: Alibaba Cloud 400 `InvalidParameter`; UCloud RetCode 230; Tencent Cloud `InvalidParameter`. */
   rejectRate?: number;
   /** Only requests for these actions suffer; every action when absent. */
   actions?: string[];
@@ -84,10 +100,10 @@ export interface ScriptRule {
   fault: Fault;
 }
 
-export type SignatureMethod = 'ACS3-HMAC-SHA256' | 'HMAC-SHA1' | 'UCLOUD-SHA1';
+export type SignatureMethod = 'ACS3-HMAC-SHA256' | 'HMAC-SHA1' | 'UCLOUD-SHA1' | 'TC3-HMAC-SHA256';
 
 export interface SimulatorCall {
-  vendor: 'aliyun' | 'ucloud';
+  vendor: 'aliyun' | 'ucloud' | 'tencent';
   /** The requested action, '' when the request named none. */
   action: string;
   method: string;
@@ -99,11 +115,16 @@ export interface SimulatorCall {
   signatureMethod?: SignatureMethod;
   accessKeyId?: string;
   publicKey?: string;
+  /** Tencent Cloud: the SecretId of the Authorization header. */
+  secretId?: string;
+  /** Tencent Cloud: X-TC-Region, when sent. */
+  region?: string;
   nonce?: string;
   /**
    * Outcome: Alibaba `Code` of the answer ('OK' on success), UCloud RetCode as a string
-   * ('0' on success), `HTTP <status>` for a scripted status/malformed answer, 'hang' or
-   * 'reset' for those faults, 'pending' while the answer is still being prepared.
+   * ('0' on success), Tencent `Response.Error.Code` ('OK' on success), `HTTP <status>` for a
+   * scripted status/malformed answer, 'hang' or 'reset' for those faults, 'pending' while
+   * the answer is still being prepared.
    */
   code: string;
   /** HTTP status sent; 0 when none was (hang, reset, pending). */
@@ -120,7 +141,7 @@ export interface SimulatorCall {
    * vendor did ('OK', or its refusal) and `status` is 0: nothing was sent.
    */
   chaos?: ChaosKind;
-  /** The request's signature as received (hex for V3 and UCloud, base64 for RPC), when it carried one. */
+  /** The request's signature as received (hex for V3, TC3 and UCloud, base64 for RPC), when it carried one. */
   signature?: string;
   /** When the request arrived (epoch ms), to check client-side rate limits. */
   receivedAt: number;
@@ -131,22 +152,33 @@ export interface VendorSimulator {
   port: number;
   calls: SimulatorCall[];
   callsTo(action: string): SimulatorCall[];
+  /**
+   * Every STS AssumeRole request (Alibaba or Tencent) that passed the signature check and
+   * reached the action, in order, refused ones included: RoleArn, RoleSessionName and the
+   * session policy as the vendor read it. Cleared by reset() (the same array object).
+   */
+  assumeRoleCalls: AssumeRoleRecord[];
   /** Replace the accepted keys: simulates a master-key rotation at the vendor. */
-  setKeys(keys: { aliyun?: AliyunKey[]; ucloud?: UcloudKey[] }): void;
+  setKeys(keys: { aliyun?: AliyunKey[]; ucloud?: UcloudKey[]; tencent?: TencentKey[] }): void;
   script(...rules: ScriptRule[]): void;
   /** Turns chaos mode on with these probabilities, or off (undefined). Scripted rules go first. */
   setChaos(options: ChaosOptions | undefined): void;
   /** The scopes an IMS application was installed with, or undefined when it is not installed. */
   provisionedScopes(appId: string): string[] | undefined;
-  /** Clears calls, scripts, chaos, seen nonces and IMS state. Keys stay as they are. */
+  /** Clears calls, AssumeRole records, scripts, chaos, seen nonces and IMS state. Keys stay as they are. */
   reset(): void;
   close(): Promise<void>;
 }
 
 /** Obviously fake keys accepted by default (never shaped like real cloud keys). */
-export const SIMULATOR_DEFAULT_KEYS: { readonly aliyun: Readonly<AliyunKey>; readonly ucloud: Readonly<UcloudKey> } = Object.freeze({
+export const SIMULATOR_DEFAULT_KEYS: {
+  readonly aliyun: Readonly<AliyunKey>;
+  readonly ucloud: Readonly<UcloudKey>;
+  readonly tencent: Readonly<TencentKey>;
+} = Object.freeze({
   aliyun: Object.freeze({ accessKeyId: 'sim-aliyun-id', accessKeySecret: 'sim-aliyun-secret-0b6f3a9c2d71e845' }),
   ucloud: Object.freeze({ publicKey: 'sim-ucloud-public', privateKey: 'sim-ucloud-private-5e2c7a19f04b3d68' }),
+  tencent: Object.freeze({ secretId: 'sim-tencent-id', secretKey: 'sim-tencent-secret-7c3e91b0a4d25f68' }),
 });
 
 /** The UFile tokens the simulator describes (stable, so tests can filter on them). */
@@ -236,6 +268,8 @@ interface ParsedRequest {
   path: string;
   headers: IncomingMessage['headers'];
   query: Record<string, string>;
+  /** The query string as received, without `?` (TC3 signs it as is). */
+  rawQuery: string;
   body: Record<string, string>;
   rawBody: Buffer;
   /** A JSON body (UCloud), before its values are turned into text. */
@@ -281,6 +315,7 @@ function parseRequest(req: IncomingMessage, rawBody: Buffer): ParsedRequest {
     path: url.pathname,
     headers: req.headers,
     query: Object.fromEntries(url.searchParams),
+    rawQuery: url.search.slice(1),
     body: {},
     rawBody,
   };
@@ -300,7 +335,8 @@ function parseRequest(req: IncomingMessage, rawBody: Buffer): ParsedRequest {
 }
 
 /** One path serves every vendor: route by the shape of the request. */
-function detectVendor(req: ParsedRequest): 'aliyun' | 'ucloud' {
+function detectVendor(req: ParsedRequest): SimulatorCall['vendor'] {
+  if (/^TC3-/i.test(header(req, 'authorization') ?? '') || header(req, 'x-tc-action') !== undefined) return 'tencent';
   if (isJsonBody(req)) return 'ucloud';
   if (/^ACS3-/i.test(header(req, 'authorization') ?? '') || header(req, 'x-acs-action') !== undefined) return 'aliyun';
   if ('PublicKey' in req.query || 'PublicKey' in req.body) return 'ucloud';
@@ -328,6 +364,8 @@ const ALIYUN_ACTIONS: Record<string, AliyunAction> = {
   },
   ProvisionExternalApplication: { product: 'Ims', host: 'ims.aliyuncs.com', version: '2019-08-15', required: ['AppId'] },
   GetExternalApplication: { product: 'Ims', host: 'ims.aliyuncs.com', version: '2019-08-15', required: ['AppId'] },
+  // Its parameters are checked (and every call recorded) by sim/sts-assume-role.ts.
+  AssumeRole: { product: 'Sts', host: 'sts.aliyuncs.com', version: '2015-04-01', required: [] },
 };
 
 /** RPC common parameters: they sign the request and are not the operation's own. */
@@ -492,7 +530,18 @@ function aliyunOperation(auth: AliyunAuth, sim: SimulatorState): Reply {
   if (auth.action === 'GetToken') return jsonReply(200, bpstudioToken());
   if (auth.action === 'GetChatappUploadAuthorization') return jsonReply(200, camsAuthorization(auth.params, sim));
   if (auth.action === 'GetExternalApplication') return imsRead(auth.params, sim);
+  if (auth.action === 'AssumeRole') {
+    const done = recorded(sim, aliyunAssumeRole(auth.params, sim.aliyunMaxSessionDurationSeconds));
+    if ('refusal' in done) throw new AliyunRefusal(done.refusal.status, done.refusal.code, done.refusal.message);
+    return jsonReply(200, done.answer);
+  }
   return imsProvision(auth.params, sim);
+}
+
+/** Keeps the AssumeRole record for tests, whatever the outcome. */
+function recorded(sim: SimulatorState, done: StsOutcome): StsOutcome {
+  sim.assumeRoleCalls.push(done.record);
+  return done;
 }
 
 // ---- success bodies, in the shapes of the seed documents ----
@@ -671,6 +720,138 @@ function ufileTokens(params: Record<string, string>, sim: SimulatorState) {
 }
 
 // ---------------------------------------------------------------------------
+// Tencent Cloud (API 3.0)
+// ---------------------------------------------------------------------------
+
+interface TencentAction {
+  /** The product of the credential scope: the first label of the action's endpoint host. */
+  service: string;
+  version: string;
+}
+
+const TENCENT_ACTIONS: Record<string, TencentAction> = {
+  AssumeRole: { service: 'sts', version: '2018-08-13' },
+};
+
+/** "If the difference between the UNIX timestamp and the server time is greater than 5 minutes, a signature expiration error may occur." */
+const TENCENT_MAX_SKEW_S = 5 * 60;
+
+class TencentRefusal extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Every answer, error or not, is HTTP 200 with `{"Response": {..., "RequestId"}}`. */
+function tencentReply(body: Record<string, unknown>): Reply {
+  return jsonReply(200, { Response: { ...body, RequestId: randomUUID() } });
+}
+
+function tencentErrorReply(code: string, message: string): Reply {
+  return tencentReply({ Error: { Code: code, Message: message } });
+}
+
+/** The verified identity of a Tencent Cloud request. */
+interface TencentAuth {
+  action: string;
+  version: string;
+  region: string | undefined;
+  params: Record<string, unknown>;
+}
+
+/**
+ * A signed header's value as the vendor canonicalises it. Assumption: `host` without a port,
+ * as the official SDK signs the URL's host name (the vendor's endpoints are on 443, where
+ * the two agree; the simulator is on a loopback port).
+ */
+function tc3HeaderValue(req: ParsedRequest, name: string): string {
+  const value = header(req, name) ?? '';
+  return name === 'host' ? value.replace(/:\d+$/, '') : value;
+}
+
+function requireTencentHeader(req: ParsedRequest, name: string): string {
+  const value = header(req, name);
+  if (!value) throw new TencentRefusal('MissingParameter', `The request is missing a required parameter \`${name}\`.`);
+  return value;
+}
+
+function verifyTencent(req: ParsedRequest, sim: SimulatorState, call: SimulatorCall): TencentAuth {
+  call.signatureMethod = 'TC3-HMAC-SHA256';
+  call.action = header(req, 'x-tc-action') ?? '';
+  const region = header(req, 'x-tc-region');
+  if (region !== undefined) call.region = region;
+  const json = req.json ?? {};
+  call.params = Object.fromEntries(
+    Object.entries(json).map(([name, value]) => [name, typeof value === 'string' ? value : JSON.stringify(value)]),
+  );
+  const auth = parseTc3Authorization(header(req, 'authorization'));
+  if (auth) {
+    call.secretId = auth.secretId;
+    call.signature = auth.signature;
+  }
+  // Assumption: POST with a JSON body only; the vendor also takes GET with a query, which the broker never sends.
+  if (req.method !== 'POST' || !isJsonBody(req)) {
+    throw new TencentRefusal('UnsupportedProtocol', 'The simulator serves POST with a JSON body only.');
+  }
+  // The vendor: content-type and host are required signed headers.
+  if (!auth || ['content-type', 'host'].some((name) => !auth.signedHeaders.includes(name))) {
+    throw new TencentRefusal('AuthFailure.InvalidAuthorization', 'Authorization in the request header is invalid.');
+  }
+  const action = requireTencentHeader(req, 'x-tc-action');
+  const version = requireTencentHeader(req, 'x-tc-version');
+  const timestampText = requireTencentHeader(req, 'x-tc-timestamp');
+  if (!/^\d{1,12}$/.test(timestampText))
+    throw new TencentRefusal('InvalidParameter', 'X-TC-Timestamp must be a unix timestamp in seconds.');
+  const timestamp = Number(timestampText);
+  const key = sim.tencentKeys.find((k) => k.secretId === auth.secretId);
+  if (!key)
+    throw new TencentRefusal('AuthFailure.SecretIdNotFound', 'The SecretId is not found, please ensure that your SecretId is correct.');
+  if (Math.abs(Date.now() / 1000 - timestamp) > TENCENT_MAX_SKEW_S) {
+    throw new TencentRefusal(
+      'AuthFailure.SignatureExpire',
+      'Signature expired. Timestamp and server time cannot differ by more than five minutes.',
+    );
+  }
+  // The vendor recomputes with its own service and the UTC date of X-TC-Timestamp: a scope naming others cannot match.
+  const service = TENCENT_ACTIONS[action]?.service ?? auth.service;
+  const expected = expectedTc3Signature(
+    {
+      method: req.method,
+      path: req.path,
+      query: req.rawQuery,
+      headers: Object.fromEntries(auth.signedHeaders.map((name) => [name, tc3HeaderValue(req, name)])),
+      signedHeaders: auth.signedHeaders,
+      body: req.rawBody,
+      timestamp,
+      service,
+    },
+    key.secretKey,
+  );
+  if (auth.date !== utcDate(timestamp) || auth.service !== service || !sameText(expected, auth.signature)) {
+    throw new TencentRefusal(
+      'AuthFailure.SignatureFailure',
+      'The provided credentials could not be validated. Please check your signature is correct.',
+    );
+  }
+  if (req.jsonError) throw new TencentRefusal('InvalidParameter', 'The request body is not a JSON object.');
+  return { action, version, region, params: json };
+}
+
+function tencentOperation(auth: TencentAuth, sim: SimulatorState): Reply {
+  const spec = TENCENT_ACTIONS[auth.action];
+  if (!spec) throw new TencentRefusal('InvalidAction', `The API \`${auth.action}\` does not exist.`);
+  if (auth.version !== spec.version) throw new TencentRefusal('NoSuchVersion', `The API version \`${auth.version}\` does not exist.`);
+  // STS AssumeRole lists Region as required.
+  if (!auth.region) throw new TencentRefusal('MissingParameter', 'The request is missing a required parameter `Region`.');
+  const done = recorded(sim, tencentAssumeRole(auth.params));
+  if ('refusal' in done) throw new TencentRefusal(done.refusal.code, done.refusal.message);
+  return tencentReply(done.answer);
+}
+
+// ---------------------------------------------------------------------------
 // Scripted faults
 // ---------------------------------------------------------------------------
 
@@ -733,6 +914,7 @@ function drawChaos(sim: SimulatorState, action: string): ChaosKind | undefined {
 
 /** The answer a chaos fault gives, in the vendor's own shape; undefined for lostReply (the request runs). */
 function chaosFault(kind: ChaosKind, vendor: SimulatorCall['vendor']): Fault | undefined {
+  if (vendor === 'tencent') return tencentChaosFault(kind);
   const aliyun = vendor === 'aliyun';
   switch (kind) {
     case 'throttle':
@@ -761,6 +943,24 @@ function chaosFault(kind: ChaosKind, vendor: SimulatorCall['vendor']): Fault | u
   }
 }
 
+/** Chaos as Tencent Cloud shows it: its errors are HTTP 200 answers with `Response.Error`. */
+function tencentChaosFault(kind: ChaosKind): Fault | undefined {
+  switch (kind) {
+    case 'throttle':
+      return { kind: 'tencentError', code: 'RequestLimitExceeded', message: 'The number of requests exceeds the frequency limit.' };
+    case 'serverError':
+      return { kind: 'tencentError', code: 'InternalError', message: 'Internal error.' };
+    case 'reject':
+      return { kind: 'tencentError', code: 'InvalidParameter', message: 'Incorrect parameter.' };
+    case 'reset':
+      return { kind: 'reset' };
+    case 'hang':
+      return { kind: 'hang' };
+    case 'lostReply':
+      return undefined;
+  }
+}
+
 function faultReply(fault: Fault, call: SimulatorCall, host: string): Reply | undefined {
   switch (fault.kind) {
     case 'aliyunError':
@@ -769,6 +969,9 @@ function faultReply(fault: Fault, call: SimulatorCall, host: string): Reply | un
     case 'ucloudError':
       call.code = String(fault.retCode);
       return ucloudReply(call.action, { RetCode: fault.retCode, Message: fault.message ?? `Simulated RetCode ${fault.retCode}` });
+    case 'tencentError':
+      call.code = fault.code;
+      return tencentErrorReply(fault.code, fault.message ?? `Simulated ${fault.code}.`);
     case 'status': {
       call.code = `HTTP ${fault.status}`;
       const body = fault.body ?? `<html><body><h1>${fault.status}</h1>Simulated gateway answer</body></html>`;
@@ -790,6 +993,9 @@ function faultReply(fault: Fault, call: SimulatorCall, host: string): Reply | un
 interface SimulatorState {
   aliyunKeys: AliyunKey[];
   ucloudKeys: UcloudKey[];
+  tencentKeys: TencentKey[];
+  aliyunMaxSessionDurationSeconds: number;
+  assumeRoleCalls: AssumeRoleRecord[];
   camsExpireSeconds: number;
   ufileLifetimeSeconds: number;
   calls: SimulatorCall[];
@@ -809,6 +1015,10 @@ function authenticate(req: ParsedRequest, sim: SimulatorState, call: SimulatorCa
     const auth = verifyUcloud(req, sim, call);
     return () => ucloudOperation(auth, sim);
   }
+  if (call.vendor === 'tencent') {
+    const auth = verifyTencent(req, sim, call);
+    return () => tencentOperation(auth, sim);
+  }
   if (req.path !== '/') throw new AliyunRefusal(404, 'InvalidApi.NotFound', `Specified api is not found: ${req.path}.`);
   const isV3 = /^ACS3-/i.test(header(req, 'authorization') ?? '') || header(req, 'x-acs-action') !== undefined;
   const auth = isV3 ? verifyAcs3(req, sim, call) : verifyRpc(req, sim, call);
@@ -825,6 +1035,10 @@ function refusalReply(error: unknown, call: SimulatorCall, host: string): Reply 
   if (error instanceof AliyunRefusal) {
     call.code = error.code;
     return aliyunErrorReply(error.status, error.code, error.message, host);
+  }
+  if (error instanceof TencentRefusal) {
+    call.code = error.code;
+    return tencentErrorReply(error.code, error.message);
   }
   throw error;
 }
@@ -902,6 +1116,9 @@ export async function startVendorSimulator(options: SimulatorOptions = {}): Prom
   const sim: SimulatorState = {
     aliyunKeys: options.aliyunKeys ?? [{ ...SIMULATOR_DEFAULT_KEYS.aliyun }],
     ucloudKeys: options.ucloudKeys ?? [{ ...SIMULATOR_DEFAULT_KEYS.ucloud }],
+    tencentKeys: options.tencentKeys ?? [{ ...SIMULATOR_DEFAULT_KEYS.tencent }],
+    aliyunMaxSessionDurationSeconds: options.aliyunMaxSessionDurationSeconds ?? 3600,
+    assumeRoleCalls: [],
     camsExpireSeconds: options.camsExpireSeconds ?? 3600,
     ufileLifetimeSeconds: options.ufileLifetimeSeconds ?? 86_400,
     calls: [],
@@ -928,9 +1145,11 @@ export async function startVendorSimulator(options: SimulatorOptions = {}): Prom
     port: loopback.port,
     calls: sim.calls,
     callsTo: (action) => sim.calls.filter((call) => call.action === action),
+    assumeRoleCalls: sim.assumeRoleCalls,
     setKeys(keys) {
       if (keys.aliyun) sim.aliyunKeys = keys.aliyun.map((k) => ({ ...k }));
       if (keys.ucloud) sim.ucloudKeys = keys.ucloud.map((k) => ({ ...k }));
+      if (keys.tencent) sim.tencentKeys = keys.tencent.map((k) => ({ ...k }));
     },
     script(...rules) {
       for (const rule of rules) {
@@ -951,6 +1170,7 @@ export async function startVendorSimulator(options: SimulatorOptions = {}): Prom
     },
     reset() {
       sim.calls.length = 0; // same array object: callers holding `calls` see it cleared
+      sim.assumeRoleCalls.length = 0;
       sim.scripts.length = 0;
       sim.chaos = undefined;
       sim.nonces.clear();

@@ -37,6 +37,8 @@ export interface OperationTarget {
   version?: string;
   /** Alibaba RPC: where the official SDK puts the operation's parameters. */
   paramsIn?: 'query' | 'body';
+  /** Tencent Cloud: the product in the credential scope (`sts`). */
+  service?: string;
 }
 
 /** The part of a vendor call that knows the vendor: how to sign, and how to read an answer. */

@@ -3,10 +3,11 @@
  * in the fake SSM (and accepted by the simulator), random valid requests to each operation,
  * either signature method and now and then a vendor failure, no log line and no answer holds
  * a master key secret or a request signature, and no log line and no error answer holds a
- * returned accessKeySecret, securityToken or privateKey.
+ * returned accessKeySecret, securityToken, privateKey, tmpSecretKey or token.
  */
 import * as fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Operation } from '../../lib/operation.js';
 import { loadOperations } from '../../lib/operations/index.js';
 import type { LambdaHandler } from '../../lib/triggers/trigger.js';
 import { httpApiEvent, lambdaContext } from '../../sim/lambda-events.js';
@@ -38,24 +39,31 @@ const ucloudKey = fc.record({
   publicKey: fc.stringMatching(/^[a-z0-9.]{4,12}@example\.com[0-9]{6,12}$/),
   privateKey: secretText(20, 48),
 });
+const tencentKey = fc.record({ secretId: fc.stringMatching(/^AKID[A-Za-z0-9]{16,32}$/), secretKey: secretText(20, 40) });
 
 /** Vendor failures that still end (no long backoff): refused for good, refused key, one 5xx then success. */
-function faultFor(vendor: 'aliyun' | 'ucloud'): fc.Arbitrary<{ fault: Fault; times: number } | undefined> {
-  const faults =
-    vendor === 'aliyun'
-      ? [
-          { fault: { kind: 'aliyunError', status: 403, code: 'Forbidden.RAM' } as Fault, times: 1 },
-          { fault: { kind: 'aliyunError', status: 400, code: 'InvalidParameter' } as Fault, times: 1 },
-          { fault: { kind: 'aliyunError', status: 400, code: 'SignatureDoesNotMatch' } as Fault, times: 2 },
-          { fault: { kind: 'status', status: 503 } as Fault, times: 1 },
-        ]
-      : [
-          { fault: { kind: 'ucloudError', retCode: 299 } as Fault, times: 1 },
-          { fault: { kind: 'ucloudError', retCode: 230 } as Fault, times: 1 },
-          { fault: { kind: 'ucloudError', retCode: 171 } as Fault, times: 2 },
-          { fault: { kind: 'status', status: 503 } as Fault, times: 1 },
-        ];
-  return fc.option(fc.constantFrom(...faults), { nil: undefined, freq: 2 });
+function faultFor(vendor: Operation['vendor']): fc.Arbitrary<{ fault: Fault; times: number } | undefined> {
+  const faults: Record<Operation['vendor'], { fault: Fault; times: number }[]> = {
+    aliyun: [
+      { fault: { kind: 'aliyunError', status: 403, code: 'Forbidden.RAM' }, times: 1 },
+      { fault: { kind: 'aliyunError', status: 400, code: 'InvalidParameter' }, times: 1 },
+      { fault: { kind: 'aliyunError', status: 400, code: 'SignatureDoesNotMatch' }, times: 2 },
+      { fault: { kind: 'status', status: 503 }, times: 1 },
+    ],
+    ucloud: [
+      { fault: { kind: 'ucloudError', retCode: 299 }, times: 1 },
+      { fault: { kind: 'ucloudError', retCode: 230 }, times: 1 },
+      { fault: { kind: 'ucloudError', retCode: 171 }, times: 2 },
+      { fault: { kind: 'status', status: 503 }, times: 1 },
+    ],
+    tencent: [
+      { fault: { kind: 'tencentError', code: 'AuthFailure.UnauthorizedOperation' }, times: 1 },
+      { fault: { kind: 'tencentError', code: 'InvalidParameter' }, times: 1 },
+      { fault: { kind: 'tencentError', code: 'AuthFailure.SignatureFailure' }, times: 2 },
+      { fault: { kind: 'status', status: 503 }, times: 1 },
+    ],
+  };
+  return fc.option(fc.constantFrom(...faults[vendor]), { nil: undefined, freq: 2 });
 }
 
 /** The signature of each request the vendor received, as the simulator recorded it. */
@@ -68,7 +76,9 @@ function returnedSecrets(value: unknown): string[] {
   if (Array.isArray(value)) return value.flatMap(returnedSecrets);
   if (value === null || typeof value !== 'object') return [];
   return Object.entries(value).flatMap(([key, inner]) =>
-    ['accessKeySecret', 'securityToken', 'privateKey'].includes(key) && typeof inner === 'string' ? [inner] : returnedSecrets(inner),
+    ['accessKeySecret', 'securityToken', 'privateKey', 'tmpSecretKey', 'token'].includes(key) && typeof inner === 'string'
+      ? [inner]
+      : returnedSecrets(inner),
   );
 }
 
@@ -90,17 +100,19 @@ describe.each(operations)('$functionName', (op) => {
         fc.asyncProperty(
           aliyunKey,
           ucloudKey,
+          tencentKey,
           fc.constantFrom('ACS3-HMAC-SHA256', 'HMAC-SHA1'),
           // Optional fields narrow what comes back (a UFile tokenId selects one token set, or none): half the bodies name none.
           fc.oneof(validBody(op), validBody(op, { requiredOnly: true })).filter(wellFormed),
           faultFor(op.vendor),
-          async (aliyun, ucloud, signature, body, failure) => {
+          async (aliyun, ucloud, tencent, signature, body, failure) => {
             broker.sim.reset();
             // Every run reaches the vendor: nothing cached in memory or in the table.
             await broker.table?.clear();
-            broker.sim.setKeys({ aliyun: [aliyun], ucloud: [ucloud] });
+            broker.sim.setKeys({ aliyun: [aliyun], ucloud: [ucloud], tencent: [tencent] });
             broker.ssm.put(KEY_PARAMETERS.aliyun, aliyun);
             broker.ssm.put(KEY_PARAMETERS.ucloud, { ...ucloud, projectId: 'org-sim' });
+            broker.ssm.put(KEY_PARAMETERS.tencent, tencent);
             broker.coldStart();
             process.env.ALIYUN_SIGNATURE = signature;
             if (failure) broker.sim.script({ action: op.action, times: failure.times, fault: failure.fault });
@@ -122,7 +134,7 @@ describe.each(operations)('$functionName', (op) => {
             expect(signatures).toHaveLength(sent.length);
             expect(logs.lines.length).toBeGreaterThan(0);
 
-            const masters = [aliyun.accessKeySecret, ucloud.privateKey];
+            const masters = [aliyun.accessKeySecret, ucloud.privateKey, tencent.secretKey];
             for (const secret of [...masters, ...signatures].flatMap(forms)) {
               for (const line of logs.lines) expect(line, 'a log line').not.toContain(secret);
               expect(answer.body, 'the answer').not.toContain(secret);

@@ -157,7 +157,7 @@ describe('faults under load: SSM, the table and the vendor each go down and come
         await sleep(outageMs);
         windows.push({ name: 'vendor down', from: down, to: performance.now() });
         const sim = await startVendorSimulator({ port: simPort });
-        sim.setKeys({ aliyun: [keys.aliyun], ucloud: [keys.ucloud] });
+        sim.setKeys({ aliyun: [keys.aliyun], ucloud: [keys.ucloud], tencent: [keys.tencent] });
         sims.push(sim);
         up = performance.now();
         await sleep(recoveryMs);

@@ -1,8 +1,10 @@
 import { GetParameterCommand, InternalServerError, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { configDefaults } from '../../lib/config.js';
 import { BrokerError } from '../../lib/errors.js';
-import { clearKeys, readKeys } from '../../lib/keys.js';
+import { clearKeys, keysParameterVariable, readKeys, VENDORS } from '../../lib/keys.js';
+import { redact } from '../../lib/logger.js';
 
 /**
  * SSM failure modes a local server cannot be made to show faithfully: the real client's
@@ -113,5 +115,45 @@ describe('readKeys', () => {
   it('reads nothing at import time', async () => {
     await import('../../functions/cams-get-upload-authorization.js');
     expect(ssm.calls()).toHaveLength(0);
+  });
+});
+
+describe('the Tencent Cloud key', () => {
+  const TENCENT = '/cloud-token-broker/test/keys/tencent';
+  beforeEach(() => {
+    process.env.TENCENT_KEYS_PARAMETER = TENCENT;
+  });
+  afterEach(() => {
+    delete process.env.TENCENT_KEYS_PARAMETER;
+  });
+
+  it('is read from TENCENT_KEYS_PARAMETER as {secretId, secretKey}, and its secretKey is scrubbed from logs', async () => {
+    const key = { secretId: 'AKIDtest-id', secretKey: 'tencent-secret-key-value' };
+    ssm
+      .on(GetParameterCommand, { Name: TENCENT })
+      .resolves({ Parameter: { Name: TENCENT, Type: 'SecureString', Value: JSON.stringify(key) } });
+    await expect(readKeys('tencent')).resolves.toEqual(key);
+    expect(JSON.stringify(redact({ message: `signed with ${key.secretKey}` }))).not.toContain(key.secretKey);
+  });
+
+  it('refuses a value without secretKey, naming no value', async () => {
+    ssm
+      .on(GetParameterCommand, { Name: TENCENT })
+      .resolves({ Parameter: { Name: TENCENT, Type: 'SecureString', Value: '{"secretId":"AKIDonly"}' } });
+    const thrown = (await readKeys('tencent').catch((e: unknown) => e)) as BrokerError;
+    expect(thrown.code).toBe('KeysUnavailable');
+    expect(thrown.message).toContain('tencent');
+    expect(JSON.stringify({ message: thrown.message, details: thrown.details })).not.toContain('AKIDonly');
+  });
+});
+
+describe('keysParameterVariable', () => {
+  it('names a declared variable for every vendor, defaulting to /cloud-token-broker/dev/keys/<vendor>', () => {
+    const defaults = configDefaults();
+    expect(VENDORS).toEqual(['aliyun', 'ucloud', 'tencent']);
+    for (const vendor of VENDORS) {
+      expect(defaults[keysParameterVariable(vendor)]).toBe(`/cloud-token-broker/dev/keys/${vendor}`);
+    }
+    expect(keysParameterVariable('tencent')).toBe('TENCENT_KEYS_PARAMETER');
   });
 });

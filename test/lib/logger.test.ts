@@ -14,6 +14,21 @@ describe('redact', () => {
     expect(out).toMatchObject({ tokenId: 'kept', data: { AccessKeySecret: '[REDACTED]' } });
   });
 
+  it("masks Tencent Cloud's secret fields: secretKey, TmpSecretKey, Token, X-TC-Token; keeps ids", () => {
+    const out = redact({
+      keys: { secretId: 'AKIDkept', secretKey: 'h' },
+      data: { credentials: { Token: 'i', TmpSecretId: 'AKIDtmp', TmpSecretKey: 'j' } },
+      headers: { 'x-tc-token': 'k' },
+      tokenName: 'kept-name',
+    });
+    expect(JSON.stringify(out)).not.toMatch(/"[h-k]"/);
+    expect(out).toMatchObject({
+      keys: { secretId: 'AKIDkept' },
+      data: { credentials: { TmpSecretId: 'AKIDtmp' } },
+      tokenName: 'kept-name',
+    });
+  });
+
   it('scrubs a registered secret value from any string, errors included', () => {
     registerSecret('master-secret-value-123');
     const out = JSON.stringify(redact({ message: 'url?x=master-secret-value-123&y', error: new Error('bad master-secret-value-123') }));

@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stageParamName } from '../../lib/config.js';
 import { loadOperations } from '../../lib/operations/index.js';
-import { endpointsAt, endpointVariables, exampleBody, type LocalWorld, startLocalWorld } from '../../sim/local-world.js';
+import {
+  endpointsAt,
+  endpointVariables,
+  exampleBody,
+  keyParametersUnder,
+  type LocalWorld,
+  startLocalWorld,
+} from '../../sim/local-world.js';
+import { SIMULATOR_DEFAULT_KEYS } from '../../sim/vendor-simulator.js';
 
 const operations = await loadOperations();
 
@@ -33,12 +41,13 @@ describe('wiring derived from the registry', () => {
 describe('startLocalWorld', () => {
   let world: LocalWorld;
   beforeAll(async () => {
-    world = await startLocalWorld({ keyParameters: { aliyun: '/k/aliyun', ucloud: '/k/ucloud' }, ucloudProjectId: 'org-x' });
+    world = await startLocalWorld({ keyParameters: keyParametersUnder('/k'), ucloudProjectId: 'org-x' });
   });
   afterAll(() => world.close());
 
   it('seeds the keys and points every endpoint variable at the simulator', () => {
-    expect(world.ssm.names()).toEqual(['/k/aliyun', '/k/ucloud']);
+    expect(world.ssm.names()).toEqual(['/k/aliyun', '/k/tencent', '/k/ucloud']);
+    expect(JSON.parse(world.ssm.get('/k/tencent')!)).toEqual(SIMULATOR_DEFAULT_KEYS.tencent);
     expect(JSON.parse(world.ssm.get('/k/ucloud')!)).toMatchObject({ projectId: 'org-x' });
     for (const op of operations) expect(world.env[op.endpoint]).toBe(world.sim.url);
     expect(world.env).toMatchObject({
@@ -46,6 +55,7 @@ describe('startLocalWorld', () => {
       AWS_ENDPOINT_URL_SQS: world.sqs.url,
       ALIYUN_KEYS_PARAMETER: '/k/aliyun',
       UCLOUD_KEYS_PARAMETER: '/k/ucloud',
+      TENCENT_KEYS_PARAMETER: '/k/tencent',
     });
     expect(Object.keys(world.awsEnv).every((name) => name.startsWith('AWS_'))).toBe(true);
   });

@@ -5,13 +5,11 @@ import { clearTokenMemory } from '../../lib/token-cache.js';
 import type { FakeSqs } from '../../sim/fake-sqs.js';
 import type { FakeSsm } from '../../sim/fake-ssm.js';
 import type { LocalTable } from '../../sim/local-table.js';
-import { startLocalWorld } from '../../sim/local-world.js';
+import { keyParametersUnder, startLocalWorld } from '../../sim/local-world.js';
 import type { SimulatorOptions, VendorSimulator } from '../../sim/vendor-simulator.js';
 
-export const KEY_PARAMETERS = {
-  aliyun: '/cloud-token-broker/test/keys/aliyun',
-  ucloud: '/cloud-token-broker/test/keys/ucloud',
-} as const;
+/** `/cloud-token-broker/test/keys/<vendor>` for every vendor. */
+export const KEY_PARAMETERS = keyParametersUnder('/cloud-token-broker/test/keys');
 
 export const TOKEN_TABLE = 'cloud-token-broker-test-tokens';
 /** The dead-letter queue the SQS trigger sends refused messages to (DEAD_LETTER_QUEUE), held by the fake SQS. */

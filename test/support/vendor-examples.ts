@@ -94,3 +94,62 @@ export const UCLOUD_EXAMPLE: {
   privateKey: '46f09bb9fab4f12dfc160dae12273d5332b5debe',
   signature: 'cba5cf5ec4d4233d206b1b54951e3787350a642f',
 };
+
+const TC3_PAYLOAD = String.raw`{"Limit": 1, "Filters": [{"Values": ["\u672a\u547d\u540d"], "Name": "instance-name"}]}`;
+const TC3_PAYLOAD_HASH = '35e9c5b0e3ae67532d3c9f17ead6c90222632e5b1ff7f6e89887f1398934f064';
+
+/**
+ * TC3-HMAC-SHA256: the CVM DescribeInstances example of Tencent Cloud's "Signature v3" page
+ * (API 3.0). The English page prints the SecretKey in its pseudocode; its SecretId is masked
+ * there (AKID…EXAMPLE) and given in full by earlier versions of the page; the SecretId is not
+ * part of the signature. The body is sent with `\u` escapes, six characters each, as printed.
+ */
+export const TC3_EXAMPLE = {
+  credentials: { secretId: 'AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE', secretKey: 'Gu5t9xGARNpq86cd98joQYCN3EXAMPLE' },
+  host: 'cvm.tencentcloudapi.com',
+  service: 'cvm',
+  action: 'DescribeInstances',
+  version: '2017-03-12',
+  region: 'ap-guangzhou',
+  timestamp: 1551113065,
+  contentType: 'application/json; charset=utf-8',
+  payload: TC3_PAYLOAD,
+  payloadHash: TC3_PAYLOAD_HASH,
+  canonicalRequest: [
+    'POST',
+    '/',
+    '',
+    'content-type:application/json; charset=utf-8',
+    'host:cvm.tencentcloudapi.com',
+    '',
+    'content-type;host',
+    TC3_PAYLOAD_HASH,
+  ].join('\n'),
+  hashedCanonicalRequest: '5ffe6a04c0664d6b969fab9a13bdab201d63ee709638e2749d62a09ca18d7031',
+  credentialScope: '2019-02-25/cvm/tc3_request',
+  signature: '72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168',
+  authorization:
+    'TC3-HMAC-SHA256 Credential=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE/2019-02-25/cvm/tc3_request, SignedHeaders=content-type;host, Signature=72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168',
+} as const;
+
+/**
+ * The same example as the current Chinese "签名方法 v3" page prints it: `x-tc-action` signed
+ * as well (its value lower-cased), and the SecretKey masked as 32 `*`, which is the key its
+ * printed signature was computed with.
+ */
+export const TC3_EXAMPLE_WITH_ACTION = {
+  secretKey: '*'.repeat(32),
+  canonicalRequest: [
+    'POST',
+    '/',
+    '',
+    'content-type:application/json; charset=utf-8',
+    'host:cvm.tencentcloudapi.com',
+    'x-tc-action:describeinstances',
+    '',
+    'content-type;host;x-tc-action',
+    TC3_PAYLOAD_HASH,
+  ].join('\n'),
+  hashedCanonicalRequest: '7019a55be8395899b900fb5564e4200d984910f34794a27cb3fb7d10ff6a1e84',
+  signature: '10b1a37a7301a02ca19a647ad722d5e43b4b3cff309d421d85b46093f6ab6c4f',
+} as const;

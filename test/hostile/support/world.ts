@@ -5,21 +5,20 @@
  * bundles, and a secret scanner that knows the keys.
  */
 import { randomBytes } from 'node:crypto';
-import { type LocalWorld, startLocalWorld } from '../../../sim/local-world.js';
+import { keyParametersUnder, type LocalWorld, startLocalWorld } from '../../../sim/local-world.js';
 import { SIMULATOR_DEFAULT_KEYS } from '../../../sim/vendor-simulator.js';
 import { type FunctionHost, startFunctionHost } from './host.js';
 import { SecretScan } from './secrets.js';
 
-export const KEY_PARAMETERS = {
-  aliyun: '/cloud-token-broker/hostile/keys/aliyun',
-  ucloud: '/cloud-token-broker/hostile/keys/ucloud',
-} as const;
+/** `/cloud-token-broker/hostile/keys/<vendor>` for every vendor. */
+export const KEY_PARAMETERS = keyParametersUnder('/cloud-token-broker/hostile/keys');
 export const UCLOUD_PROJECT = 'org-hostile';
 export const TABLE_NAME = 'cloud-token-broker-hostile-tokens';
 
 export interface HostileKeys {
   aliyun: { accessKeyId: string; accessKeySecret: string };
   ucloud: { publicKey: string; privateKey: string };
+  tencent: { secretId: string; secretKey: string };
 }
 
 /** Fresh master keys for one run. */
@@ -28,6 +27,7 @@ export function hostileKeys(): HostileKeys {
   return {
     aliyun: { accessKeyId: `hostile-aliyun-id-${hex()}`, accessKeySecret: `hostile-aliyun-secret-${hex()}` },
     ucloud: { publicKey: `hostile-ucloud-public-${hex()}`, privateKey: `hostile-ucloud-private-${hex()}` },
+    tencent: { secretId: `hostile-tencent-id-${hex()}`, secretKey: `hostile-tencent-secret-${hex()}` },
   };
 }
 
@@ -35,6 +35,7 @@ export function hostileKeys(): HostileKeys {
 export function seedKeys(world: Pick<LocalWorld, 'ssm'>, keys: HostileKeys): void {
   world.ssm.put(KEY_PARAMETERS.aliyun, keys.aliyun);
   world.ssm.put(KEY_PARAMETERS.ucloud, { ...keys.ucloud, projectId: UCLOUD_PROJECT });
+  world.ssm.put(KEY_PARAMETERS.tencent, keys.tencent);
 }
 
 export interface HostileWorld {
@@ -66,14 +67,16 @@ export async function startHostileWorld(options: HostileWorldOptions = {}): Prom
   });
   try {
     const keys = hostileKeys();
-    world.sim.setKeys({ aliyun: [keys.aliyun], ucloud: [keys.ucloud] });
+    world.sim.setKeys({ aliyun: [keys.aliyun], ucloud: [keys.ucloud], tencent: [keys.tencent] });
     seedKeys(world, keys);
     const scan = new SecretScan();
     for (const secret of [
       SIMULATOR_DEFAULT_KEYS.aliyun.accessKeySecret,
       SIMULATOR_DEFAULT_KEYS.ucloud.privateKey,
+      SIMULATOR_DEFAULT_KEYS.tencent.secretKey,
       keys.aliyun.accessKeySecret,
       keys.ucloud.privateKey,
+      keys.tencent.secretKey,
     ]) {
       scan.addMasterKey(secret);
     }
