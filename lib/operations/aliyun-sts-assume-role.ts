@@ -1,0 +1,42 @@
+import * as z from 'zod/mini';
+import { defineOperation } from '../operation.js';
+import { http } from '../triggers/http.js';
+import { stsCredentialFields } from './sts-credentials.js';
+
+/**
+ * Alibaba Cloud STS AssumeRole: credentials of the RAM role the deployment configures
+ * (ALIYUN_STS_ROLE_ARN), named after the caller and limited by the session policy its
+ * caller-policy rule renders.
+ */
+export const aliyunStsAssumeRole = defineOperation({
+  name: 'aliyun-sts:AssumeRole',
+  functionName: 'aliyun-sts-assume-role',
+  route: '/v1/aliyun/sts/assume-role',
+  summary: 'Temporary credentials of the configured RAM role, scoped to the caller by a session policy',
+  vendor: 'aliyun',
+  endpoint: 'ALIYUN_STS_ENDPOINT',
+  // HTTP only: a schedule or an event has no caller whose scope the credentials could carry.
+  triggers: [http()],
+  action: 'AssumeRole',
+  version: '2015-04-01',
+  style: 'RPC',
+  paramsIn: 'query',
+  request: z.strictObject({
+    /** 900 to 3600 seconds; the vendor's default is 3600. */
+    durationSeconds: z.optional(z.int().check(z.minimum(900), z.maximum(3600))),
+  }),
+  assumesRole: { roleArn: 'ALIYUN_STS_ROLE_ARN' },
+  toParams: (body, role) => ({
+    RoleArn: role?.roleArn,
+    RoleSessionName: role?.sessionName,
+    Policy: role?.sessionPolicy,
+    DurationSeconds: body.durationSeconds,
+  }),
+  response: {
+    field: 'Credentials',
+    data: z.object({ ...stsCredentialFields, expiration: z.iso.datetime() }),
+  },
+  expiresAt: (data) => Date.parse(data.expiration),
+  // "100 requests per second per Alibaba Cloud account" (the vendor's STS API quota).
+  ratePerSecond: 100,
+});

@@ -1,0 +1,45 @@
+import * as z from 'zod/mini';
+import { defineOperation } from '../operation.js';
+import { http } from '../triggers/http.js';
+
+/**
+ * Tencent Cloud STS AssumeRole: credentials of the CAM role the deployment configures
+ * (TENCENT_STS_ROLE_ARN), named after the caller and limited by the session policy its
+ * caller-policy rule renders.
+ */
+export const tencentStsAssumeRole = defineOperation({
+  name: 'tencent-sts:AssumeRole',
+  functionName: 'tencent-sts-assume-role',
+  route: '/v1/tencent/sts/assume-role',
+  summary: 'Temporary credentials of the configured CAM role, scoped to the caller by a session policy',
+  vendor: 'tencent',
+  endpoint: 'TENCENT_STS_ENDPOINT',
+  // HTTP only: a schedule or an event has no caller whose scope the credentials could carry.
+  triggers: [http()],
+  action: 'AssumeRole',
+  version: '2018-08-13',
+  service: 'sts',
+  request: z.strictObject({
+    /** Up to 43200 seconds (the vendor's default is 7200); at least 900, so a refresh always has room. */
+    durationSeconds: z.optional(z.int().check(z.minimum(900), z.maximum(43_200))),
+  }),
+  assumesRole: { roleArn: 'TENCENT_STS_ROLE_ARN' },
+  toParams: (body, role) => ({
+    RoleArn: role?.roleArn,
+    RoleSessionName: role?.sessionName,
+    // The vendor URL-decodes Policy before reading it.
+    Policy: role?.sessionPolicy === undefined ? undefined : encodeURIComponent(role.sessionPolicy),
+    DurationSeconds: body.durationSeconds,
+  }),
+  response: {
+    field: 'Response',
+    data: z.object({
+      credentials: z.object({ tmpSecretId: z.string(), tmpSecretKey: z.string(), token: z.string() }),
+      expiredTime: z.int().check(z.positive()),
+      expiration: z.string(),
+    }),
+  },
+  expiresAt: (data) => data.expiredTime * 1000,
+  // "Default request rate limit: 600 requests per second" (per API, region and sub-account).
+  ratePerSecond: 600,
+});
