@@ -13,6 +13,7 @@
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { listenOnLoopback } from './loopback-server.js';
+import type { IssuedCredentials } from './object-storage.js';
 import { type AssumeRoleRecord, aliyunAssumeRole, type StsOutcome, tencentAssumeRole } from './sts-assume-role.js';
 import { expectedTc3Signature, parseTc3Authorization, utcDate } from './tencent-signature.js';
 
@@ -158,6 +159,12 @@ export interface VendorSimulator {
    * session policy as the vendor read it. Cleared by reset() (the same array object).
    */
   assumeRoleCalls: AssumeRoleRecord[];
+  /**
+   * The STS credentials the simulator issued under this key id (secret, token, expiry and
+   * session policy), as a storage service of the vendor would know them: what
+   * sim/object-storage.ts checks requests against. Undefined for a key it never issued.
+   */
+  issuedCredentials(accessKeyId: string): IssuedCredentials | undefined;
   /** Replace the accepted keys: simulates a master-key rotation at the vendor. */
   setKeys(keys: { aliyun?: AliyunKey[]; ucloud?: UcloudKey[]; tencent?: TencentKey[] }): void;
   script(...rules: ScriptRule[]): void;
@@ -538,10 +545,42 @@ function aliyunOperation(auth: AliyunAuth, sim: SimulatorState): Reply {
   return imsProvision(auth.params, sim);
 }
 
-/** Keeps the AssumeRole record for tests, whatever the outcome. */
+/** Most issued STS credentials remembered for issuedCredentials(): the oldest are forgotten first. */
+const MAX_ISSUED = 10_000;
+
+/** Keeps the AssumeRole record for tests, whatever the outcome, and the credentials it issued. */
 function recorded(sim: SimulatorState, done: StsOutcome): StsOutcome {
   sim.assumeRoleCalls.push(done.record);
+  if ('answer' in done) {
+    const issued = issuedBy(done.answer, done.record.policy);
+    if (issued) {
+      sim.issued.set(issued.accessKeyId, issued.credentials);
+      if (sim.issued.size > MAX_ISSUED) sim.issued.delete(sim.issued.keys().next().value!);
+    }
+  }
   return done;
+}
+
+/** The credentials in an AssumeRole answer of either vendor. */
+function issuedBy(answer: Record<string, unknown>, policy: string | undefined) {
+  const c = answer.Credentials as Record<string, string> | undefined;
+  if (!c) return undefined;
+  const withPolicy = policy === undefined ? {} : { policy };
+  if (c.AccessKeyId !== undefined) {
+    return {
+      accessKeyId: c.AccessKeyId,
+      credentials: {
+        accessKeySecret: c.AccessKeySecret!,
+        securityToken: c.SecurityToken!,
+        expiresAt: Date.parse(c.Expiration!),
+        ...withPolicy,
+      },
+    };
+  }
+  return {
+    accessKeyId: c.TmpSecretId!,
+    credentials: { accessKeySecret: c.TmpSecretKey!, securityToken: c.Token!, expiresAt: Number(answer.ExpiredTime) * 1000, ...withPolicy },
+  };
 }
 
 // ---- success bodies, in the shapes of the seed documents ----
@@ -996,6 +1035,8 @@ interface SimulatorState {
   tencentKeys: TencentKey[];
   aliyunMaxSessionDurationSeconds: number;
   assumeRoleCalls: AssumeRoleRecord[];
+  /** Issued STS credentials by key id, oldest first (bounded by MAX_ISSUED). */
+  issued: Map<string, IssuedCredentials>;
   camsExpireSeconds: number;
   ufileLifetimeSeconds: number;
   calls: SimulatorCall[];
@@ -1119,6 +1160,7 @@ export async function startVendorSimulator(options: SimulatorOptions = {}): Prom
     tencentKeys: options.tencentKeys ?? [{ ...SIMULATOR_DEFAULT_KEYS.tencent }],
     aliyunMaxSessionDurationSeconds: options.aliyunMaxSessionDurationSeconds ?? 3600,
     assumeRoleCalls: [],
+    issued: new Map(),
     camsExpireSeconds: options.camsExpireSeconds ?? 3600,
     ufileLifetimeSeconds: options.ufileLifetimeSeconds ?? 86_400,
     calls: [],
@@ -1146,6 +1188,7 @@ export async function startVendorSimulator(options: SimulatorOptions = {}): Prom
     calls: sim.calls,
     callsTo: (action) => sim.calls.filter((call) => call.action === action),
     assumeRoleCalls: sim.assumeRoleCalls,
+    issuedCredentials: (accessKeyId) => sim.issued.get(accessKeyId),
     setKeys(keys) {
       if (keys.aliyun) sim.aliyunKeys = keys.aliyun.map((k) => ({ ...k }));
       if (keys.ucloud) sim.ucloudKeys = keys.ucloud.map((k) => ({ ...k }));
@@ -1171,6 +1214,7 @@ export async function startVendorSimulator(options: SimulatorOptions = {}): Prom
     reset() {
       sim.calls.length = 0; // same array object: callers holding `calls` see it cleared
       sim.assumeRoleCalls.length = 0;
+      sim.issued.clear();
       sim.scripts.length = 0;
       sim.chaos = undefined;
       sim.nonces.clear();
