@@ -35,9 +35,12 @@ type JsonSchema = {
   required?: string[];
   items?: JsonSchema;
   minimum?: number;
+  /** A field's own examples, declared in its spec with `z.meta({ examples: [...] })`. */
+  examples?: unknown[];
 };
 
 function exampleValue(schema: JsonSchema): unknown {
+  if (schema.examples !== undefined && schema.examples.length > 0) return schema.examples[0];
   switch (schema.type) {
     case 'string':
       return 'demo';
@@ -56,8 +59,9 @@ function exampleValue(schema: JsonSchema): unknown {
 }
 
 /**
- * A body with the operation's required fields only, filled with placeholders ('demo', 1, …),
- * for the try-it lines of `npm start`. `{}` when the placeholders do not pass the schema.
+ * A body with the operation's required fields only, filled with each field's first declared
+ * example or else a placeholder ('demo', 1, …), for the try-it lines of `npm start`. `{}`
+ * when they do not pass the schema (a field with a pattern 'demo' misses needs an example).
  */
 export function exampleBody(op: Operation): Record<string, unknown> {
   const schema = z.toJSONSchema(op.request, { io: 'input', unrepresentable: 'any' }) as JsonSchema;

@@ -594,11 +594,18 @@ describe('functions', () => {
     ALIYUN_BPSTUDIO_ENDPOINT: 'https://bpstudio.cn-hangzhou.aliyuncs.com',
     ALIYUN_CAMS_ENDPOINT: 'https://cams.ap-southeast-1.aliyuncs.com',
     ALIYUN_IMS_ENDPOINT: 'https://ims.aliyuncs.com',
+    ALIYUN_STS_ENDPOINT: 'https://sts.aliyuncs.com',
     UCLOUD_API_ENDPOINT: 'https://api.ucloud.cn',
+    TENCENT_STS_ENDPOINT: 'https://sts.tencentcloudapi.com',
   };
+  const vendors = [...new Set(operations.map((op) => op.vendor))];
   const expectedEnvironment = (stage: string, name: string) => ({
-    ALIYUN_KEYS_PARAMETER: `/cloud-token-broker/${stage}/keys/aliyun`,
-    UCLOUD_KEYS_PARAMETER: `/cloud-token-broker/${stage}/keys/ucloud`,
+    // One key parameter per vendor the operations call, named after it.
+    ...Object.fromEntries(
+      vendors.map((vendor) => [`${vendor.toUpperCase()}_KEYS_PARAMETER`, `/cloud-token-broker/${stage}/keys/${vendor}`]),
+    ),
+    // Tencent Cloud's region, at the broker's default (no stage sets tencentRegion here).
+    ...(vendors.includes('tencent') && { TENCENT_REGION: 'ap-guangzhou' }),
     TOKEN_TABLE: `${SERVICE}-${stage}-tokens`,
     POLICY_PARAMETER: '',
     KEYS_CACHE_SECONDS: '300',

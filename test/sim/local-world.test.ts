@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as z from 'zod/mini';
 import { stageParamName } from '../../lib/config.js';
 import { loadOperations } from '../../lib/operations/index.js';
 import {
@@ -35,6 +36,17 @@ describe('wiring derived from the registry', () => {
   it('fills required fields only', () => {
     const cams = operations.find((op) => op.endpoint === 'ALIYUN_CAMS_ENDPOINT')!;
     expect(exampleBody(cams)).toEqual({ custSpaceId: 'demo' });
+  });
+
+  it("takes a field's declared example where 'demo' would not match its pattern", () => {
+    const roleArn = z.string().check(z.regex(/^qcs::cam::uin\/\d+:roleName\/\w+$/));
+    const example = 'qcs::cam::uin/100000000001:roleName/demo';
+    const op = (field: z.ZodMiniString) => ({
+      ...operations[0]!,
+      request: z.strictObject({ roleArn: field, note: z.optional(z.string()) }),
+    });
+    expect(exampleBody(op(roleArn))).toEqual({});
+    expect(exampleBody(op(roleArn.check(z.meta({ examples: [example] }))))).toEqual({ roleArn: example });
   });
 });
 

@@ -65,12 +65,15 @@ export function validValue(schema: JsonSchema): fc.Arbitrary<unknown> {
   switch (schema.type) {
     case 'string': {
       const matches = (v: string) => (schema.pattern === undefined || new RegExp(schema.pattern).test(v)) && lengthOk(schema, v);
+      const pattern = schema.pattern === undefined ? undefined : new RegExp(schema.pattern);
+      // Tricky text where the pattern lets it through; where it never can (`^acs:ram::…`), a filter
+      // would search forever, so a text the pattern refuses gives way to one the pattern generates.
       const base =
-        schema.pattern === undefined
+        pattern === undefined
           ? text
           : fc.oneof(
-              fc.stringMatching(new RegExp(schema.pattern)),
-              text.filter((v) => new RegExp(schema.pattern!).test(v)),
+              fc.stringMatching(pattern),
+              text.chain((v) => (pattern.test(v) ? fc.constant(v) : fc.stringMatching(pattern))),
             );
       const longest = schema.maxLength === undefined ? base : base.map((v) => toLength(v, schema.maxLength!));
       return fc.oneof({ arbitrary: base, weight: 3 }, { arbitrary: longest, weight: 1 }).filter(matches);
