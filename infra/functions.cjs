@@ -13,9 +13,12 @@
 //                 `npm start`, cannot resolve a Ref), where it sends messages refused for good;
 //   eventbridge → nothing here: the function accepts events put to it directly, and its SQS
 //                 queue is what an EventBridge rule feeds.
+// An operation that assumes a role (a spec's `assumesRole`, the STS operations) gets that role's
+// ARN in its environment, from the stage param named after the variable (ALIYUN_STS_ROLE_ARN →
+// aliyunStsRoleArn); unset, the variable is empty and the route answers 503 ConfigurationError.
 'use strict';
 
-const { operations, ids, params, stageNames, stageParams, triggersOf } = require('./registry.cjs');
+const { endpointParam, operations, ids, params, stageNames, stageParams, triggersOf } = require('./registry.cjs');
 
 const HANDLER = 'index.handler';
 
@@ -73,6 +76,10 @@ module.exports = async ({ resolveVariable }) => {
         default:
           throw new Error(`${op.functionName}: no deployment for trigger kind "${trigger.kind}"`);
       }
+    }
+    if (op.assumesRole !== undefined) {
+      const variable = op.assumesRole.roleArn;
+      environment[variable] = await param(await endpointParam(variable), { fallback: '' });
     }
     functions[op.functionName] = {
       handler: HANDLER,

@@ -619,7 +619,13 @@ describe('functions', () => {
     ),
     // A function with an SQS trigger, and only it, knows its dead-letter queue, by its literal name.
     ...(queuedOperations.some((op) => op.functionName === name) && { DEAD_LETTER_QUEUE: `${SERVICE}-${stage}-${name}-dlq` }),
+    // An STS operation, and only it, knows the role it assumes: empty until the stage sets it.
+    ...roleVariable(name),
   });
+  const roleVariable = (name: string) => {
+    const variable = operations.find((op) => op.functionName === name)?.assumesRole?.roleArn;
+    return variable === undefined ? {} : { [variable]: '' };
+  };
 
   it('knows the default of every endpoint the operations call', () => {
     expect(endpointVariables.every((variable) => variable in defaultEndpoints)).toBe(true);
