@@ -154,6 +154,7 @@ if (realVendors) {
   cleanups.push(() => world.close());
   // serverless.yml sets each endpoint variable from the stage param of the same name in camelCase.
   for (const [variable, url] of Object.entries(world.endpoints)) params.push(`--param=${stageParamName(variable)}=${url}`);
+  for (const [variable, arn] of Object.entries(world.roles)) params.push(`--param=${stageParamName(variable)}=${arn}`);
   // serverless-offline hands the functions every AWS_* variable of its own environment.
   Object.assign(env, world.awsEnv);
   banner = [

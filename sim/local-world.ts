@@ -24,6 +24,24 @@ export function endpointVariables(operations: readonly Operation[]): EndpointVar
 
 /** The serverless.yml stage param that sets a variable: ALIYUN_CAMS_ENDPOINT → aliyunCamsEndpoint. */
 
+/** The role an STS operation assumes in the local world, by vendor: shaped like the vendor's, owned by no one. */
+const LOCAL_ROLE_ARNS: Partial<Record<Vendor, string>> = {
+  aliyun: 'acs:ram::1234567890123456:role/cloud-token-broker-local',
+  tencent: 'qcs::cam::uin/100000000001:roleName/cloud-token-broker-local',
+};
+
+/** The role variable of every operation that assumes a role (`assumesRole`), set to a local role of its vendor. */
+export function localRoleArns(operations: readonly Operation[]): Record<string, string> {
+  const roles: Record<string, string> = {};
+  for (const op of operations) {
+    if (op.assumesRole === undefined) continue;
+    const arn = LOCAL_ROLE_ARNS[op.vendor];
+    if (arn === undefined) throw new Error(`${op.functionName}: no local role for the vendor ${op.vendor}`);
+    roles[op.assumesRole.roleArn] = arn;
+  }
+  return roles;
+}
+
 /** Every endpoint variable of `operations`, set to `url`. */
 export function endpointsAt(operations: readonly Operation[], url: string): Record<string, string> {
   return Object.fromEntries(endpointVariables(operations).map((variable) => [variable, url]));
@@ -102,6 +120,8 @@ export interface LocalWorld {
   operations: Operation[];
   /** Every endpoint variable of the registry, set to the simulator's URL. */
   endpoints: Record<string, string>;
+  /** The role variable of each STS operation, set to a local role (localRoleArns). */
+  roles: Record<string, string>;
   /** The AWS_* variables that send the SSM, SQS and DynamoDB clients to the fakes and the local table (dummy credentials, a region). */
   awsEnv: Record<string, string>;
   /** Everything an in-process broker needs: awsEnv, the key parameter names, the endpoints, TOKEN_TABLE. */
@@ -138,6 +158,7 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
   };
   for (const vendor of VENDORS) ssm.put(options.keyParameters[vendor], seeded[vendor]);
   const endpoints = endpointsAt(operations, sim.url);
+  const roles = localRoleArns(operations);
   const awsEnv: Record<string, string> = {
     AWS_ENDPOINT_URL_SSM: ssm.url,
     AWS_ENDPOINT_URL_SQS: sqs.url,
@@ -154,11 +175,13 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
     table,
     operations,
     endpoints,
+    roles,
     awsEnv,
     env: {
       ...awsEnv,
       ...Object.fromEntries(VENDORS.map((vendor) => [keysParameterVariable(vendor), options.keyParameters[vendor]])),
       ...endpoints,
+      ...roles,
       ...(table && { TOKEN_TABLE: table.tableName }),
     },
     async close() {

@@ -65,7 +65,9 @@ describe.each(operations)('$functionName', (op) => {
             seen.valid++;
             expect(answer.statusCode, JSON.stringify(answer.json)).toBe(200);
             expect(broker.sim.calls.map((call) => call.action)).toEqual([op.action]);
-            expect(broker.sim.calls[0]!.params).toEqual(vendorParams(op, received as Record<string, unknown>, 'org-sim'));
+            // No authorizer here: the caller is anonymous, and so is its session name.
+            const role = op.assumesRole && { roleArn: broker.env[op.assumesRole.roleArn]!, sessionName: 'anonymous' };
+            expect(broker.sim.calls[0]!.params).toEqual(vendorParams(op, received as Record<string, unknown>, 'org-sim', role));
           },
         ),
         run,

@@ -237,10 +237,18 @@ export function invalidBody(op: Operation): fc.Arbitrary<Mutated> {
 /**
  * The vendor parameters a valid body names (docs/contracts.md, "Routes"): each field with its
  * first letter upper-cased, lists joined with `;`, numbers as decimals; UCloud's ProjectId
- * defaults to the key parameter's projectId.
+ * defaults to the key parameter's projectId. An operation that assumes a role adds `role`.
  */
-export function vendorParams(op: Operation, body: Record<string, unknown>, defaultProjectId: string): Record<string, string> {
+export function vendorParams(
+  op: Operation,
+  body: Record<string, unknown>,
+  defaultProjectId: string,
+  role?: { roleArn: string; sessionName: string },
+): Record<string, string> {
   const params: Record<string, string> = {};
+  // An STS operation also sends the role it assumes and who for (no Policy without a caller policy).
+  if (op.assumesRole !== undefined && role !== undefined)
+    Object.assign(params, { RoleArn: role.roleArn, RoleSessionName: role.sessionName });
   for (const [field, value] of Object.entries(body)) {
     if (value === undefined) continue;
     params[field[0]!.toUpperCase() + field.slice(1)] = Array.isArray(value) ? value.join(';') : String(value);
