@@ -11,7 +11,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { listenOnLoopback } from './loopback-server.js';
+import { listenOnLoopback, readBody } from './loopback-server.js';
 
 /** A message attribute as SendMessage carries it in JSON (BinaryValue base64). */
 export interface FakeSqsAttribute {
@@ -243,15 +243,6 @@ function reply(res: ServerResponse, status: number, body: Body, headers: Record<
   res.end(text);
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 function parseBody(text: string): Body {
   try {
     const value: unknown = JSON.parse(text === '' ? '{}' : text);
@@ -290,7 +281,7 @@ export async function startFakeSqs(options: { port?: number; queues?: string[] }
   const ctx: OperationContext = { queues, urlOf: (name) => `${origin}/${ACCOUNT}/${name}`, record: () => undefined };
   const server = createServer((req, res) => {
     readBody(req)
-      .then((text) => reply(res, 200, handle(ctx, requests, req, text)))
+      .then((raw) => reply(res, 200, handle(ctx, requests, req, raw.toString('utf8'))))
       .catch((error: unknown) => {
         if (error instanceof SqsError) {
           reply(

@@ -8,7 +8,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { listenOnLoopback } from './loopback-server.js';
+import { listenOnLoopback, readBody } from './loopback-server.js';
 
 export type ParameterType = 'String' | 'SecureString' | 'StringList';
 
@@ -277,15 +277,6 @@ function reply(res: ServerResponse, status: number, body: Body): void {
   res.end(text);
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 /** The region from the SigV4 credential scope: `Credential=AKID/date/region/ssm/aws4_request`. */
 function regionOf(authorization: string): string {
   return /Credential=[^/]+\/\d+\/([^/]+)\//.exec(authorization)?.[1] ?? 'us-east-1';
@@ -326,7 +317,7 @@ export async function startFakeSsm(options: { port?: number } = {}): Promise<Fak
   const requests: FakeSsmRequest[] = [];
   const server = createServer((req, res) => {
     readBody(req)
-      .then((text) => reply(res, 200, handle(params, requests, req, text)))
+      .then((raw) => reply(res, 200, handle(params, requests, req, raw.toString('utf8'))))
       .catch((error: unknown) => {
         if (error instanceof SsmError) reply(res, 400, { __type: error.type, message: error.message });
         else reply(res, 500, { __type: 'InternalServerError', message: String(error) });

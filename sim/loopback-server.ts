@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 /** A server listening on 127.0.0.1, and how to stop it at once. */
@@ -29,4 +29,22 @@ export async function listenOnLoopback(server: Server, port = 0): Promise<Loopba
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Largest request body a local server reads: the local doubles are never sent more. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/** A request's whole body (rejected past MAX_BODY_BYTES): what every local server here reads first. */
+export function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) reject(new Error('body too large'));
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
 }

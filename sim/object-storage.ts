@@ -11,7 +11,7 @@
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { type LoopbackServer, listenOnLoopback } from './loopback-server.js';
+import { type LoopbackServer, listenOnLoopback, readBody } from './loopback-server.js';
 
 /** Temporary credentials as OSS knows them. */
 export interface IssuedCredentials {
@@ -101,12 +101,6 @@ function answerError(res: ServerResponse, status: number, code: string, message:
     `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>${requestId}</RequestId></Error>`,
   );
 }
-
-const readBody = async (req: IncomingMessage): Promise<Buffer> => {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-};
 
 /** Why OSS would refuse this request, or undefined when it is signed by live credentials that may do it. */
 function refusal(req: IncomingMessage, bucket: string, key: string, options: ObjectStorageOptions, accessKeyId: string | undefined) {

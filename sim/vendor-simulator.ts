@@ -12,7 +12,7 @@
  */
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { listenOnLoopback } from './loopback-server.js';
+import { listenOnLoopback, readBody } from './loopback-server.js';
 import type { IssuedCredentials } from './object-storage.js';
 import { type AssumeRoleRecord, aliyunAssumeRole, type StsOutcome, tencentAssumeRole } from './sts-assume-role.js';
 import { expectedTc3Signature, parseTc3Authorization, utcDate } from './tencent-signature.js';
@@ -288,22 +288,6 @@ interface Reply {
   status: number;
   headers: Record<string, string>;
   body: string;
-}
-
-const MAX_BODY = 1024 * 1024;
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY) reject(new Error('body too large'));
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 function header(req: ParsedRequest, name: string): string | undefined {
