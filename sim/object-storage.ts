@@ -128,7 +128,7 @@ function refusal(req: IncomingMessage, bucket: string, key: string, options: Obj
 export async function startObjectStorage(options: ObjectStorageOptions): Promise<ObjectStorage> {
   const requests: ObjectStorageRequest[] = [];
   const objects = new Map<string, Buffer>();
-  const server = createServer(async (req, res) => {
+  const serve = async (req: IncomingMessage, res: ServerResponse) => {
     const body = await readBody(req);
     const key = decodeURIComponent(new URL(req.url ?? '/', 'http://oss').pathname.slice(1));
     const accessKeyId = /^OSS ([^:]+):/.exec(String(req.headers.authorization ?? ''))?.[1];
@@ -153,6 +153,12 @@ export async function startObjectStorage(options: ObjectStorageOptions): Promise
     record(200);
     res.writeHead(200, { 'x-oss-request-id': randomUUID(), 'content-type': 'application/octet-stream' });
     res.end(object);
+  };
+  // A failure answers 500 at once rather than leaving the client to its timeout.
+  const server = createServer((req, res) => {
+    serve(req, res).catch((error: unknown) => {
+      if (!res.headersSent && !res.destroyed) answerError(res, 500, 'InternalError', String(error));
+    });
   });
   const listening = await listenOnLoopback(server);
   return { ...listening, bucket: options.bucket, requests, objects };
