@@ -6,9 +6,8 @@
  * @module
  */
 import type { Caller } from './caller.js';
-import { readConfig } from './config.js';
+import { type RoleArnVariable, readConfig } from './config.js';
 import { BrokerError } from './errors.js';
-import type { Operation } from './operation.js';
 import type { Allowed } from './policy.js';
 import { roleSessionName } from './session-name.js';
 
@@ -21,17 +20,30 @@ export interface AssumedRole {
   sessionPolicy?: string;
 }
 
-/** The role `op` assumes for `caller` as `decision` allows it; undefined for an operation that assumes none. */
-export function assumedRole(op: Operation, caller: Caller, decision: Allowed): AssumedRole | undefined {
-  if (op.assumesRole === undefined) return undefined;
-  const variable = op.assumesRole.roleArn;
-  const roleArn = readConfig()[variable];
-  if (roleArn === undefined) {
-    throw new BrokerError('ConfigurationError', `${variable} is not set: this deployment names no role for ${op.name}.`);
-  }
+/** What a spec's `assumesRole` holds: the variable naming the role, and how to fill in the rest for a caller. */
+export interface RoleAssumption {
+  roleArn: RoleArnVariable;
+  /** The role, session name and session policy for `caller`, as `decision` allows it. */
+  resolve(operation: string, caller: Caller, decision: Allowed): AssumedRole;
+}
+
+/**
+ * An operation assumes the role named by `roleArn` for its callers. Made in the spec (which
+ * imports this module), so a function that assumes no role bundles none of this.
+ */
+export function assumesRole(roleArn: RoleArnVariable): RoleAssumption {
   return {
     roleArn,
-    sessionName: roleSessionName(caller),
-    ...(decision.sessionPolicy !== undefined && { sessionPolicy: decision.sessionPolicy }),
+    resolve(operation, caller, decision) {
+      const arn = readConfig()[roleArn];
+      if (arn === undefined) {
+        throw new BrokerError('ConfigurationError', `${roleArn} is not set: this deployment names no role for ${operation}.`);
+      }
+      return {
+        roleArn: arn,
+        sessionName: roleSessionName(caller),
+        ...(decision.sessionPolicy !== undefined && { sessionPolicy: decision.sessionPolicy }),
+      };
+    },
   };
 }

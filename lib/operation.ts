@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
-import type { AssumedRole } from './assumed-role.js';
-import type { EndpointVariable, EventLimitVariable, RoleArnVariable } from './config.js';
+import type { AssumedRole, RoleAssumption } from './assumed-role.js';
+import type { EndpointVariable, EventLimitVariable } from './config.js';
 import type { Trigger } from './triggers/trigger.js';
-import type { VendorParams } from './vendors/types.js';
+import type { VendorApi, VendorParams } from './vendors/types.js';
 
 /** What every operation spec says, whichever vendor it calls. */
 interface CommonSpec<Request extends z.ZodMiniObject, Data extends z.ZodMiniType> {
@@ -36,12 +36,12 @@ interface CommonSpec<Request extends z.ZodMiniObject, Data extends z.ZodMiniType
    */
   toParams?: (body: z.infer<Request>, role?: AssumedRole) => VendorParams;
   /**
-   * STS: the operation assumes a role for its caller. The role's ARN is the value of this
+   * STS: `assumesRole('<VARIABLE>')` (lib/assumed-role.ts). The role's ARN is the value of that
    * configuration variable, never the caller's choice; RoleSessionName is derived from the
-   * caller and Policy is the session policy its caller-policy rule renders (lib/assumed-role.ts).
-   * HTTP only: a schedule or an event has no caller to scope credentials to.
+   * caller and Policy is the session policy its caller-policy rule renders. HTTP only: a
+   * schedule or an event has no caller to scope credentials to.
    */
-  assumesRole?: { roleArn: RoleArnVariable };
+  assumesRole?: RoleAssumption;
   /**
    * Body fields an event (SQS, EventBridge) may fill only from a configured allow-list:
    * field → the variable listing the allowed values. Events are not callers of the caller
@@ -69,6 +69,8 @@ interface CommonSpec<Request extends z.ZodMiniObject, Data extends z.ZodMiniType
 export interface AliyunSpec<Request extends z.ZodMiniObject = z.ZodMiniObject, Data extends z.ZodMiniType = z.ZodMiniType>
   extends CommonSpec<Request, Data> {
   vendor: 'aliyun';
+  /** lib/vendors/aliyun.ts `aliyunApi`: imported by the spec, so the bundle holds only this vendor's code. */
+  api: VendorApi<'aliyun'>;
   version: string;
   style: 'RPC';
   /** Where the official SDK puts the operation's parameters. */
@@ -80,6 +82,8 @@ export interface AliyunSpec<Request extends z.ZodMiniObject = z.ZodMiniObject, D
 export interface UcloudSpec<Request extends z.ZodMiniObject = z.ZodMiniObject, Data extends z.ZodMiniType = z.ZodMiniType>
   extends CommonSpec<Request, Data> {
   vendor: 'ucloud';
+  /** lib/vendors/ucloud.ts `ucloudApi`. */
+  api: VendorApi<'ucloud'>;
   version?: never;
   style?: never;
   paramsIn?: never;
@@ -93,6 +97,8 @@ export interface UcloudSpec<Request extends z.ZodMiniObject = z.ZodMiniObject, D
 export interface TencentSpec<Request extends z.ZodMiniObject = z.ZodMiniObject, Data extends z.ZodMiniType = z.ZodMiniType>
   extends CommonSpec<Request, Data> {
   vendor: 'tencent';
+  /** lib/vendors/tencent.ts `tencentApi`. */
+  api: VendorApi<'tencent'>;
   /** X-TC-Version, e.g. STS `2018-08-13`. */
   version: string;
   /**

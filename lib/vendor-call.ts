@@ -7,10 +7,7 @@ import { type Measures, vendorAttempt } from './metrics.js';
 import type { Operation } from './operation.js';
 import { acquireVendorSlot } from './rate-budget.js';
 import { sendRequest } from './vendor-transport.js';
-import { aliyunAdapter } from './vendors/aliyun.js';
-import { tencentAdapter } from './vendors/tencent.js';
 import type { FailureClass, SignedRequest, VendorAdapter, VendorOutcome, VendorParams } from './vendors/types.js';
-import { ucloudAdapter } from './vendors/ucloud.js';
 
 /** What a vendor call needs of its invocation. */
 export interface CallOptions {
@@ -39,13 +36,9 @@ export interface VendorResult {
 /** No attempt starts with less time than this left: it could not finish anyway. */
 const MIN_ATTEMPT_MS = 50;
 
+/** The spec's own vendor's adapter: the spec names it (`api`), so no other vendor's code is bundled. */
 function adapterFor(op: Operation, config: Config): VendorAdapter<KeysOf<typeof op.vendor>> {
-  const adapters = {
-    aliyun: () => aliyunAdapter(config.ALIYUN_SIGNATURE),
-    ucloud: () => ucloudAdapter,
-    tencent: () => tencentAdapter(config.TENCENT_REGION),
-  } satisfies Record<Operation['vendor'], () => unknown>;
-  return adapters[op.vendor]() as VendorAdapter<KeysOf<typeof op.vendor>>;
+  return op.api.adapter(config) as VendorAdapter<KeysOf<typeof op.vendor>>;
 }
 
 type Attempt = { outcome: VendorOutcome } | { failure: 'timeout' | 'deadline' | 'network' };

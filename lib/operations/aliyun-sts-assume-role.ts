@@ -1,6 +1,8 @@
 import * as z from 'zod/mini';
+import { assumesRole } from '../assumed-role.js';
 import { defineOperation } from '../operation.js';
 import { http } from '../triggers/http.js';
+import { aliyunApi } from '../vendors/aliyun.js';
 import { stsCredentialFields } from './sts-credentials.js';
 
 /**
@@ -14,6 +16,7 @@ export const aliyunStsAssumeRole = defineOperation({
   route: '/v1/aliyun/sts/assume-role',
   summary: 'Temporary credentials of the configured RAM role, scoped to the caller by a session policy',
   vendor: 'aliyun',
+  api: aliyunApi,
   endpoint: 'ALIYUN_STS_ENDPOINT',
   // HTTP only: a schedule or an event has no caller whose scope the credentials could carry.
   triggers: [http()],
@@ -25,7 +28,7 @@ export const aliyunStsAssumeRole = defineOperation({
     /** 900 to 3600 seconds; the vendor's default is 3600. */
     durationSeconds: z.optional(z.int().check(z.minimum(900), z.maximum(3600))),
   }),
-  assumesRole: { roleArn: 'ALIYUN_STS_ROLE_ARN' },
+  assumesRole: assumesRole('ALIYUN_STS_ROLE_ARN'),
   toParams: (body, role) => ({
     RoleArn: role?.roleArn,
     RoleSessionName: role?.sessionName,

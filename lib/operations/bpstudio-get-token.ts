@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { defineOperation } from '../operation.js';
 import { http } from '../triggers/http.js';
 import { schedule } from '../triggers/schedule.js';
+import { aliyunApi } from '../vendors/aliyun.js';
 import { stsCredentialFields } from './sts-credentials.js';
 
 /** Alibaba Cloud BPStudio GetToken: 30-minute OSS credentials for architecture diagrams. */
@@ -11,6 +12,7 @@ export const bpstudioGetToken = defineOperation({
   route: '/v1/aliyun/bpstudio/token',
   summary: 'Temporary OSS credentials for BPStudio architecture diagrams (valid 30 minutes)',
   vendor: 'aliyun',
+  api: aliyunApi,
   endpoint: 'ALIYUN_BPSTUDIO_ENDPOINT',
   triggers: [http(), schedule({ rate: 'rate(5 minutes)' })],
   action: 'GetToken',

@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { defineOperation } from '../operation.js';
 import { http } from '../triggers/http.js';
 import { schedule } from '../triggers/schedule.js';
+import { aliyunApi } from '../vendors/aliyun.js';
 import { stsCredentialFields } from './sts-credentials.js';
 
 /** Alibaba Cloud CAMS GetChatappUploadAuthorization: OSS upload credentials for a sub-customer space. */
@@ -11,6 +12,7 @@ export const camsGetUploadAuthorization = defineOperation({
   route: '/v1/aliyun/cams/upload-authorization',
   summary: 'Temporary OSS upload credentials for a CAMS sub-customer space',
   vendor: 'aliyun',
+  api: aliyunApi,
   endpoint: 'ALIYUN_CAMS_ENDPOINT',
   triggers: [http(), schedule({ rate: 'rate(5 minutes)' })],
   action: 'GetChatappUploadAuthorization',

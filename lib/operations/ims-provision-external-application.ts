@@ -3,6 +3,7 @@ import { defineOperation } from '../operation.js';
 import { eventBridge } from '../triggers/eventbridge.js';
 import { http } from '../triggers/http.js';
 import { sqs } from '../triggers/sqs.js';
+import { aliyunApi } from '../vendors/aliyun.js';
 
 /** Alibaba Cloud IMS ProvisionExternalApplication (documented under RAM): installs an external application. */
 export const imsProvisionExternalApplication = defineOperation({
@@ -11,6 +12,7 @@ export const imsProvisionExternalApplication = defineOperation({
   route: '/v1/aliyun/ims/external-applications',
   summary: 'Install an external application in the Alibaba Cloud account',
   vendor: 'aliyun',
+  api: aliyunApi,
   endpoint: 'ALIYUN_IMS_ENDPOINT',
   triggers: [http(), sqs(), eventBridge()],
   action: 'ProvisionExternalApplication',

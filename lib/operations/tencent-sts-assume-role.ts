@@ -1,6 +1,8 @@
 import * as z from 'zod/mini';
+import { assumesRole } from '../assumed-role.js';
 import { defineOperation } from '../operation.js';
 import { http } from '../triggers/http.js';
+import { tencentApi } from '../vendors/tencent.js';
 
 /**
  * Tencent Cloud STS AssumeRole: credentials of the CAM role the deployment configures
@@ -13,6 +15,7 @@ export const tencentStsAssumeRole = defineOperation({
   route: '/v1/tencent/sts/assume-role',
   summary: 'Temporary credentials of the configured CAM role, scoped to the caller by a session policy',
   vendor: 'tencent',
+  api: tencentApi,
   endpoint: 'TENCENT_STS_ENDPOINT',
   // HTTP only: a schedule or an event has no caller whose scope the credentials could carry.
   triggers: [http()],
@@ -23,7 +26,7 @@ export const tencentStsAssumeRole = defineOperation({
     /** Up to 43200 seconds (the vendor's default is 7200); at least 900, so a refresh always has room. */
     durationSeconds: z.optional(z.int().check(z.minimum(900), z.maximum(43_200))),
   }),
-  assumesRole: { roleArn: 'TENCENT_STS_ROLE_ARN' },
+  assumesRole: assumesRole('TENCENT_STS_ROLE_ARN'),
   toParams: (body, role) => ({
     RoleArn: role?.roleArn,
     RoleSessionName: role?.sessionName,

@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { defineOperation } from '../operation.js';
 import { http } from '../triggers/http.js';
 import { schedule } from '../triggers/schedule.js';
+import { ucloudApi } from '../vendors/ucloud.js';
 
 const stringList = z.optional(z.array(z.string()));
 
@@ -12,6 +13,7 @@ export const ufileDescribeToken = defineOperation({
   route: '/v1/ucloud/ufile/tokens',
   summary: 'UFile tokens (public and private key) of a UCloud project',
   vendor: 'ucloud',
+  api: ucloudApi,
   endpoint: 'UCLOUD_API_ENDPOINT',
   triggers: [http(), schedule({ rate: 'rate(1 hour)' })],
   action: 'DescribeUFileToken',

@@ -1,4 +1,3 @@
-import { assumedRole } from '../assumed-role.js';
 import { bodyKey, scopedBodyKey } from '../body-key.js';
 import { callerOf } from '../caller.js';
 import { credentialsServed } from '../metrics.js';
@@ -38,7 +37,7 @@ async function serveHttp(op: Operation, event: HttpEvent, invocation: Invocation
   const caller = callerOf(event);
   const decision = await authorize(op.name, caller, body, invocation.logger);
   audit.decision = { allowed: true, ...(decision.rule !== undefined && { rule: decision.rule }) };
-  const role = assumedRole(op, caller, decision);
+  const role = op.assumesRole?.resolve(op.name, caller, decision);
   if (role !== undefined) {
     audit.session = {
       name: role.sessionName,

@@ -10,6 +10,7 @@ import {
   retryAfterMs,
   type SignedRequest,
   type VendorAdapter,
+  type VendorApi,
   type VendorOutcome,
   type VendorParams,
 } from './types.js';
@@ -158,3 +159,6 @@ function retryAfterHint(headers: ResponseHeaders): number | undefined {
   if (acs !== null && /^\d+$/.test(acs.trim())) return Number(acs);
   return retryAfterMs(headers);
 }
+
+/** Alibaba Cloud, as a spec names it: signed as ALIYUN_SIGNATURE says. */
+export const aliyunApi: VendorApi<'aliyun'> = { name: 'aliyun', adapter: (config) => aliyunAdapter(config.ALIYUN_SIGNATURE) };

@@ -7,6 +7,7 @@ import {
   retryAfterMs,
   type SignedRequest,
   type VendorAdapter,
+  type VendorApi,
   type VendorOutcome,
   type VendorParams,
 } from './types.js';
@@ -120,3 +121,6 @@ export function classifyTencentAnswer(status: number, headers: ResponseHeaders, 
   const hint = retryAfterMs(headers);
   return { kind: classifyTencentCode(code), vendorCode: code, ...vendorRequestId, ...(hint !== undefined && { retryAfterMs: hint }) };
 }
+
+/** Tencent Cloud, as a spec names it: X-TC-Region from TENCENT_REGION. */
+export const tencentApi: VendorApi<'tencent'> = { name: 'tencent', adapter: (config) => tencentAdapter(config.TENCENT_REGION) };

@@ -1,3 +1,6 @@
+import type { Config } from '../config.js';
+import type { KeysOf, Vendor } from '../keys.js';
+
 /** What a vendor adapter produces and how the vendor call treats an answer (docs/vendors.md, error classes). */
 export interface SignedRequest {
   url: string;
@@ -45,6 +48,15 @@ export interface OperationTarget {
 export interface VendorAdapter<Keys> {
   sign(input: { endpoint: string; target: OperationTarget; params: VendorParams; keys: Keys; now: Date }): SignedRequest;
   classify(status: number, headers: ResponseHeaders, text: string): VendorOutcome;
+}
+
+/**
+ * A vendor as an operation spec names it (`api`): its name and its adapter as configured. Each
+ * spec imports its own vendor's, so a function's bundle holds no other vendor's signing code.
+ */
+export interface VendorApi<V extends Vendor = Vendor> {
+  name: V;
+  adapter(config: Config): VendorAdapter<KeysOf<V>>;
 }
 
 /** What an adapter reads of an answer's headers (a `Headers` object has it too): a value by name, any case. */

@@ -1,6 +1,14 @@
 import type { UcloudKeys } from '../keys.js';
 import { flattenUcloudParams, ucloudSignature } from '../signing/ucloud-sha1.js';
-import { type FailureClass, parseJsonObject, type ResponseHeaders, retryAfterMs, type VendorAdapter, type VendorOutcome } from './types.js';
+import {
+  type FailureClass,
+  parseJsonObject,
+  type ResponseHeaders,
+  retryAfterMs,
+  type VendorAdapter,
+  type VendorApi,
+  type VendorOutcome,
+} from './types.js';
 
 /** docs/vendors.md, "UCloud errors (RetCode)": RetCode classes. */
 const RETCODE_CLASS: Record<number, FailureClass> = {
@@ -61,3 +69,6 @@ export function classifyUcloudAnswer(status: number, headers: ResponseHeaders, t
     ...(hint !== undefined && { retryAfterMs: hint }),
   };
 }
+
+/** UCloud, as a spec names it. */
+export const ucloudApi: VendorApi<'ucloud'> = { name: 'ucloud', adapter: () => ucloudAdapter };

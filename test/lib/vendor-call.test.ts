@@ -7,6 +7,7 @@ import type { LogFields, Logger } from '../../lib/logger.js';
 import { defineOperation } from '../../lib/operation.js';
 import { http } from '../../lib/triggers/http.js';
 import { type CallOptions, callVendor } from '../../lib/vendor-call.js';
+import { aliyunApi } from '../../lib/vendors/aliyun.js';
 import { type LoopbackServer, listenOnLoopback } from '../../sim/loopback-server.js';
 import { SIMULATOR_DEFAULT_KEYS } from '../../sim/vendor-simulator.js';
 import { KEY_PARAMETERS, useBrokerEnv } from '../support/broker-env.js';
@@ -22,6 +23,7 @@ const op = defineOperation({
   route: '/v1/test/echo',
   summary: 'A vendor operation that exists only in this test',
   vendor: 'aliyun',
+  api: aliyunApi,
   endpoint: 'ALIYUN_CAMS_ENDPOINT',
   triggers: [http()],
   action: 'Echo',

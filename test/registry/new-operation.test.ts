@@ -25,6 +25,7 @@ const SPEC = `import * as z from 'zod/mini';
 import { defineOperation } from '../operation.js';
 import { http } from '../triggers/http.js';
 import { schedule } from '../triggers/schedule.js';
+import { aliyunApi } from '../vendors/aliyun.js';
 
 /** A throwaway operation added by test/registry/new-operation.test.ts. */
 export const zzThrowawayToken = defineOperation({
@@ -35,6 +36,7 @@ export const zzThrowawayToken = defineOperation({
   endpoint: 'ALIYUN_BPSTUDIO_ENDPOINT',
   triggers: [http(), schedule({ rate: 'rate(7 minutes)' })],
   vendor: 'aliyun',
+  api: aliyunApi,
   action: 'GetToken',
   version: '2021-09-31',
   style: 'RPC',

@@ -5,7 +5,7 @@ import { createLogger } from '../../../lib/logger.js';
 import { defineOperation } from '../../../lib/operation.js';
 import { http } from '../../../lib/triggers/http.js';
 import { callVendor } from '../../../lib/vendor-call.js';
-import { classifyTencentAnswer, classifyTencentCode, tencentAdapter } from '../../../lib/vendors/tencent.js';
+import { classifyTencentAnswer, classifyTencentCode, tencentAdapter, tencentApi } from '../../../lib/vendors/tencent.js';
 import { expectedTc3Signature, parseTc3Authorization } from '../../../sim/tencent-signature.js';
 import { SIMULATOR_DEFAULT_KEYS } from '../../../sim/vendor-simulator.js';
 import { KEY_PARAMETERS, useBrokerEnv } from '../../support/broker-env.js';
@@ -156,6 +156,7 @@ describe('callVendor with a Tencent Cloud operation, against the simulator', () 
     route: '/v1/test/tencent',
     summary: 'A Tencent operation that exists only in this test',
     vendor: 'tencent',
+    api: tencentApi,
     endpoint: 'TENCENT_STS_ENDPOINT',
     triggers: [http()],
     action: 'AssumeRole',
