@@ -17,8 +17,13 @@ export function bodyKey(body: Record<string, unknown>): string {
   return createHash('sha256').update(canonicalJson(body)).digest('hex').slice(0, 32);
 }
 
-/** What, beyond the body, decides which credentials an STS call returns: its `Policy` and `RoleSessionName`. */
+/** What, beyond the body, decides which credentials an STS call returns: its role, `Policy` and `RoleSessionName`. */
 export interface CallerScope {
+  /**
+   * The role assumed (lib/assumed-role.ts). It comes from configuration, not the caller, but a
+   * deployment that changes it must not be served the old role's credentials from the table.
+   */
+  roleArn?: string;
   /** The rendered session policy (Decision.sessionPolicy). */
   sessionPolicy?: string;
   /** The caller's RoleSessionName (lib/session-name.ts). */
@@ -32,6 +37,6 @@ export interface CallerScope {
  * `#` field names can be no body's: every request schema is strict, its fields lowerCamelCase.
  */
 export function scopedBodyKey(body: Record<string, unknown>, scope: CallerScope = {}): string {
-  if (scope.sessionPolicy === undefined && scope.sessionName === undefined) return bodyKey(body);
-  return bodyKey({ '#body': body, '#sessionPolicy': scope.sessionPolicy, '#sessionName': scope.sessionName });
+  if (scope.roleArn === undefined && scope.sessionPolicy === undefined && scope.sessionName === undefined) return bodyKey(body);
+  return bodyKey({ '#body': body, '#roleArn': scope.roleArn, '#sessionPolicy': scope.sessionPolicy, '#sessionName': scope.sessionName });
 }

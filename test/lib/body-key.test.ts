@@ -27,6 +27,13 @@ describe('scopedBodyKey', () => {
     expect(a).toMatch(/^[0-9a-f]{32}$/);
   });
 
+  it('differs when the deployment assumes another role, for the same caller and body', () => {
+    const scope = { sessionPolicy: policyFor('tenant-a'), sessionName: 'alice' };
+    expect(scopedBodyKey({}, { ...scope, roleArn: 'acs:ram::1:role/narrow' })).not.toBe(
+      scopedBodyKey({}, { ...scope, roleArn: 'acs:ram::1:role/broad' }),
+    );
+  });
+
   it('differs between callers with the same session policy but different session names', () => {
     const scope = { sessionPolicy: policyFor('tenant-a') };
     expect(scopedBodyKey({}, { ...scope, sessionName: 'alice' })).not.toBe(scopedBodyKey({}, { ...scope, sessionName: 'bob' }));
