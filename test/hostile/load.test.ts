@@ -1,6 +1,6 @@
 /**
- * Hostile suite 1, load: the four functions (deployment bundles, in a process of their own)
- * answer a stream of requests across the four routes over keep-alive connections, while the
+ * Hostile suite 1, load: the six functions (deployment bundles, in a process of their own)
+ * answer a stream of requests across the six routes over keep-alive connections, while the
  * vendor simulator throttles about 10 % of vendor calls and resets about 2 % of connections.
  * Every answer must be one the contract documents (never 500), the heap of the functions'
  * process must stay flat, and p50/p99 are reported (printed, and in bench/.out/hostile/).
@@ -17,13 +17,15 @@ import { FULL, SIZES, writeLines, writeResult } from './support/sizes.js';
 import { auditRecords, type HostileWorld, nonJsonLines, startHostileWorld } from './support/world.js';
 
 const MiB = 1024 * 1024;
-const ROUTES = ['bpstudio', 'cams', 'ims', 'ufile'] as const;
+const ROUTES = ['bpstudio', 'cams', 'ims', 'ufile', 'aliyunSts', 'tencentSts'] as const;
 type RouteName = (typeof ROUTES)[number];
 const FUNCTION_OF: Record<RouteName, string> = {
   bpstudio: 'bpstudio-get-token',
   cams: 'cams-get-upload-authorization',
   ims: 'ims-provision-external-application',
   ufile: 'ufile-describe-token',
+  aliyunSts: 'aliyun-sts-assume-role',
+  tencentSts: 'tencent-sts-assume-role',
 };
 const CHAOS = { throttleRate: 0.1, resetRate: 0.02 };
 /** What a valid request may get under throttling and resets: success, or the retries ran out. */
@@ -33,10 +35,11 @@ const operations = await loadOperations();
 const routeOf = (name: RouteName) => operations.find((op) => op.functionName === FUNCTION_OF[name])!;
 
 /**
- * The request mix, seeded: a quarter per route. BPStudio half fresh bodies (always the vendor,
+ * The request mix, seeded: a sixth per route. BPStudio half fresh bodies (always the vendor,
  * filling the token memory to its bound) and half from a pool; CAMS a few spaces (its vendor
  * limit is 5 calls/s); IMS mostly new applications and some repeats (already provisioned);
- * UFile a pool of regions. About 2 % are invalid on purpose (400, 413).
+ * UFile a pool of regions; the two STS routes a few durations (no caller policy here: anonymous
+ * callers, the role's own reach). About 2 % are invalid on purpose (400, 413).
  */
 function requestMix(seed: number, label: string): (i: number) => LoadRequest {
   const random = seeded(seed);
@@ -68,6 +71,10 @@ function requestMix(seed: number, label: string): (i: number) => LoadRequest {
         body = { appId, ...(scopes && { scopes }) };
         break;
       }
+      case 'aliyunSts':
+      case 'tencentSts':
+        body = { durationSeconds: pick([900, 1800, 3600]) };
+        break;
       case 'ufile':
         body = {
           region: `cn-r${Math.floor(random() * 30)}`,

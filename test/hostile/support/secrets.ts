@@ -15,17 +15,17 @@ export interface Finding {
 }
 
 /** Field names whose values an answer returns as secrets. */
-const RETURNED_FIELDS = new Set(['accessKeySecret', 'securityToken', 'privateKey']);
+const RETURNED_FIELDS = new Set(['accessKeySecret', 'securityToken', 'privateKey', 'tmpSecretKey', 'token']);
 
 /**
  * Text that only ever occurs inside a secret: the simulator's STS secrets and tokens, and the
  * Authorization header of a signed request.
  */
-const MARKERS = ['sim-sts-secret-', 'sim-sts-token-', 'ACS3-HMAC-SHA256 Credential='];
+const MARKERS = ['sim-sts-secret-', 'sim-sts-token-', 'sim-tc-secret-', 'sim-tc-token-', 'ACS3-HMAC-SHA256 Credential=', 'TC3-HMAC-SHA256 Credential='];
 
 const HEX_RUN = /[0-9a-fA-F]{40,}/g;
 const BASE64_SIGNATURE = /[A-Za-z0-9+/]{27}=/g;
-const STS_VALUE = /sim-sts-(?:secret|token)-[A-Za-z0-9_-]+/g;
+const STS_VALUE = /sim-(?:sts|tc)-(?:secret|token)-[A-Za-z0-9_-]+/g;
 
 export class SecretScan {
   /** Few and fixed: master keys, UFile private keys. Searched for anywhere in a text. */
@@ -54,7 +54,7 @@ export class SecretScan {
     };
     walk(data);
     for (const value of found) {
-      if (value.startsWith('sim-sts-')) this.returned.add(value);
+      if (value.startsWith('sim-sts-') || value.startsWith('sim-tc-')) this.returned.add(value);
       else this.literals.set(value, 'returned secret');
     }
     return found;
