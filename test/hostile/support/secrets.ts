@@ -21,7 +21,14 @@ const RETURNED_FIELDS = new Set(['accessKeySecret', 'securityToken', 'privateKey
  * Text that only ever occurs inside a secret: the simulator's STS secrets and tokens, and the
  * Authorization header of a signed request.
  */
-const MARKERS = ['sim-sts-secret-', 'sim-sts-token-', 'sim-tc-secret-', 'sim-tc-token-', 'ACS3-HMAC-SHA256 Credential=', 'TC3-HMAC-SHA256 Credential='];
+const MARKERS = [
+  'sim-sts-secret-',
+  'sim-sts-token-',
+  'sim-tc-secret-',
+  'sim-tc-token-',
+  'ACS3-HMAC-SHA256 Credential=',
+  'TC3-HMAC-SHA256 Credential=',
+];
 
 const HEX_RUN = /[0-9a-fA-F]{40,}/g;
 const BASE64_SIGNATURE = /[A-Za-z0-9+/]{27}=/g;
