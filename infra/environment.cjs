@@ -10,7 +10,7 @@
 // broker's own default (lib/config.ts).
 'use strict';
 
-const { SERVICE_PREFIX, configDefault, endpointParam, operations, stageParams } = require('./registry.cjs');
+const { SERVICE_PREFIX, configDefault, configParam, operations, stageParams } = require('./registry.cjs');
 
 /** Configuration variables a vendor's operations read besides their keys and endpoints. */
 const VENDOR_SETTINGS = { tencent: ['TENCENT_REGION'] };
@@ -23,7 +23,7 @@ module.exports = async ({ resolveConfigurationProperty, resolveVariable }) => {
     environment[variable] = value;
   };
   const ops = await operations();
-  const fromParam = async (variable) => param(await endpointParam(variable), { fallback: await configDefault(variable) });
+  const fromParam = async (variable) => param(await configParam(variable), { fallback: await configDefault(variable) });
   for (const vendor of [...new Set(ops.map((op) => op.vendor))].sort()) {
     set(`${vendor.toUpperCase()}_KEYS_PARAMETER`, `${SERVICE_PREFIX}/\${sls:stage}/keys/${vendor}`);
     for (const variable of VENDOR_SETTINGS[vendor] ?? []) set(variable, await fromParam(variable));

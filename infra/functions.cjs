@@ -18,7 +18,7 @@
 // aliyunStsRoleArn); unset, the variable is empty and the route answers 503 ConfigurationError.
 'use strict';
 
-const { endpointParam, operations, ids, params, stageNames, stageParams, triggersOf } = require('./registry.cjs');
+const { configParam, operations, ids, params, stageNames, stageParams, triggersOf } = require('./registry.cjs');
 
 const HANDLER = 'index.handler';
 
@@ -79,7 +79,7 @@ module.exports = async ({ resolveVariable }) => {
     }
     if (op.assumesRole !== undefined) {
       const variable = op.assumesRole.roleArn;
-      environment[variable] = await param(await endpointParam(variable), { fallback: '' });
+      environment[variable] = await param(await configParam(variable), { fallback: '' });
     }
     functions[op.functionName] = {
       handler: HANDLER,

@@ -101,7 +101,7 @@ function rateSeconds(expression) {
 const usesTable = (op) => op.expiresAt !== undefined || op.ratePerSecond !== undefined;
 
 /** The stage param that sets a configuration variable (lib/config.ts names it). */
-async function endpointParam(variable) {
+async function configParam(variable) {
   return (await load()).stageParamName(variable);
 }
 
@@ -166,7 +166,7 @@ const arn = (service, resource) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:${servi
 
 module.exports = {
   SERVICE_PREFIX,
-  endpointParam,
+  configParam,
   operations,
   configDefault,
   pascal,
