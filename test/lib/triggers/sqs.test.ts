@@ -26,6 +26,14 @@ function deadLetters() {
 }
 
 /** The "message failed" lines, by message id. */
+/** The message ids of the "message processed" lines, sorted. */
+function processedIds(records: Record<string, any>[]): string[] {
+  return records
+    .filter((r) => r.message === 'message processed')
+    .map((r) => r.messageId)
+    .sort();
+}
+
 function failedLines(records: Record<string, any>[]): Record<string, Record<string, any>> {
   return Object.fromEntries(records.filter((r) => r.message === 'message failed').map((r) => [r.messageId, r]));
 }
@@ -58,12 +66,7 @@ describe('the SQS trigger', () => {
   it('answers { batchItemFailures: [] } when every record succeeds', async () => {
     const { result, records } = await run(sqsBatch(sqsRecord('m-1', '{"appId":"400"}'), sqsRecord('m-2', '{"appId":"401"}')));
     expect(result).toEqual({ batchItemFailures: [] });
-    expect(
-      records
-        .filter((r) => r.message === 'message processed')
-        .map((r) => r.messageId)
-        .sort(),
-    ).toEqual(['m-1', 'm-2']);
+    expect(processedIds(records)).toEqual(['m-1', 'm-2']);
   });
 
   it('sends a record refused for good to the dead-letter queue with its reason, and does not report it', async () => {
@@ -178,12 +181,7 @@ describe('the SQS trigger', () => {
       ['m-forbidden', 'Forbidden', undefined],
       ['m-rejected', 'VendorRejected', 'InvalidParameter.AppId'],
     ]);
-    expect(
-      records
-        .filter((r) => r.message === 'message processed')
-        .map((r) => r.messageId)
-        .sort(),
-    ).toEqual(['m-good', 'm-good-too']);
+    expect(processedIds(records)).toEqual(['m-good', 'm-good-too']);
     // Every record has its one line: processed, or failed with where it went.
     expect(records.filter((r) => r.messageId !== undefined && /^message (processed|failed)$/.test(String(r.message)))).toHaveLength(5);
     expect(broker.sim.callsTo(ACTION).filter((c) => c.params.AppId === '431')).toHaveLength(1);
@@ -267,12 +265,7 @@ describe('the SQS trigger', () => {
     );
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-hang' }] });
     expect(records.filter((r) => r.message === 'message failed').map((r) => [r.messageId, r.code])).toEqual([['m-hang', 'Timeout']]);
-    expect(
-      records
-        .filter((r) => r.message === 'message processed')
-        .map((r) => r.messageId)
-        .sort(),
-    ).toEqual(['m-1', 'm-2']);
+    expect(processedIds(records)).toEqual(['m-1', 'm-2']);
     // The hung attempt was the only one for its app: the deadline leaves no room for another.
     expect(broker.sim.callsTo(ACTION).filter((c) => c.params.AppId === 'hang-1')).toHaveLength(1);
     // Answered before Lambda's own deadline, after the deadline margin began.
