@@ -15,7 +15,7 @@ import { awsClientConfig } from './aws-client-config.js';
 export interface DeadLetterReason {
   /** The error code (lib/errors.ts), e.g. `VendorRejected`. */
   code: string;
-  /** The error's message, as an error answer would give it. */
+  /** The error's message, as an error answer would give it: it names fields, never an event's values. */
   message: string;
   vendorCode?: string;
   vendorRequestId?: string;
@@ -64,7 +64,12 @@ function queueUrl(name: string, signal: AbortSignal | undefined): Promise<string
 
 const text = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
 
-/** The reason as message attributes (SQS allows 10, this makes at most 9; empty values are not allowed, so absent ones are left out). */
+/**
+ * The reason as message attributes (SQS allows 10, this makes at most 9; empty values are not
+ * allowed, so absent ones are left out). Messages and details name fields, never values
+ * (lib/schema.ts); the vendor's code and request id are the vendor's text, which SQS may refuse
+ * (sendToDeadLetterQueue then sends the minimal reason).
+ */
 export function reasonAttributes(reason: DeadLetterReason): Record<string, MessageAttributeValue> {
   const { receiveCount } = reason;
   return {
@@ -80,24 +85,70 @@ export function reasonAttributes(reason: DeadLetterReason): Record<string, Messa
   };
 }
 
+/** SQS's answers that say the message itself was refused (an attribute's characters, a name, the size): its content, not the moment. */
+const REFUSED_CONTENT = new Set([
+  'InvalidParameterValue',
+  'InvalidParameterValueException',
+  'InvalidMessageContents',
+  'InvalidAttributeName',
+  'InvalidAttributeValue',
+]);
+
+/** An id that may ride along as it is: SQS message ids and Lambda request ids are UUID-like. */
+const PLAIN_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
 /**
- * Sends `body` to the queue named `queueName` with the reason attached; resolves to the new
- * message's id once SQS has stored it, and rejects with SQS's error otherwise. `signal` (the
- * invocation's deadline) cuts the calls short.
+ * The reason cut down to what the broker itself wrote (code, operation, request id, a fixed
+ * message naming what SQS refused): what is sent when SQS refuses the whole reason. Nothing
+ * from the event or the vendor, so SQS takes it whatever they held.
+ */
+export function minimalReasonAttributes(reason: DeadLetterReason, refusedBy: string): Record<string, MessageAttributeValue> {
+  const refused = /^\w{1,64}$/.test(refusedBy) ? refusedBy : 'an error';
+  return {
+    errorCode: text(reason.code),
+    errorMessage: text(`The full reason was refused by SQS (${refused}); the function's "message failed" line with this requestId has it.`),
+    ...(PLAIN_ID.test(reason.sourceMessageId) && { sourceMessageId: text(reason.sourceMessageId) }),
+    operation: text(reason.operation),
+    requestId: text(reason.requestId),
+    reasonAttributes: text('minimal'),
+  };
+}
+
+/** Where a message went: the dead-letter message's id, and whether its reason went whole or cut down. */
+export interface DeadLettered {
+  messageId: string;
+  /** `minimal` when SQS refused the full reason and the message went with minimalReasonAttributes. */
+  attributes: 'full' | 'minimal';
+}
+
+/**
+ * Sends `body` to the queue named `queueName` with the reason attached; resolves once SQS has
+ * stored it, and rejects with SQS's error otherwise. When SQS refuses the message for what it
+ * holds (an attribute's characters, the size), it is sent once more with the minimal reason,
+ * so a reason SQS cannot take never sends the message back for redelivery; only a refusal of
+ * that rejects. `signal` (the invocation's deadline) cuts the calls short.
  */
 export async function sendToDeadLetterQueue(
   queueName: string,
   body: string,
   reason: DeadLetterReason,
   signal?: AbortSignal,
-): Promise<string> {
+): Promise<DeadLettered> {
   const QueueUrl = await queueUrl(queueName, signal);
-  const sent = await sqsClient().send(
-    new SendMessageCommand({ QueueUrl, MessageBody: body, MessageAttributes: reasonAttributes(reason) }),
-    { abortSignal: signal },
-  );
-  if (!sent.MessageId) throw new Error('SQS returned no message id');
-  return sent.MessageId;
+  const send = async (MessageAttributes: Record<string, MessageAttributeValue>) => {
+    const sent = await sqsClient().send(new SendMessageCommand({ QueueUrl, MessageBody: body, MessageAttributes }), {
+      abortSignal: signal,
+    });
+    if (!sent.MessageId) throw new Error('SQS returned no message id');
+    return sent.MessageId;
+  };
+  try {
+    return { messageId: await send(reasonAttributes(reason)), attributes: 'full' };
+  } catch (error) {
+    const name = (error as { name?: unknown } | null)?.name;
+    if (typeof name !== 'string' || !REFUSED_CONTENT.has(name)) throw error;
+    return { messageId: await send(minimalReasonAttributes(reason, name)), attributes: 'minimal' };
+  }
 }
 
 /** Forgets the client and the queue URLs (tests; a cold start does the same). */

@@ -58,6 +58,14 @@ export function redact(value: unknown, seen = new WeakSet<object>()): unknown {
   return out;
 }
 
+/**
+ * An id that came with an event (an SQS message id, an EventBridge event id) as a log line may
+ * show it: only when it looks like an id, since an event's text may be anything.
+ */
+export function plainId(value: unknown): string | undefined {
+  return typeof value === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(value) ? value : undefined;
+}
+
 /** The levels a line can be written at. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 type Threshold = LogLevel | 'silent';

@@ -59,19 +59,23 @@ export async function runForEvent(op: Operation, body: unknown, options: CallOpt
   return runOperation(op, valid, options);
 }
 
-/** Every value of a limited field must be on its variable's list; values are names (scopes), never secrets. */
+/**
+ * Every value of a limited field must be on its variable's list. The refusal names the field
+ * and the positions refused, never a value: the event's values reach the log line and the
+ * dead-letter attributes through this error, and an event may carry anything.
+ */
 function enforceEventLimits(op: Operation, body: Record<string, unknown>): void {
   const config = readConfig();
   for (const [field, variable] of Object.entries(op.eventLimits ?? {})) {
     if (variable === undefined || body[field] === undefined) continue;
     const allowed = new Set(config[variable]);
-    const asked = Array.isArray(body[field]) ? (body[field] as unknown[]) : [body[field]];
-    const refused = asked.filter((value) => !allowed.has(String(value)));
+    const list = Array.isArray(body[field]);
+    const asked = list ? (body[field] as unknown[]) : [body[field]];
+    const refused = asked.flatMap((value, i) => (allowed.has(String(value)) ? [] : [list ? `${field}.${i}` : field]));
     if (refused.length > 0) {
-      throw new BrokerError(
-        'Forbidden',
-        `An event may not ask for ${field} ${refused.join(', ')} (allowed: ${[...allowed].join(', ') || 'none'}; see ${variable}).`,
-      );
+      throw new BrokerError('Forbidden', `An event may ask only for the ${field} that ${variable} lists.`, {
+        details: refused.slice(0, 20).map((path) => ({ path, message: `not listed in ${variable}` })),
+      });
     }
   }
 }

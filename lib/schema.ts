@@ -1,13 +1,32 @@
 import * as z from 'zod/mini';
 import { BrokerError } from './errors.js';
 
-/** zod issues as docs/contracts.md's `details`: one entry per offending field, unknown fields named one by one. */
+/** A key a path may name as it is: what the schemas' own field names look like. */
+const NAMEABLE_KEY = /^[A-Za-z0-9_-]{1,64}$/;
+/** What a path shows for a key it may not name (an unknown key is the event's own text: control characters, a secret, 60 KiB). */
+export const UNNAMED_KEY = '(unnamed)';
+
+/** One step of a path: an index, or a key when it looks like a field name. */
+function segment(key: PropertyKey): string {
+  if (typeof key === 'number') return String(key);
+  return typeof key === 'string' && NAMEABLE_KEY.test(key) ? key : UNNAMED_KEY;
+}
+
+/**
+ * zod issues as docs/contracts.md's `details`: one entry per offending field, unknown fields
+ * named one by one. A path names fields, never values; a key that does not look like a field
+ * name is shown as `(unnamed)`, so nothing a caller or an event wrote reaches a log line or a
+ * dead-letter attribute through it.
+ */
 export function issueDetails(error: z.core.$ZodError): { path: string; message: string }[] {
   const details: { path: string; message: string }[] = [];
   for (const issue of error.issues) {
-    const path = issue.path.map(String).join('.');
+    const path = issue.path.map(segment).join('.');
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) details.push({ path: path ? `${path}.${key}` : key, message: 'unknown field' });
+      for (const key of issue.keys) {
+        const name = segment(key);
+        details.push({ path: path ? `${path}.${name}` : name, message: 'unknown field' });
+      }
     } else {
       details.push({ path: path || '(body)', message: describeIssue(issue) });
     }

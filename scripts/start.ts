@@ -19,10 +19,14 @@
 // (`kill -USR2 <pid>`, the pid the banner shows).
 //
 // serverless-offline reflects any Origin with credentials allowed, on both ports, and cannot
-// be told to refuse one; so it listens on internal loopback ports and each public port is an
-// origin guard (sim/origin-guard.ts) in front of it.
+// be told to refuse one; so it listens on Unix sockets in a directory only this user can enter
+// (no page can reach a Unix socket), and each public port is an origin guard
+// (sim/origin-guard.ts) in front of one. Everything else started here (simulator, fake SSM,
+// fake SQS, local table) answers 403 to any request from a web page (sim/loopback-server.ts).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { stageParamName } from '../lib/config.js';
 import { VENDORS } from '../lib/keys.js';
@@ -95,20 +99,15 @@ process.on('SIGINT', () => {
 process.on('SIGTERM', () => void stop(0));
 process.on('SIGUSR2', printMetrics);
 
-/** `count` distinct ports free on 127.0.0.1 right now, for serverless-offline to listen on behind the guards. */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = Array.from({ length: count }, () => createServer());
-  const ports = await Promise.all(
-    servers.map(
-      (server) =>
-        new Promise<number>((resolve, reject) => {
-          server.once('error', reject);
-          server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
-        }),
-    ),
-  );
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
+/**
+ * Where serverless-offline listens behind the guards: two Unix sockets (hapi takes a path as its
+ * port) in a fresh directory that only this user may enter (mkdtemp makes it 0700), removed on
+ * stop. A short path: a socket's path is limited to about 100 bytes.
+ */
+function innerSockets(): { http: string; lambda: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'ctb-'));
+  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+  return { http: join(dir, 'http.sock'), lambda: join(dir, 'lambda.sock') };
 }
 
 const operations = await loadOperations();
@@ -165,14 +164,14 @@ if (realVendors) {
   ];
 }
 
-// The public ports are the guards'; serverless-offline listens behind them on loopback only.
-const [innerHttpPort, innerLambdaPort] = (await freePorts(2)) as [number, number];
-for (const [port, inner] of [
-  [httpPort, innerHttpPort],
-  [lambdaPort, innerLambdaPort],
+// The public ports are the guards'; serverless-offline listens behind them on Unix sockets only.
+const inner = innerSockets();
+for (const [port, socket] of [
+  [httpPort, inner.http],
+  [lambdaPort, inner.lambda],
 ] as const) {
   try {
-    const guard = await startOriginGuard({ port, target: `http://127.0.0.1:${inner}`, allowedOrigins });
+    const guard = await startOriginGuard({ port, target: `unix:${socket}`, allowedOrigins });
     cleanups.push(() => guard.close());
   } catch (error) {
     process.stderr.write(`npm start: cannot listen on port ${port}: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -191,9 +190,9 @@ const offline = spawn(
     '--host',
     '127.0.0.1',
     '--httpPort',
-    String(innerHttpPort),
+    inner.http,
     '--lambdaPort',
-    String(innerLambdaPort),
+    inner.lambda,
     '--noAuth',
     '--noPrependStageInUrl',
   ],

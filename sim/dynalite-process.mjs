@@ -2,9 +2,28 @@
 // that its work never stalls the event loop of the servers and functions it serves. It
 // listens on 127.0.0.1, creates the table, reports its port over IPC, counts the requests it
 // receives per operation (asked for over IPC), and exits when its parent goes away.
+//
+// dynalite answers any Origin with `Access-Control-Allow-Origin: *`, so a request from a web
+// page never reaches it: it is answered 403 with no CORS header here, by the rule of
+// sim/loopback-server.ts (fromWebPage; this file is plain JavaScript and cannot import it).
 import dynalite from 'dynalite';
 
 const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+
+/** An Origin, or a Sec-Fetch-Site other than `none`: a browser sent it for a page. */
+const fromWebPage = (headers) => headers.origin !== undefined || (headers['sec-fetch-site'] ?? 'none') !== 'none';
+const handlers = server.listeners('request');
+server.removeAllListeners('request');
+server.on('request', (request, response) => {
+  if (fromWebPage(request.headers)) {
+    request.resume();
+    const body = JSON.stringify({ error: { code: 'Forbidden', message: 'Requests from a web page are refused by the local table.' } });
+    response.writeHead(403, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+    response.end(body);
+    return;
+  }
+  for (const handler of handlers) handler.call(server, request, response);
+});
 let counts = {};
 let counting = false;
 server.prependListener('request', (request) => {

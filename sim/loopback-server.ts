@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 /** A server listening on 127.0.0.1, and how to stop it at once. */
@@ -9,8 +9,64 @@ export interface LoopbackServer {
   close(): Promise<void>;
 }
 
-/** Listens on 127.0.0.1 (`port` 0: any free one), tracking connections so that close() need not wait for them. */
-export async function listenOnLoopback(server: Server, port = 0): Promise<LoopbackServer> {
+/**
+ * Whether a browser sent this request on a page's behalf: it carries an `Origin` (every
+ * cross-site request a browser makes, every POST), or a `Sec-Fetch-Site` other than `none`
+ * (a page's no-cors GET, or a page reaching loopback through DNS rebinding). curl, SDKs and
+ * Node's fetch send neither.
+ */
+export function fromWebPage(headers: IncomingHttpHeaders): boolean {
+  const site = headers['sec-fetch-site'];
+  return headers.origin !== undefined || (site !== undefined && site !== 'none');
+}
+
+/** 403 to a page, with no CORS header at all: nothing for a page to read, nothing reflected. */
+export function refuseWebPage(req: IncomingMessage, res: ServerResponse): void {
+  req.resume();
+  const body = JSON.stringify({
+    error: { code: 'Forbidden', message: 'Requests from a web page (an Origin header) are refused by the local servers.' },
+  });
+  res.writeHead(403, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    vary: 'Origin',
+  });
+  res.end(body);
+}
+
+/**
+ * Puts `server`'s request handlers behind fromWebPage: a request from a web page is answered
+ * 403 (refuseWebPage) and never reaches them. Call it once the handlers are attached
+ * (`createServer(handler)` attaches one); listenOnLoopback does, unless told `webPages: 'pass'`.
+ */
+export function refuseWebPages(server: Server): void {
+  const handlers = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (fromWebPage(req.headers)) return refuseWebPage(req, res);
+    for (const handler of handlers) handler.call(server, req, res);
+  });
+}
+
+/** How a loopback server treats requests from web pages. */
+export interface LoopbackOptions {
+  /**
+   * `refuse` (default): every request from a web page is answered 403 (refuseWebPages); the
+   * local doubles are never a page's to call. `pass`: the server decides itself (the origin
+   * guard, which lets allowed origins through; a test's stand-in for serverless-offline).
+   */
+  webPages?: 'refuse' | 'pass';
+}
+
+/**
+ * Listens on 127.0.0.1 (`port` 0: any free one), tracking connections so that close() need not
+ * wait for them. Requests from web pages are refused unless `webPages: 'pass'`: every local
+ * double that listens through here (simulator, fake SSM, SQS, KMS) is out of a page's reach.
+ */
+export async function listenOnLoopback(server: Server, port = 0, options: LoopbackOptions = {}): Promise<LoopbackServer> {
+  if (options.webPages !== 'pass') refuseWebPages(server);
   const sockets = new Set<Socket>();
   server.on('connection', (socket) => {
     sockets.add(socket);

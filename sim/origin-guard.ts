@@ -4,18 +4,23 @@
  * POST), so any request carrying an Origin that is not explicitly allowed is answered 403
  * and never forwarded. Requests without one (curl, SDKs, scripts) pass through.
  *
- * `npm start` puts one in front of each serverless-offline port: serverless-offline reflects
- * any Origin with credentials allowed and has no option to refuse one.
+ * `npm start` puts one in front of each serverless-offline server: serverless-offline reflects
+ * any Origin with credentials allowed and has no option to refuse one, so it listens on Unix
+ * sockets (`socketPath`), which no page can reach, and only the guards on TCP ports.
+ *
+ * A request without an Origin but with a `Sec-Fetch-Site` other than `none` (a page's no-cors
+ * GET, a page reaching loopback through DNS rebinding) is refused too. The local doubles
+ * refuse every request from a page (sim/loopback-server.ts, refuseWebPages).
  *
  * CORS is the guard's alone: it strips every `Access-Control-*` header the upstream sends
  * and, for an allowed origin only, names that origin (no credentials) and answers its
  * preflight itself.
  */
 import { Agent, createServer, type IncomingHttpHeaders, type IncomingMessage, request, type ServerResponse } from 'node:http';
-import { type LoopbackServer, listenOnLoopback } from './loopback-server.js';
+import { fromWebPage, type LoopbackServer, listenOnLoopback } from './loopback-server.js';
 
 export interface OriginGuardOptions {
-  /** The server requests are forwarded to, e.g. http://127.0.0.1:40123. */
+  /** The server requests are forwarded to, e.g. http://127.0.0.1:40123, or `unix:/path/to/socket` for one on a Unix socket. */
   target: string;
   /** Where the guard listens on 127.0.0.1; 0 (default) picks a free port. */
   port?: number;
@@ -77,13 +82,15 @@ export async function startOriginGuard(options: OriginGuardOptions): Promise<Loo
     if (origin instanceof Error) throw origin;
     allowed.add(origin);
   }
-  const target = new URL(options.target);
+  const socketPath = options.target.startsWith('unix:') ? options.target.slice('unix:'.length) : undefined;
+  const target = socketPath === undefined ? new URL(options.target) : undefined;
   // No pooled connections: closing the guard leaves nothing open towards the upstream.
   const agent = new Agent({ keepAlive: false });
 
   const server = createServer((req, res) => {
     const origin = req.headers.origin;
-    if (origin !== undefined && !allowed.has(origin)) {
+    // An allowed origin's page passes; any other request a page sent does not.
+    if (origin === undefined ? fromWebPage(req.headers) : !allowed.has(origin)) {
       req.resume();
       refuse(res, 403, 'Forbidden', 'Requests from a web page (an Origin header) are refused; allow an origin explicitly to accept it.');
       return;
@@ -101,7 +108,12 @@ export async function startOriginGuard(options: OriginGuardOptions): Promise<Loo
       return;
     }
     const upstream = request(
-      { protocol: target.protocol, hostname: target.hostname, port: target.port, path: req.url, method: req.method, agent },
+      {
+        ...(target === undefined ? { socketPath } : { protocol: target.protocol, hostname: target.hostname, port: target.port }),
+        path: req.url,
+        method: req.method,
+        agent,
+      },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, forwardedResponseHeaders(answer, origin));
         answer.pipe(res);
@@ -116,7 +128,8 @@ export async function startOriginGuard(options: OriginGuardOptions): Promise<Loo
     });
     req.pipe(upstream);
   });
-  const listening = await listenOnLoopback(server, options.port);
+  // It decides about pages itself: allowed origins pass.
+  const listening = await listenOnLoopback(server, options.port, { webPages: 'pass' });
   return {
     ...listening,
     async close() {

@@ -1,5 +1,6 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { toBrokerError } from '../errors.js';
+import { plainId } from '../logger.js';
 import { countFault, metricMembers } from '../metrics.js';
 import type { Operation } from '../operation.js';
 import { runForEvent } from '../run-operation.js';
@@ -26,12 +27,14 @@ export function eventBridge(): EventBridgeTrigger {
       triggerStack<BrokerEventBridgeEvent>(op).handler(
         withInvocation(async (event: BrokerEventBridgeEvent, invocation) => {
           const { metrics } = invocation;
+          // The event's id is its sender's text: shown only when it looks like an id.
+          const eventId = plainId(event.id) ?? '(invalid)';
           try {
             const result = await runForEvent(op, event.detail, invocation);
             metrics.count('EventsProcessed');
             invocation.logger.info(
               'event processed',
-              { eventId: event.id, vendorRequestId: result.vendorRequestId },
+              { eventId, vendorRequestId: result.vendorRequestId },
               metricMembers(op.name, metrics),
             );
             return result;
@@ -42,7 +45,7 @@ export function eventBridge(): EventBridgeTrigger {
             invocation.logger.error(
               'event failed',
               {
-                eventId: event.id,
+                eventId,
                 code: error.code,
                 reason: error.message,
                 vendorCode: error.vendorCode,

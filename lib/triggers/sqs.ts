@@ -3,6 +3,7 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { readConfig } from '../config.js';
 import type { DeadLetterReason } from '../dead-letter.js';
 import { BrokerError, isPermanentFailure, toBrokerError } from '../errors.js';
+import { plainId } from '../logger.js';
 import { countFault, createMeasures, metricMembers } from '../metrics.js';
 import type { Invocation } from '../middleware/invocation-context.js';
 import type { Operation } from '../operation.js';
@@ -50,14 +51,15 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Pro
 
 /** Where a failed message goes: its function's dead-letter queue (sent there by the trigger), or back to SQS for redelivery. */
 type FailedMessageFate =
-  | { goesTo: 'dead-letter queue'; deadLetterMessageId: string }
+  | { goesTo: 'dead-letter queue'; deadLetterMessageId: string; deadLetterReason?: 'minimal' }
   | { goesTo: 'redelivery'; deadLetterFailure?: string };
 
 /** What a failure is called in a log line: the SDK's exception name, or the error's code. */
 function causeName(error: unknown): string {
   const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
-  if (typeof code === 'string' && code) return code;
-  return typeof name === 'string' && name ? name : 'Error';
+  const named = typeof code === 'string' && code ? code : name;
+  // A name from code or the SDK; anything else is not written out.
+  return typeof named === 'string' && /^\w{1,64}$/.test(named) ? named : 'Error';
 }
 
 /**
@@ -86,11 +88,19 @@ async function fateOf(op: Operation, record: SQSRecord, error: BrokerError, invo
     const { sendToDeadLetterQueue } = await import('../dead-letter.js');
     // Bounded here too: the batch answers at the deadline even if SQS does not heed the signal.
     const { signal } = invocation;
-    const deadLetterMessageId = await untilAborted(sendToDeadLetterQueue(queue, record.body, reason, signal), signal);
-    return { goesTo: 'dead-letter queue', deadLetterMessageId };
+    const sent = await untilAborted(sendToDeadLetterQueue(queue, record.body, reason, signal), signal);
+    return {
+      goesTo: 'dead-letter queue',
+      deadLetterMessageId: sent.messageId,
+      ...(sent.attributes === 'minimal' && { deadLetterReason: 'minimal' as const }),
+    };
   } catch (thrown) {
     return { goesTo: 'redelivery', deadLetterFailure: causeName(thrown) };
   }
+}
+
+function digitsOnly(value: unknown): string | undefined {
+  return typeof value === 'string' && /^\d{1,9}$/.test(value) ? value : undefined;
 }
 
 /**
@@ -98,7 +108,8 @@ async function fateOf(op: Operation, record: SQSRecord, error: BrokerError, invo
  * failure that is left to redelivery rejects, so the batch reports it.
  */
 async function processRecord(op: Operation, record: SQSRecord, invocation: Invocation): Promise<void> {
-  const logger = invocation.logger.child({ messageId: record.messageId });
+  // The message id is the event's text: shown only when it looks like an id (SQS's are UUIDs).
+  const logger = invocation.logger.child({ messageId: plainId(record.messageId) ?? '(invalid)' });
   // Records run at once: each measures on its own, and its line writes what it measured.
   const metrics = createMeasures();
   try {
@@ -121,7 +132,7 @@ async function processRecord(op: Operation, record: SQSRecord, invocation: Invoc
         reason: error.message,
         vendorCode: error.vendorCode,
         ...(error.details !== undefined && { detailCount: error.details.length }),
-        receiveCount: record.attributes?.ApproximateReceiveCount,
+        receiveCount: digitsOnly(record.attributes?.ApproximateReceiveCount),
         ...fate,
       },
       metricMembers(op.name, metrics),

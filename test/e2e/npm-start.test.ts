@@ -1,4 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadOperations } from '../../lib/operations/index.js';
 import { type NpmStart, startNpmStart } from '../support/npm-start.js';
@@ -14,6 +16,8 @@ let output = '';
 let httpPort: number;
 let lambdaPort: number;
 let exited: Promise<number | null>;
+/** The Unix sockets serverless-offline listened on: gone, with their directory, after Ctrl-C. */
+let innerSockets: string[] = [];
 const root = new URL('../..', import.meta.url).pathname;
 const operations = await loadOperations();
 
@@ -25,6 +29,63 @@ beforeAll(async () => {
 
 // Only if the Ctrl-C test did not get to stop it: never leave a server behind.
 afterAll(() => npmStart?.kill());
+
+/** The pids of the process group `pgid` (npm start and everything it started). */
+function groupPids(pgid: number): string[] {
+  return execFileSync('ps', ['-eo', 'pid=,pgid='], { encoding: 'utf8' })
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([, group]) => group === String(pgid))
+    .map(([pid]) => pid!);
+}
+
+/** The socket inodes the processes of the group hold open (Linux: /proc/<pid>/fd). */
+function socketInodes(pgid: number): Set<string> {
+  const inodes = new Set<string>();
+  for (const pid of groupPids(pgid)) {
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue; // exited meanwhile
+    }
+    for (const fd of fds) {
+      try {
+        const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+        if (inode !== undefined) inodes.add(inode);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return inodes;
+}
+
+/** Every TCP port a process of the group listens on, found by the kernel's tables rather than by what the banner says. */
+function listeningTcpPorts(pgid: number): number[] {
+  const inodes = socketInodes(pgid);
+  const ports = new Set<number>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      // local_address is HEX_IP:HEX_PORT; state 0A is LISTEN; field 9 is the inode.
+      if (fields[3] === '0A' && inodes.has(fields[9] ?? '')) ports.add(Number.parseInt(fields[1]!.split(':')[1]!, 16));
+    }
+  }
+  return [...ports].sort((a, b) => a - b);
+}
+
+/** The paths of the Unix sockets a process of the group listens on (tsx's own IPC pipe aside). */
+function listeningUnixSockets(pgid: number): string[] {
+  const inodes = socketInodes(pgid);
+  return readFileSync('/proc/net/unix', 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((fields) => fields[3] === '00010000' && inodes.has(fields[6] ?? '') && fields[7] !== undefined)
+    .map((fields) => fields[7]!)
+    .filter((path) => !path.endsWith('.pipe'));
+}
 
 const post = (path: string, body: unknown) =>
   fetch(`http://localhost:${httpPort}${path}`, {
@@ -84,6 +145,50 @@ describe('npm start', () => {
       expect(response.headers.get('access-control-allow-origin')).toBeNull();
       expect(response.headers.get('access-control-allow-credentials')).toBeNull();
     }
+  });
+
+  it('leaves nothing a web page can use: every TCP port it opened refuses an Origin (403, no CORS header); the rest is on Unix sockets only its user can reach', async () => {
+    const ports = listeningTcpPorts(child.pid!);
+    // The two public ports and each local double the banner names are among them.
+    const named = [...output.matchAll(/http:\/\/127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
+    expect(named.length).toBeGreaterThanOrEqual(4);
+    for (const port of [httpPort, lambdaPort, ...named]) expect(ports).toContain(port);
+    const paths = [
+      '/',
+      '/v1/aliyun/cams/upload-authorization',
+      '/2015-03-31/functions/cloud-token-broker-local-cams-get-upload-authorization/invocations',
+    ];
+    const answers: string[] = [];
+    for (const port of ports) {
+      for (const path of paths) {
+        for (const [method, headers] of [
+          ['POST', { origin: 'https://evil.example', 'content-type': 'text/plain' }],
+          ['POST', { origin: 'null', 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AmazonSSM.GetParameter' }],
+          ['OPTIONS', { origin: 'https://evil.example', 'access-control-request-method': 'POST' }],
+          // A page's no-cors GET, or one through DNS rebinding: no Origin, but Sec-Fetch-Site says a page sent it.
+          ['GET', { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors' }],
+        ] as const) {
+          const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+            method,
+            headers,
+            ...(method === 'POST' && { body: JSON.stringify({ custSpaceId: 'cs-demo', Name: '/cloud-token-broker/local/keys/aliyun' }) }),
+          });
+          const body = await response.text();
+          const cors = [...response.headers.keys()].filter((name) => name.startsWith('access-control-'));
+          answers.push(
+            `${port}${path} ${method} ${headers.origin ?? 'no Origin'}: ${response.status}${cors.length ? ` ${cors.join(',')}` : ''}`,
+          );
+          expect.soft(response.status, `${method} ${port}${path}`).toBe(403);
+          expect.soft(cors, `${method} ${port}${path}`).toEqual([]);
+          expect.soft(body).not.toMatch(/accessKey|securityToken|"Value"/i);
+        }
+      }
+    }
+    expect(answers.length).toBe(ports.length * paths.length * 4);
+    // serverless-offline itself listens on Unix sockets, in a directory no other user may enter.
+    innerSockets = listeningUnixSockets(child.pid!);
+    expect(innerSockets).toHaveLength(2);
+    for (const socket of innerSockets) expect(statSync(dirname(socket)).mode & 0o077).toBe(0);
   });
 
   it.each([
@@ -170,6 +275,7 @@ describe('npm start', () => {
     expect(summary).toMatch(/\bMessagesFailed 1\b/);
     await expect(fetch(`http://localhost:${httpPort}/`)).rejects.toThrow();
     await expect(fetch(`http://localhost:${lambdaPort}/`)).rejects.toThrow();
+    for (const socket of innerSockets) expect(existsSync(dirname(socket)), socket).toBe(false);
     // No process is left running in the run's process group (serverless-offline and what it
     // started); exited ones not yet reaped (state Z) are gone already. A helper that is still
     // shutting down gets a few seconds to go.

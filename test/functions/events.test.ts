@@ -77,7 +77,7 @@ describe('event limits: events are not callers of the caller policy, their scope
     let result: unknown;
     try {
       result = await ims(
-        { Records: [sqsRecord('m-wide', JSON.stringify({ appId: '300', scopes: ['openid', 'profile'] }))] },
+        { Records: [sqsRecord('m-wide', JSON.stringify({ appId: '300', scopes: ['openid', 'profile-Zq7mark'] }))] },
         lambdaContext(),
       );
     } finally {
@@ -85,23 +85,79 @@ describe('event limits: events are not callers of the caller policy, their scope
     }
     // Refused for good: straight to the dead-letter queue, with the reason.
     expect(result).toEqual({ batchItemFailures: [] });
+    // The reason names the field and the variable, never the scope asked for.
     expect(logs.records().find((r) => r.message === 'message failed')).toMatchObject({
       code: 'Forbidden',
-      reason: expect.stringMatching(/scopes profile/),
+      reason: 'An event may ask only for the scopes that EVENT_ALLOWED_SCOPES lists.',
       goesTo: 'dead-letter queue',
     });
-    expect(broker.sqs.messages(DEAD_LETTER_QUEUE).map((m) => m.attributes.errorCode?.StringValue)).toEqual(['Forbidden']);
+    const [letter] = broker.sqs.messages(DEAD_LETTER_QUEUE);
+    expect(letter!.attributes.errorCode?.StringValue).toBe('Forbidden');
+    expect(JSON.parse(letter!.attributes.errorDetails!.StringValue!)).toEqual([
+      { path: 'scopes.1', message: 'not listed in EVENT_ALLOWED_SCOPES' },
+    ]);
+    expect(JSON.stringify(letter!.attributes)).not.toContain('Zq7mark');
+    expect(logs.lines.filter((line) => line.includes('Zq7mark'))).toEqual([]);
     expect(broker.sim.callsTo(ACTION)).toHaveLength(0);
-    await expect(ims(eventBridgeEvent({ appId: '301', scopes: ['profile'] }), lambdaContext())).rejects.toMatchObject({
-      code: 'Forbidden',
+  });
+
+  it('EventBridge: a refused scope or a control character in one fails the event naming the field, never the value', async () => {
+    const logs = captureLogs();
+    try {
+      await expect(ims(eventBridgeEvent({ appId: '301', scopes: ['profile-Zq7mark'] }), lambdaContext())).rejects.toMatchObject({
+        code: 'Forbidden',
+        details: [{ path: 'scopes.0', message: 'not listed in EVENT_ALLOWED_SCOPES' }],
+      });
+      await expect(ims(eventBridgeEvent({ appId: '302', scopes: ['openid\nZq7mark'] }), lambdaContext())).rejects.toMatchObject({
+        code: 'InvalidRequest',
+        details: [{ path: 'scopes.0', message: 'must match the documented pattern' }],
+      });
+      // An event id that is not an id is not written out either.
+      await expect(ims({ ...eventBridgeEvent({ appId: 1 }), id: 'ev\u0007Zq7mark' }, lambdaContext())).rejects.toMatchObject({
+        code: 'InvalidRequest',
+      });
+    } finally {
+      logs.restore();
+    }
+    const failed = logs.records().filter((r) => r.message === 'event failed');
+    expect(failed.map((r) => [r.code, r.eventId === '(invalid)'])).toEqual([
+      ['Forbidden', false],
+      ['InvalidRequest', false],
+      ['InvalidRequest', true],
+    ]);
+    expect(logs.lines.filter((line) => line.includes('Zq7mark'))).toEqual([]);
+    expect(broker.sim.callsTo(ACTION)).toHaveLength(0);
+  });
+
+  it('an application already there without some scopes asked for: dead-lettered with a count, never the scope names', async () => {
+    process.env.EVENT_ALLOWED_SCOPES = 'openid, aliuid, Zq7mark-scope';
+    const logs = captureLogs();
+    let result: unknown;
+    try {
+      await ims(eventBridgeEvent({ appId: '310', scopes: ['openid'] }), lambdaContext());
+      const body = JSON.stringify({ appId: '310', scopes: ['openid', 'Zq7mark-scope'] });
+      result = await ims({ Records: [sqsRecord('m-differs', body)] }, lambdaContext());
+    } finally {
+      logs.restore();
+      delete process.env.EVENT_ALLOWED_SCOPES;
+    }
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(logs.records().find((r) => r.message === 'message failed')).toMatchObject({
+      code: 'VendorRejected',
+      vendorCode: 'AlreadyDoneDiffers',
+      reason: 'Already done, but not as this request asks: the application is installed without 1 of the scopes asked for.',
     });
+    const [letter] = broker.sqs.messages(DEAD_LETTER_QUEUE);
+    expect(letter!.attributes.errorCode?.StringValue).toBe('VendorRejected');
+    expect(JSON.stringify(letter!.attributes)).not.toContain('Zq7mark');
+    expect(logs.lines.filter((line) => line.includes('Zq7mark'))).toEqual([]);
   });
 
   it('lets the scopes the configuration lists through', async () => {
     process.env.EVENT_ALLOWED_SCOPES = 'openid, profile';
     try {
-      const result = await ims(eventBridgeEvent({ appId: '302', scopes: ['openid', 'profile'] }), lambdaContext());
-      expect(result).toMatchObject({ data: { foreignAppId: '302' } });
+      const result = await ims(eventBridgeEvent({ appId: '303', scopes: ['openid', 'profile'] }), lambdaContext());
+      expect(result).toMatchObject({ data: { foreignAppId: '303' } });
     } finally {
       delete process.env.EVENT_ALLOWED_SCOPES;
     }

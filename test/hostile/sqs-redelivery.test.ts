@@ -11,7 +11,10 @@
  * no message reaching ProvisionExternalApplication again after the vendor had answered that it
  * was done; a repeat within one delivery only after the vendor (or the network) said to retry;
  * and no repeat after a refusal: a refused message is never delivered again. "Already
- * provisioned" counts as success only when the scopes match.
+ * provisioned" counts as success only when the scopes match. A refused scope (one not listed,
+ * one with a control character) is named by its field and never written: no log line and no
+ * dead-letter attribute holds it; a refusal whose reason SQS cannot take (a vendor code with a
+ * control character) is still dead-lettered by the function, with the minimal reason.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventBridgeEvent } from '../../sim/lambda-events.js';
@@ -45,10 +48,21 @@ const REFUSALS = new Set([
   'VendorNotFound',
   'InternalError',
 ]);
+/** A vendor code with a control character: SQS refuses it as a message attribute value. */
+const ODD_VENDOR_CODE = 'InvalidParameter\u0007Odd';
 /** The refusal the simulator's random rejection (chaos 'reject') becomes: any message may meet it. */
 const RANDOM_REFUSAL = { code: 'VendorRejected', vendorCode: 'InvalidParameter' };
 
-type Kind = 'normal' | 'throttled at first' | 'already matching' | 'already differing' | 'always rejected' | 'not JSON' | 'forbidden scope';
+type Kind =
+  | 'normal'
+  | 'throttled at first'
+  | 'already matching'
+  | 'already differing'
+  | 'always rejected'
+  | 'not JSON'
+  | 'forbidden scope'
+  | 'control scope'
+  | 'odd vendor code';
 /** How a message must end: provisioned, or dead with this code (and vendor code). */
 const EXPECTED: Record<Kind, { end: 'provisioned' } | { end: 'dead'; code: string; vendorCode?: string }> = {
   normal: { end: 'provisioned' },
@@ -59,6 +73,10 @@ const EXPECTED: Record<Kind, { end: 'provisioned' } | { end: 'dead'; code: strin
   'always rejected': { end: 'dead', code: 'VendorRejected', vendorCode: 'InvalidParameter.AppId' },
   'not JSON': { end: 'dead', code: 'InvalidRequest' },
   'forbidden scope': { end: 'dead', code: 'Forbidden' },
+  // A scope with a control character: refused as invalid, before the event limits are even asked.
+  'control scope': { end: 'dead', code: 'InvalidRequest' },
+  // A refusal whose vendor code SQS cannot take as an attribute: dead-lettered all the same, with the minimal reason.
+  'odd vendor code': { end: 'dead', code: 'VendorRejected', vendorCode: ODD_VENDOR_CODE },
 };
 
 interface Planned {
@@ -66,13 +84,15 @@ interface Planned {
   kind: Kind;
   appId?: string;
   scopes?: string[];
+  /** Text of a refused value that must never reach a log line or a dead-letter attribute. */
+  marker?: string;
   body: string;
 }
 
 function plan(count: number): Planned[] {
   const random = seeded(5);
   const scopeChoices = [undefined, ['openid'], ['openid', 'aliuid'], ['aliuid']];
-  return Array.from({ length: count }, (_, i) => {
+  const messages = Array.from({ length: count }, (_, i) => {
     const messageId = `m-${String(i).padStart(5, '0')}`;
     const appId = `app-sqs-${i}`;
     const r = random();
@@ -90,18 +110,28 @@ function plan(count: number): Planned[] {
                 : r < 0.17
                   ? 'throttled at first'
                   : 'normal';
-    if (kind === 'not JSON') return { messageId, kind, body: `{"appId": "${appId}", ` };
-    const scopes =
-      kind === 'forbidden scope'
-        ? ['openid', 'profile']
+    return planned(messageId, kind, appId, random, scopeChoices);
+  });
+  // A few of the kinds that carry a refused value or an odd reason, whatever the draw.
+  const extra: Kind[] = ['forbidden scope', 'control scope', 'control scope', 'odd vendor code', 'odd vendor code'];
+  return [...messages, ...extra.map((kind, i) => planned(`m-x${String(i).padStart(4, '0')}`, kind, `app-sqs-x${i}`, random, scopeChoices))];
+}
+
+function planned(messageId: string, kind: Kind, appId: string, random: () => number, scopeChoices: (string[] | undefined)[]): Planned {
+  if (kind === 'not JSON') return { messageId, kind, body: `{"appId": "${appId}", ` };
+  const marker = kind === 'forbidden scope' || kind === 'control scope' ? `Zq7${messageId}` : undefined;
+  const scopes =
+    kind === 'forbidden scope'
+      ? ['openid', `profile-${marker}`]
+      : kind === 'control scope'
+        ? ['openid', `bell\u0007${marker}`]
         : kind === 'already differing'
           ? ['openid', 'aliuid']
           : scopeChoices[Math.floor(random() * 4)];
-    const detail = { appId, ...(scopes && { scopes }) };
-    // About a third come as the EventBridge rule delivers them: the event around the body.
-    const body = random() < 0.33 ? JSON.stringify(eventBridgeEvent(detail)) : JSON.stringify(detail);
-    return { messageId, kind, appId, ...(scopes && { scopes }), body };
-  });
+  const detail = { appId, ...(scopes && { scopes }) };
+  // About a third come as the EventBridge rule delivers them: the event around the body.
+  const body = random() < 0.33 ? JSON.stringify(eventBridgeEvent(detail)) : JSON.stringify(detail);
+  return { messageId, kind, appId, ...(scopes && { scopes }), ...(marker && { marker }), body };
 }
 
 let hw: HostileWorld;
@@ -158,19 +188,22 @@ function deadLetterProblems(
   if (last.goesTo !== 'dead-letter queue' || last.deadLetterMessageId !== letter.messageId) {
     problems.push(`${id}: its last line does not name its dead-letter message`);
   }
+  // Only a reason SQS cannot take goes minimal: what the broker wrote itself, the line saying so.
+  const minimal = attribute('reasonAttributes') === 'minimal';
+  if (minimal !== (last.vendorCode === ODD_VENDOR_CODE) || minimal !== (last.deadLetterReason === 'minimal')) {
+    problems.push(`${id}: dead-lettered with the ${minimal ? 'minimal' : 'full'} reason, its line saying ${last.deadLetterReason}`);
+  }
   const asLogged = {
     body: p.body,
     errorCode: last.code,
-    vendorCode: last.vendorCode,
+    ...(!minimal && { vendorCode: last.vendorCode, receiveCount: String(message.receiveCount) }),
     sourceMessageId: p.messageId,
-    receiveCount: String(message.receiveCount),
   };
   const asSent = {
     body: letter.body,
     errorCode: attribute('errorCode'),
-    vendorCode: attribute('vendorCode'),
+    ...(!minimal && { vendorCode: attribute('vendorCode'), receiveCount: attribute('receiveCount') }),
     sourceMessageId: attribute('sourceMessageId'),
-    receiveCount: attribute('receiveCount'),
   };
   if (JSON.stringify(asSent) !== JSON.stringify(asLogged)) {
     problems.push(`${id}: dead-letter message ${JSON.stringify(asSent)} is not its last delivery ${JSON.stringify(asLogged)}`);
@@ -212,12 +245,12 @@ describe(`no message lost: ${SIZES.messages} provisioning messages, random vendo
         });
         expect(answer.status).toBe(200);
       }
-      for (const p of planned.filter((m) => m.kind === 'always rejected')) {
+      for (const p of planned.filter((m) => m.kind === 'always rejected' || m.kind === 'odd vendor code')) {
         sim.script({
           action: PROVISION,
           params: { AppId: p.appId! },
           times: 1_000,
-          fault: { kind: 'aliyunError', status: 400, code: 'InvalidParameter.AppId' },
+          fault: { kind: 'aliyunError', status: 400, code: p.kind === 'odd vendor code' ? ODD_VENDOR_CODE : 'InvalidParameter.AppId' },
         });
       }
       for (const p of planned.filter((m) => m.kind === 'throttled at first')) {
@@ -345,7 +378,7 @@ describe(`no message lost: ${SIZES.messages} provisioning messages, random vendo
             problems.push(`${p.messageId}: a ${call.action} call outside every delivery of the message`);
           }
         }
-        if ((p.kind === 'not JSON' || p.kind === 'forbidden scope') && own.length > 0)
+        if ((p.kind === 'not JSON' || p.kind === 'forbidden scope' || p.kind === 'control scope') && own.length > 0)
           problems.push(`${p.messageId} (${p.kind}) reached the vendor`);
         const provisions = own.filter((c) => c.action === PROVISION);
         /**
@@ -404,6 +437,18 @@ describe(`no message lost: ${SIZES.messages} provisioning messages, random vendo
       for (const [i, line] of host.lines.entries()) scan.scan(line, `log line ${i + 1}`);
       const letters = world.sqs.messages(DEAD_LETTER_QUEUE);
       for (const [i, letter] of letters.entries()) scan.scan(JSON.stringify(letter), `dead-letter message ${i + 1}`);
+      // A refused value is named by its field, never written: no log line, no dead-letter attribute holds it.
+      let echoedValues = 0;
+      const attributeTexts = letters.map((letter) => JSON.stringify(letter.attributes));
+      for (const p of planned.filter((m) => m.marker !== undefined)) {
+        const where = [
+          ...host.lines.flatMap((line, i) => (line.includes(p.marker!) ? [`log line ${i + 1}`] : [])),
+          ...attributeTexts.flatMap((text, i) => (text.includes(p.marker!) ? [`dead-letter attributes ${i + 1}`] : [])),
+        ];
+        echoedValues += where.length;
+        if (where.length > 0) problems.push(`${p.messageId} (${p.kind}): its refused scope is echoed in ${where.slice(0, 3).join(', ')}`);
+      }
+      const minimalReasons = letters.filter((letter) => letter.attributes.reasonAttributes?.StringValue === 'minimal').length;
       // One dead-letter message per message the function dead-lettered, and none for any other.
       const byFunction = queue.deadLetters.filter((m) => m.deadLetteredBy === 'function');
       if (letters.length !== byFunction.length) {
@@ -439,6 +484,8 @@ describe(`no message lost: ${SIZES.messages} provisioning messages, random vendo
         repeatsAfterRefusal,
         duplicateProvisions,
         strayCalls,
+        echoedValues,
+        minimalReasons,
         secrets: { scannedTexts: scan.scanned, ...scan.counts, found: scan.findings.length },
         problems: problems.slice(0, 20),
       };
@@ -458,6 +505,10 @@ describe(`no message lost: ${SIZES.messages} provisioning messages, random vendo
       expect(duplicateProvisions).toBe(0);
       expect(repeatsAfterRefusal).toBe(0);
       expect(strayCalls).toBe(0);
+      expect(echoedValues).toBe(0);
+      // The odd vendor codes were met, and their messages dead-lettered with the minimal reason.
+      expect(minimalReasons).toBeGreaterThanOrEqual(kinds.get('odd vendor code') ?? 0);
+      expect(kinds.get('odd vendor code')).toBeGreaterThan(0);
       // Refused messages were there, and the function dead-lettered them itself.
       expect(byFunction.length).toBeGreaterThan(0);
       // The faults were there, and some messages needed more than one delivery (those throttled at first, at least).

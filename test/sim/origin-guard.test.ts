@@ -1,6 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type LoopbackServer, listenOnLoopback } from '../../sim/loopback-server.js';
+import { type LoopbackServer, listenOnLoopback, refuseWebPages } from '../../sim/loopback-server.js';
 import { parseAllowedOrigin, startOriginGuard } from '../../sim/origin-guard.js';
 
 /** An upstream that behaves like serverless-offline: reflects any Origin, credentials allowed. */
@@ -30,7 +33,8 @@ beforeAll(async () => {
       res.end(JSON.stringify({ echo: body }));
     });
   });
-  upstream = await listenOnLoopback(server);
+  // As serverless-offline does, it answers pages itself (reflecting them): the guard must keep them away.
+  upstream = await listenOnLoopback(server, 0, { webPages: 'pass' });
   guard = await startOriginGuard({ target: upstream.url });
   open = await startOriginGuard({ target: upstream.url, allowedOrigins: ['http://localhost:5173'] });
 });
@@ -117,11 +121,90 @@ describe('origin guard', () => {
     }
   });
 
+  it('refuses a request without an Origin that a page sent (Sec-Fetch-Site other than none), and passes one typed by the user', async () => {
+    for (const site of ['cross-site', 'same-site', 'same-origin']) {
+      const response = await fetch(`${guard.url}/v1/x`, { headers: { 'sec-fetch-site': site, 'sec-fetch-mode': 'no-cors' } });
+      expect(response.status, site).toBe(403);
+      expect(response.headers.get('access-control-allow-origin')).toBeNull();
+    }
+    expect(seen).toEqual([]);
+    const typed = await fetch(`${guard.url}/v1/x`, { headers: { 'sec-fetch-site': 'none' } });
+    expect(typed.status).toBe(200);
+  });
+
+  it('forwards to an upstream on a Unix socket (`unix:<path>`), which no page can reach', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctb-test-'));
+    const path = join(dir, 'up.sock');
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain', 'access-control-allow-origin': '*' });
+      res.end(`unix ${req.method} ${req.url}`);
+    });
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    const front = await startOriginGuard({ target: `unix:${path}` });
+    try {
+      const response = await fetch(`${front.url}/2015-03-31/functions/f/invocations`, { method: 'POST', body: '{}' });
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe('unix POST /2015-03-31/functions/f/invocations');
+      // The upstream's `*` never gets out.
+      expect(response.headers.get('access-control-allow-origin')).toBeNull();
+      const page = await fetch(`${front.url}/x`, { method: 'POST', headers: { origin: 'https://evil.example' }, body: '{}' });
+      expect(page.status).toBe(403);
+    } finally {
+      await front.close();
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('takes only exact origins as allowed', async () => {
     expect(parseAllowedOrigin('https://app.example:8443')).toBe('https://app.example:8443');
     for (const bad of ['*', 'null', 'https://app.example/', 'https://app.example/path', 'app.example', 'file:///x']) {
       expect(parseAllowedOrigin(bad)).toBeInstanceOf(Error);
     }
     await expect(startOriginGuard({ target: 'http://127.0.0.1:1', allowedOrigins: ['*'] })).rejects.toThrow(/not an origin/);
+  });
+});
+
+describe('the local doubles (listenOnLoopback, refuseWebPages)', () => {
+  /** A server that would hand anything to anyone, reflecting the Origin as dynalite and serverless-offline do. */
+  const generous = () =>
+    createServer((req, res) => {
+      res.writeHead(200, { 'access-control-allow-origin': req.headers.origin ?? '*', 'content-type': 'application/json' });
+      res.end('{"accessKeySecret":"handed-out"}');
+    });
+
+  it('refuse every request from a page by default: 403, no CORS header, nothing handed out; others are served', async () => {
+    const local = await listenOnLoopback(generous());
+    try {
+      for (const headers of <Record<string, string>[]>[
+        { origin: 'https://evil.example' },
+        { origin: 'null' },
+        { origin: 'http://localhost:5173' },
+        { 'sec-fetch-site': 'cross-site' },
+      ]) {
+        for (const method of ['GET', 'POST', 'OPTIONS']) {
+          const response = await fetch(`${local.url}/`, { method, headers, ...(method === 'POST' && { body: '{}' }) });
+          expect(response.status, `${method} ${JSON.stringify(headers)}`).toBe(403);
+          expect([...response.headers.keys()].filter((name) => name.startsWith('access-control-'))).toEqual([]);
+          expect(await response.text()).not.toContain('handed-out');
+        }
+      }
+      const tool = await fetch(`${local.url}/`, { method: 'POST', body: '{}' });
+      expect(tool.status).toBe(200);
+    } finally {
+      await local.close();
+    }
+  });
+
+  it('refuseWebPages puts any server behind the same rule in one line (a server not started through listenOnLoopback)', async () => {
+    const server = generous();
+    refuseWebPages(server);
+    const local = await listenOnLoopback(server, 0, { webPages: 'pass' });
+    try {
+      expect((await fetch(local.url, { headers: { origin: 'https://evil.example' } })).status).toBe(403);
+      expect((await fetch(local.url)).status).toBe(200);
+    } finally {
+      await local.close();
+    }
   });
 });

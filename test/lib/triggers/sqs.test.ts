@@ -209,6 +209,93 @@ describe('the SQS trigger', () => {
     expect(broker.sqs.messages(DEAD_LETTER_QUEUE)).toEqual([]);
   });
 
+  describe('refused values stay out of logs and dead-letter attributes (the field is named, never the value)', () => {
+    /** Every attribute value of every dead-letter message, and every log line, as one text each. */
+    const everywhere = (records: Record<string, any>[]) => [
+      ...records.map((r) => JSON.stringify(r)),
+      ...broker.sqs.messages(DEAD_LETTER_QUEUE).map((m) => JSON.stringify(m.attributes)),
+    ];
+
+    it('a scope EVENT_ALLOWED_SCOPES does not list: Forbidden naming scopes.1, never the scope', async () => {
+      const { result, records } = await run(sqsBatch(sqsRecord('m-scope', '{"appId":"450","scopes":["openid","profile-Zq7mark"]}')));
+      expect(result).toEqual({ batchItemFailures: [] });
+      const [letter] = deadLetters();
+      expect(letter!.attributes.errorCode).toBe('Forbidden');
+      expect(JSON.parse(letter!.attributes.errorDetails as string)).toEqual([
+        { path: 'scopes.1', message: 'not listed in EVENT_ALLOWED_SCOPES' },
+      ]);
+      expect(failedLines(records)['m-scope']).toMatchObject({ code: 'Forbidden', goesTo: 'dead-letter queue' });
+      for (const text of everywhere(records)) expect(text).not.toContain('Zq7mark');
+      // The body itself goes to the dead-letter queue unchanged: it is the message, not a reason.
+      expect(letter!.body).toContain('Zq7mark');
+    });
+
+    it('a scope with a control character: InvalidRequest, dead-lettered with its path, the value nowhere', async () => {
+      const body = JSON.stringify({ appId: '451', scopes: ['openid', 'bell\u0007Zq7mark'] });
+      const { result, records } = await run(sqsBatch(sqsRecord('m-control', body)));
+      expect(result).toEqual({ batchItemFailures: [] });
+      const [letter, ...more] = deadLetters();
+      expect(more).toEqual([]);
+      expect(letter!.attributes.errorCode).toBe('InvalidRequest');
+      expect(JSON.parse(letter!.attributes.errorDetails as string)).toEqual([
+        { path: 'scopes.1', message: 'must match the documented pattern' },
+      ]);
+      expect(failedLines(records)['m-control']).toMatchObject({ code: 'InvalidRequest', goesTo: 'dead-letter queue' });
+      for (const text of everywhere(records)) expect(text).not.toContain('Zq7mark');
+      expect(broker.sim.calls).toHaveLength(0);
+    });
+
+    it('an unknown key that is not a field name is shown as (unnamed)', async () => {
+      const body = JSON.stringify({ appId: '452', 'AKID\u0001Zq7mark secret': 1, pad_ok: 2 });
+      const { records } = await run(sqsBatch(sqsRecord('m-key', body)));
+      const [letter] = deadLetters();
+      expect(JSON.parse(letter!.attributes.errorDetails as string)).toEqual([
+        { path: '(unnamed)', message: 'unknown field' },
+        { path: 'pad_ok', message: 'unknown field' },
+      ]);
+      for (const text of everywhere(records)) expect(text).not.toContain('Zq7mark');
+    });
+
+    it('a reason SQS refuses (a vendor code with a control character) still dead-letters, with the minimal reason', async () => {
+      broker.sim.script({ action: ACTION, params: { AppId: '453' }, fault: { kind: 'aliyunError', status: 400, code: 'Bad\u0007Code' } });
+      const { result, records } = await run(sqsBatch(sqsRecord('m-odd-vendor', '{"appId":"453"}')));
+      // Not back to SQS for five more deliveries: dead-lettered now, with what the broker itself wrote.
+      expect(result).toEqual({ batchItemFailures: [] });
+      const [letter, ...more] = deadLetters();
+      expect(more).toEqual([]);
+      expect(letter).toEqual({
+        body: '{"appId":"453"}',
+        attributes: {
+          errorCode: 'VendorRejected',
+          errorMessage: expect.stringMatching(/^The full reason was refused by SQS \(InvalidParameterValue\)/),
+          sourceMessageId: 'm-odd-vendor',
+          operation: 'ims:ProvisionExternalApplication',
+          requestId: failedLines(records)['m-odd-vendor']!.requestId,
+          reasonAttributes: 'minimal',
+        },
+      });
+      expect(failedLines(records)['m-odd-vendor']).toMatchObject({
+        code: 'VendorRejected',
+        goesTo: 'dead-letter queue',
+        deadLetterMessageId: broker.sqs.messages(DEAD_LETTER_QUEUE)[0]!.messageId,
+        deadLetterReason: 'minimal',
+      });
+      // The first send was refused by the fake SQS as SQS refuses it; the second went through.
+      expect(broker.sqs.requests.filter((r) => r.target === 'SendMessage')).toHaveLength(2);
+      expect(broker.sim.callsTo(ACTION)).toHaveLength(1);
+    });
+
+    it('a message id that is not an id: the log shows (invalid), the minimal reason leaves it out, the batch reports it by its id', async () => {
+      broker.sim.script({ action: ACTION, params: { AppId: '454' }, fault: { kind: 'aliyunError', status: 403, code: 'NoPermission' } });
+      const id = 'm\u0007Zq7mark';
+      const { result, records } = await run(sqsBatch(sqsRecord(id, '{"appId":"454"}')));
+      expect(result).toEqual({ batchItemFailures: [] });
+      expect(failedLines(records)['(invalid)']).toMatchObject({ code: 'VendorAccessDenied', deadLetterReason: 'minimal' });
+      expect(deadLetters()[0]!.attributes.sourceMessageId).toBeUndefined();
+      for (const text of everywhere(records)) expect(text).not.toContain('Zq7mark');
+    });
+  });
+
   describe('when SQS does not take the message (aws-sdk-client-mock: what the fake cannot be made to refuse)', () => {
     const queueUrl = () => `${broker.sqs.url}/123456789012/${DEAD_LETTER_QUEUE}`;
 
