@@ -1,8 +1,25 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * The slow suites: whole-process and whole-deployment checks (heap growth, several instances
+ * on one table, vendor failures with real time-outs, the hostile short form, the packaged
+ * template, a copy of the repository, `npm start`, the benchmark's smoke run). `npm test`
+ * leaves them out to stay a one-minute loop; `npm run test:slow` runs them, and `.ci/run`
+ * runs both, so CI still covers every file.
+ */
+const SLOW = [
+  'test/functions/token-memory-heap.test.ts',
+  'test/functions/multi-instance.test.ts',
+  'test/functions/vendor-failures.test.ts',
+  'test/hostile/**/*.test.ts',
+  'test/deploy/**/*.test.ts',
+  'test/registry/**/*.test.ts',
+  'test/e2e/**/*.test.ts',
+  'test/bench/**/*.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     environment: 'node',
     testTimeout: 20_000,
     hookTimeout: 20_000,
@@ -11,5 +28,9 @@ export default defineConfig({
     pool: 'forks',
     // Logs are asserted on through test/support/log-capture.ts, not printed.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', LOG_LEVEL: 'silent' },
+    projects: [
+      { extends: true, test: { name: 'fast', include: ['test/**/*.test.ts'], exclude: SLOW } },
+      { extends: true, test: { name: 'slow', include: SLOW } },
+    ],
   },
 });

@@ -1,6 +1,6 @@
 // npm run test:hostile — the full form of the hostile suites (test/hostile/): load under vendor
 // chaos, faults under load, no message lost through SQS redelivery, secrets in no log or answer.
-// The same files `npm test` runs in their short form, here one file at a time with HOSTILE=full
+// The same files `npm run test:slow` runs in their short form, here one file at a time with HOSTILE=full
 // sizes (test/hostile/support/sizes.ts; any HOSTILE_* variable overrides one). Prints the figures
 // and writes them to bench/.out/hostile/summary.json (git ignores bench/.out).
 //
