@@ -236,8 +236,8 @@ function parseBody(text: string): Body {
   throw new KmsError('SerializationException', 'The request body is not a JSON object.');
 }
 
-/** Starts a fake KMS on loopback holding one key under LOCAL_TOKEN_KEY_ALIAS (and any created later). */
-export async function startFakeKms(options: { port?: number; region?: string } = {}): Promise<FakeKms> {
+/** Starts a fake KMS on loopback holding one key under `alias` (default LOCAL_TOKEN_KEY_ALIAS), and any created later. */
+export async function startFakeKms(options: { port?: number; region?: string; alias?: string } = {}): Promise<FakeKms> {
   const state: State = { keys: new Map(), aliases: new Map(), region: options.region ?? 'eu-west-1' };
   const requests: FakeKmsRequest[] = [];
   const failures = new Map<string, string>();
@@ -247,7 +247,7 @@ export async function startFakeKms(options: { port?: number; region?: string } =
     if (alias !== undefined) state.aliases.set(alias, id);
     return id;
   };
-  createKey(LOCAL_TOKEN_KEY_ALIAS);
+  createKey(options.alias ?? LOCAL_TOKEN_KEY_ALIAS);
 
   const handle = (req: IncomingMessage, text: string): Body => {
     if (req.headers.origin !== undefined) throw new KmsError('AccessDeniedException', 'Requests from web pages are refused.', 403);

@@ -106,6 +106,8 @@ export interface LocalWorldOptions {
   simulator?: SimulatorOptions;
   /** The local token table's name; absent: no table (memory only, per instance). */
   tableName?: string;
+  /** The alias of the fake KMS's key that seals the table's items (TOKEN_KEY_ID). Default LOCAL_TOKEN_KEY_ALIAS. */
+  tokenKeyAlias?: string;
   /** Queues the fake SQS holds from the start (the functions' dead-letter queues, by name). */
   queues?: string[];
 }
@@ -115,7 +117,7 @@ export interface LocalWorld {
   ssm: FakeSsm;
   /** Where the functions send messages to their dead-letter queues. */
   sqs: FakeSqs;
-  /** The KMS that seals token items: TOKEN_KEY_ID names its key (LOCAL_TOKEN_KEY_ALIAS). */
+  /** The KMS that seals token items: TOKEN_KEY_ID names its key (options.tokenKeyAlias). */
   kms: FakeKms;
   /** The local token table (dynalite, in its own process), when a tableName was given. */
   table: LocalTable | undefined;
@@ -139,7 +141,7 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
     startVendorSimulator(options.simulator),
     startFakeSsm(),
     startFakeSqs({ queues: options.queues ?? [] }),
-    startFakeKms({ region: options.region ?? 'ap-southeast-1' }),
+    startFakeKms({ region: options.region ?? 'ap-southeast-1', alias: options.tokenKeyAlias ?? LOCAL_TOKEN_KEY_ALIAS }),
     options.tableName === undefined ? Promise.resolve(undefined) : startLocalTable({ tableName: options.tableName }),
   ] as const);
   const [simStarted, ssmStarted, sqsStarted, kmsStarted, tableStarted] = started;
@@ -189,7 +191,7 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
       ...Object.fromEntries(VENDORS.map((vendor) => [keysParameterVariable(vendor), options.keyParameters[vendor]])),
       ...endpoints,
       ...roles,
-      ...(table && { TOKEN_TABLE: table.tableName, TOKEN_KEY_ID: LOCAL_TOKEN_KEY_ALIAS }),
+      ...(table && { TOKEN_TABLE: table.tableName, TOKEN_KEY_ID: options.tokenKeyAlias ?? LOCAL_TOKEN_KEY_ALIAS }),
     },
     async close() {
       await Promise.all([sim.close(), ssm.close(), sqs.close(), kms.close(), table?.close()]);
