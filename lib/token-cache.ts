@@ -23,7 +23,7 @@ import {
   writeToken,
 } from './token-lease.js';
 import { createTokenMemory, holdToken } from './token-memory.js';
-import { clearDataKeys, KmsFailure } from './token-seal.js';
+import { clearDataKeys, KmsFailure, prepareKms } from './token-seal.js';
 import { resetTable, tableFailed, tableWorked, usableTable } from './token-table.js';
 
 /** An invocation, with the role an STS operation assumes for its caller (whose scope `hash` covers too). */
@@ -178,6 +178,7 @@ async function refresh(op: Operation, body: Record<string, unknown>, hash: strin
   };
 
   let item: TokenItem | undefined;
+  prepareKms();
   try {
     item = await look(false);
   } catch (error) {

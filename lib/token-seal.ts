@@ -16,7 +16,6 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { KMSClient } from '@aws-sdk/client-kms';
-import { awsClientConfig } from './aws-client-config.js';
 import { readConfig } from './config.js';
 
 /** A sealing data key is replaced after this long… */
@@ -67,7 +66,7 @@ interface SealingKey {
   uses: number;
 }
 
-type Sdk = typeof import('@aws-sdk/client-kms');
+type Sdk = typeof import('./kms-client.js');
 let kms: Promise<{ sdk: Sdk; client: KMSClient }> | undefined;
 const sealing = new Map<string, Promise<SealingKey>>();
 const opened = new Map<string, { key: Buffer; at: number }>();
@@ -75,8 +74,16 @@ const opening = new Map<string, Promise<Buffer>>();
 
 /** The client, created on first use; AWS_ENDPOINT_URL_KMS reaches a local fake KMS. */
 function kmsClient(): Promise<{ sdk: Sdk; client: KMSClient }> {
-  kms ??= import('@aws-sdk/client-kms').then((sdk) => ({ sdk, client: new sdk.KMSClient(awsClientConfig()) }));
+  kms ??= import('./kms-client.js').then((sdk) => ({ sdk, client: sdk.createKmsClient() }));
   return kms;
+}
+
+/**
+ * Loads the KMS client now, without waiting: the table path needs it either way (a hit to
+ * open the data key, a miss to make one), so its loading overlaps the table read.
+ */
+export function prepareKms(): void {
+  kmsClient().catch(() => undefined);
 }
 
 /** The function an item belongs to: its `pk` up to the first `#` (lib/token-lease.ts, tokenKey). */
