@@ -70,6 +70,7 @@ type Sdk = typeof import('./kms-client.js');
 let kms: Promise<{ sdk: Sdk; client: KMSClient }> | undefined;
 const sealing = new Map<string, Promise<SealingKey>>();
 const opened = new Map<string, { key: Buffer; at: number }>();
+/** Decrypts in flight, each removed when it settles: at most one per concurrent request. */
 const opening = new Map<string, Promise<Buffer>>();
 
 /** The client, created on first use; AWS_ENDPOINT_URL_KMS reaches a local fake KMS. */
