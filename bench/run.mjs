@@ -89,13 +89,17 @@ const meta = (side, name) => JSON.parse(readFileSync(join(outDir, side, name, 'm
 // ---------------------------------------------------------------------------------------------
 // 2. The vendor simulator and the fake SSM, in this process, on loopback.
 // ---------------------------------------------------------------------------------------------
-const { startVendorSimulator, startFakeSsm, startLocalTable, SIMULATOR_DEFAULT_KEYS } = await import(built.support);
+const { startVendorSimulator, startFakeSsm, startFakeKms, LOCAL_TOKEN_KEY_ALIAS, startLocalTable, SIMULATOR_DEFAULT_KEYS } = await import(
+  built.support
+);
 const { httpApiEvent } = await import(built.events);
 const sim = await startVendorSimulator({ camsExpireSeconds: 3600 });
 const ssm = await startFakeSsm();
 ssm.put(KEYS_PARAMETER, SIMULATOR_DEFAULT_KEYS.aliyun);
 // The token table (dynalite, its own process): only the table rows run with TOKEN_TABLE.
 const table = await startLocalTable({ tableName: 'cloud-token-broker-bench-tokens' });
+// Token items are sealed, as deployed: the table rows include the data key's KMS calls.
+const kms = await startFakeKms({ region: 'eu-west-1' });
 
 const childEnv = {
   PATH: process.env.PATH ?? '',
@@ -116,7 +120,13 @@ const childEnv = {
   LOG_LEVEL: 'info',
 };
 /** Ours with the token table: the rows "served from the table". */
-const tableEnv = { ...childEnv, TOKEN_TABLE: table.tableName, AWS_ENDPOINT_URL_DYNAMODB: table.url };
+const sealedTable = {
+  TOKEN_TABLE: table.tableName,
+  AWS_ENDPOINT_URL_DYNAMODB: table.url,
+  TOKEN_KEY_ID: LOCAL_TOKEN_KEY_ALIAS,
+  AWS_ENDPOINT_URL_KMS: kms.url,
+};
+const tableEnv = { ...childEnv, ...sealedTable };
 
 const ROUTES = { ims: '/v1/aliyun/ims/external-applications', cams: '/v1/aliyun/cams/upload-authorization' };
 /** The one API Gateway event builder (sim/lambda-events.ts), for cold children, profiles and workers alike. */
@@ -241,11 +251,7 @@ async function warmCams() {
     await startWorker('baseline', PAIRS.cams),
     // Not a target: ours with the token table and no memory (TOKEN_MEMORY_ENTRIES=0), so every
     // request is a table hit: what an instance pays for credentials another instance fetched.
-    await startWorker('ours', PAIRS.cams, {
-      TOKEN_TABLE: table.tableName,
-      AWS_ENDPOINT_URL_DYNAMODB: table.url,
-      TOKEN_MEMORY_ENTRIES: '0',
-    }),
+    await startWorker('ours', PAIRS.cams, { ...sealedTable, TOKEN_MEMORY_ENTRIES: '0' }),
   ];
   const [a, b, tableHit] = await alternate(list, 'cams', { withBare: false });
   const side = (run) => ({ latency: summary(run.invoke), perSecond: (run.invoke.length / run.elapsedMs) * 1000 });
@@ -333,7 +339,7 @@ try {
   }
 } finally {
   for (const child of workers) child.kill();
-  await Promise.all([sim.close(), ssm.close(), table.close()]);
+  await Promise.all([sim.close(), ssm.close(), kms.close(), table.close()]);
 }
 load.end = os.loadavg();
 

@@ -68,6 +68,9 @@ const ids = {
   eventBus: 'EventBus',
   /** The token table (one, shared by the functions, each confined to its own items). */
   table: 'TokenTable',
+  /** The KMS key whose data keys seal the token items (infra/table.cjs, lib/token-seal.ts). */
+  tokenKey: 'TokenKey',
+  tokenKeyAlias: 'TokenKeyAlias',
   /** The stage's CloudWatch dashboard (infra/dashboard.cjs). */
   dashboard: 'Dashboard',
 };

@@ -13,7 +13,10 @@
 // An operation that keeps shared state (it returns credentials, or has a vendor rate) may also
 // get, put and update the items of the token table (infra/table.cjs) whose pk begins with its own
 // function's file name and `#` (dynamodb:LeadingKeys), and, when the table has a customer managed
-// key (tokenTableKmsKeyArn), use that key through DynamoDB only. An operation with an sqs trigger
+// key (tokenTableKmsKeyArn), use that key through DynamoDB only; and make and open the data keys
+// that seal its token items (lib/token-seal.ts) with the stage's token key, in its own encryption
+// context only (kms:EncryptionContext:function equal to its function's file name): a role cannot
+// open another function's data keys. An operation with an sqs trigger
 // may also consume its own queue (infra/queues.cjs) and look up and send to its own dead-letter
 // queue (lib/dead-letter.ts: GetQueueUrl once, SendMessage per refused message); the queues are
 // encrypted with SQS's own keys (SqsManagedSseEnabled), so no kms: grant goes with it. With the
@@ -85,6 +88,15 @@ function statements(op, tableKeyArn, tracing) {
       Resource: { 'Fn::GetAtt': [ids.table, 'Arn'] },
       Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${op.functionName}#*`] } },
     });
+    // Only an operation that returns credentials stores tokens (a rate alone needs no data key).
+    if (op.expiresAt !== undefined)
+      list.push({
+        Sid: 'OwnTokenDataKeys',
+        Effect: 'Allow',
+        Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        Resource: { 'Fn::GetAtt': [ids.tokenKey, 'Arn'] },
+        Condition: { StringEquals: { 'kms:EncryptionContext:function': op.functionName } },
+      });
     if (tableKeyArn) {
       list.push({
         Sid: 'TableKeyViaDynamoDb',

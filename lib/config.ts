@@ -38,7 +38,20 @@ const configSchema = z.object({
   TENCENT_REGION: z._default(z.string().check(z.regex(/^[a-z]+(-[a-z0-9]+)+$/)), 'ap-guangzhou'),
   /** The DynamoDB table of shared state (docs/contracts.md, "Shared state"); unset: memory only, per instance. */
   TOKEN_TABLE: z.optional(z.string().check(z.regex(/^[\w.-]{3,255}$/))),
-  /** Longest a token-table call may take before the request goes on without the table. */
+  /**
+   * The KMS key (id, ARN, alias name or alias ARN) whose data keys seal token items
+   * (lib/token-seal.ts); with TOKEN_TABLE set and this unset, tokens stay in memory only.
+   */
+  TOKEN_KEY_ID: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(
+          /^(arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:)?(alias\/[\w/-]{1,250}|(key\/)?(mrk-[0-9a-f]{32}|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}))$/,
+        ),
+      ),
+  ),
+  /** Longest a token-table call (and a KMS call for its data key) may take before the request goes on without the table. */
   TOKEN_TABLE_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.minimum(50), z.maximum(10_000)), 1_000),
   /** Most tokens one warm instance keeps in memory. */
   TOKEN_MEMORY_ENTRIES: z._default(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(1_000_000)), 1000),

@@ -4,6 +4,7 @@ import { bodyKey } from './body-key.js';
 import { readConfig } from './config.js';
 import { BrokerError } from './errors.js';
 import { readKeys } from './keys.js';
+import type { Logger } from './logger.js';
 import type { Invocation } from './middleware/invocation-context.js';
 import type { Operation } from './operation.js';
 import { clearRateBudgets } from './rate-budget.js';
@@ -22,6 +23,7 @@ import {
   writeToken,
 } from './token-lease.js';
 import { createTokenMemory, holdToken } from './token-memory.js';
+import { clearDataKeys, KmsFailure, prepareKms } from './token-seal.js';
 import { resetTable, tableFailed, tableWorked, usableTable } from './token-table.js';
 
 /** An invocation, with the role an STS operation assumes for its caller (whose scope `hash` covers too). */
@@ -30,7 +32,8 @@ type ScopedInvocation = Invocation & Pick<RunOptions, 'role'>;
 /**
  * Credentials served from memory, then the token table, then the vendor (docs/contracts.md,
  * "Shared state"): once for every request waiting on one body, in this instance (one promise)
- * and across instances (a lease in the table). Without TOKEN_TABLE, memory only.
+ * and across instances (a lease in the table). Without TOKEN_TABLE, memory only; with it but
+ * without TOKEN_KEY_ID too, since the table never holds a token unsealed.
  */
 
 /** Where an answer came from: told to the audit log, never changes the answer. */
@@ -85,12 +88,31 @@ export function tokensInMemory(): number {
   return memory.size;
 }
 
-/** Forget what this instance holds: memory, waits, rate budgets and the table client (tests; a cold start does the same). */
+/** Forget what this instance holds: memory, waits, rate budgets, data keys and the table client (tests; a cold start does the same). */
 export function clearTokenMemory(): void {
   memory.clear();
   inFlight.clear();
   clearRateBudgets();
   resetTable();
+  clearDataKeys();
+  warnedNoKey = false;
+}
+
+let warnedNoKey = false;
+
+/**
+ * The table tokens may be kept in: `table` (configured, or usable now), unless TOKEN_KEY_ID is
+ * unset: tokens are never stored unsealed, so they stay in memory, with one warning per instance.
+ */
+function tokenTable(table: string | undefined, logger: Logger): string | undefined {
+  if (table === undefined || readConfig().TOKEN_KEY_ID !== undefined) return table;
+  if (!warnedNoKey) {
+    warnedNoKey = true;
+    logger.warn('TOKEN_TABLE is set but TOKEN_KEY_ID is not: tokens are kept in memory only, never unsealed in the table', {
+      table,
+    });
+  }
+  return undefined;
 }
 
 /**
@@ -139,9 +161,9 @@ async function fromVendor(
 }
 
 async function refresh(op: Operation, body: Record<string, unknown>, hash: string, invocation: ScopedInvocation): Promise<Served> {
-  const table = usableTable();
-  if (table === undefined) return fromVendor(op, body, hash, invocation);
   const { logger, deadline, metrics } = invocation;
+  const table = tokenTable(usableTable(), logger);
+  if (table === undefined) return fromVendor(op, body, hash, invocation);
   const pk = tokenKey(op, hash);
   const look = async (consistent: boolean) => {
     const item = await readTokenItem(table, pk, consistent);
@@ -156,6 +178,7 @@ async function refresh(op: Operation, body: Record<string, unknown>, hash: strin
   };
 
   let item: TokenItem | undefined;
+  prepareKms();
   try {
     item = await look(false);
   } catch (error) {
@@ -168,6 +191,10 @@ async function refresh(op: Operation, body: Record<string, unknown>, hash: strin
   if (!servable(item)) readKeys(op.vendor).catch(() => undefined);
   let delay = POLL_FIRST_MS;
   for (;;) {
+    if (item?.unreadable) {
+      stopWaiting();
+      return replaceUnreadable(op, body, hash, invocation, table, pk, item.unreadable);
+    }
     if (servable(item)) {
       stopWaiting();
       memory.set(memoryKey(op, hash), holdToken(item.token));
@@ -204,6 +231,32 @@ async function refresh(op: Operation, body: Record<string, unknown>, hash: strin
       return fromVendor(op, body, hash, invocation);
     }
   }
+}
+
+/**
+ * The item holds credentials that cannot be served (tampered with, moved, sealed under another
+ * key, or plaintext from an older version): never served, no lease to wait for (its refreshAt
+ * may forbid one), so this request calls the vendor and replaces the item.
+ */
+async function replaceUnreadable(
+  op: Operation,
+  body: Record<string, unknown>,
+  hash: string,
+  invocation: ScopedInvocation,
+  table: string,
+  pk: string,
+  unreadable: NonNullable<TokenItem['unreadable']>,
+): Promise<Served> {
+  const { logger, metrics } = invocation;
+  logger.warn('token item unreadable; replacing it with fresh credentials', { pk, sealed: unreadable.sealedData !== undefined });
+  const served = await fromVendor(op, body, hash, invocation);
+  if (served.token !== undefined) {
+    await writeToken(table, pk, served.token, unreadable).then(
+      () => tableWorked(logger),
+      (error: unknown) => tableFailed(error, logger, 'write token', metrics),
+    );
+  }
+  return { result: served.result, source: served.source, left: served.left };
 }
 
 /** This instance holds the lease: it calls the vendor, keeping the lease alive meanwhile, and writes the token. */
@@ -245,6 +298,8 @@ async function holdLease(
     tableWorked(logger);
   } catch (error) {
     tableFailed(error, logger, 'write token', metrics);
+    // No data key, so no token written: waiting requests need not wait for the lease to expire.
+    if (error instanceof KmsFailure) await releaseLease(table, pk, owner).catch(() => undefined);
   }
   return { result: served.result, source: served.source, left: served.left };
 }
@@ -264,7 +319,7 @@ export interface RotationReport {
 export async function rotateOne(op: Operation, body: Record<string, unknown>, invocation: Invocation): Promise<'rotated' | 'fresh'> {
   const hash = bodyKey(body);
   const key = memoryKey(op, hash);
-  const table = readConfig().TOKEN_TABLE;
+  const table = tokenTable(readConfig().TOKEN_TABLE, invocation.logger);
   if (table === undefined) {
     const held = memory.get(key);
     if (held && leftOf(held.fetchedAt, held.expiresAt, Date.now()) >= ROTATE_WHEN_LEFT) return 'fresh';
@@ -275,6 +330,6 @@ export async function rotateOne(op: Operation, body: Record<string, unknown>, in
   const item = await readTokenItem(table, pk, true);
   if (item?.token && lifetimeLeft(item.token) >= ROTATE_WHEN_LEFT) return 'fresh';
   const { token } = await fromVendor(op, body, hash, invocation);
-  if (token !== undefined) await writeToken(table, pk, token);
+  if (token !== undefined) await writeToken(table, pk, token, item?.unreadable);
   return 'rotated';
 }

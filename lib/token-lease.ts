@@ -1,6 +1,7 @@
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod/mini';
 import type { Operation } from './operation.js';
+import { openData, sealData, Unopenable } from './token-seal.js';
 import { conditionalWrite, type Item, N, numberOf, S, withTable } from './token-table.js';
 
 /**
@@ -8,7 +9,8 @@ import { conditionalWrite, type Item, N, numberOf, S, withTable } from './token-
  * body, `pk = <function>#token#<body hash>`, holding the current credentials and, while one
  * instance fetches new ones, that instance's lease. Every write is conditional, so items only
  * move forward: a lease is taken only when no live lease and no servable token is there, and
- * a token is written only over an older one.
+ * a token is written only over an older one. A token's `data` is stored sealed
+ * (lib/token-seal.ts): the item holds `sealedData` and `dataKey`, never the credentials.
  */
 
 /** Credentials as the table (and memory) hold them. */
@@ -44,28 +46,46 @@ export function refreshAt(token: Pick<StoredToken, 'fetchedAt' | 'expiresAt'>): 
 export interface TokenItem {
   /** Absent when the item holds none, or nothing that reads as one. */
   token?: StoredToken;
+  /**
+   * Present when the item holds credentials that cannot be served: sealed under a key or for
+   * an item they do not open for (`sealedData`, the value a replacing write may overwrite), or
+   * stored in plaintext by an older version, or junk. writeToken may replace such an item.
+   */
+  unreadable?: { sealedData?: Uint8Array };
   leaseOwner?: string;
   /** Epoch ms at which the lease dies unless renewed. */
   leaseUntil?: number;
 }
 
-function parseItem(item: Item): TokenItem {
+/** Throws KmsFailure when KMS cannot be used: the caller handles it as a table failure. */
+async function parseItem(pk: string, item: Item): Promise<TokenItem> {
   const out: TokenItem = {};
   const leaseOwner = item.leaseOwner?.S;
   const leaseUntil = numberOf(item.leaseUntil);
   if (leaseOwner !== undefined && leaseUntil !== undefined) Object.assign(out, { leaseOwner, leaseUntil });
-  if (item.data?.S === undefined) return out;
-  try {
-    const parsed = z.safeParse(storedTokenSchema, {
-      data: JSON.parse(item.data.S),
-      expiresAt: item.expiresAt?.S,
-      fetchedAt: item.fetchedAt?.S,
-      ...(item.vendorRequestId?.S !== undefined && { vendorRequestId: item.vendorRequestId.S }),
-    });
-    if (parsed.success) out.token = parsed.data;
-  } catch {
-    // Not JSON: no token.
+  const sealedData = item.sealedData?.B;
+  const dataKey = item.dataKey?.B;
+  if (sealedData === undefined || dataKey === undefined) {
+    // Plaintext `data` from before items were sealed, or junk: never served, replaced by the next write.
+    if (item.data !== undefined || item.refreshAt !== undefined || sealedData !== undefined) out.unreadable = {};
+    return out;
   }
+  let data: unknown;
+  try {
+    data = await openData(pk, { sealedData, dataKey });
+  } catch (error) {
+    if (!(error instanceof Unopenable) && !(error instanceof SyntaxError)) throw error;
+    out.unreadable = { sealedData };
+    return out;
+  }
+  const parsed = z.safeParse(storedTokenSchema, {
+    data,
+    expiresAt: item.expiresAt?.S,
+    fetchedAt: item.fetchedAt?.S,
+    ...(item.vendorRequestId?.S !== undefined && { vendorRequestId: item.vendorRequestId.S }),
+  });
+  if (parsed.success) out.token = parsed.data;
+  else out.unreadable = { sealedData };
   return out;
 }
 
@@ -74,7 +94,7 @@ export async function readTokenItem(table: string, pk: string, consistent: boole
   const { Item: item } = await withTable((client, options) =>
     client.send(new GetItemCommand({ TableName: table, Key: { pk: S(pk) }, ConsistentRead: consistent }), options),
   );
-  return item === undefined ? undefined : parseItem(item);
+  return item === undefined ? undefined : parseItem(pk, item);
 }
 
 export function leaseLive(item: TokenItem | undefined, now = Date.now()): boolean {
@@ -132,14 +152,19 @@ export async function releaseLease(table: string, pk: string, owner: string): Pr
 }
 
 /**
- * Writes a token over whatever the item holds, its lease included, unless the item already
- * holds one that expires no earlier: the table never goes back in time. True when written.
+ * Writes a token, sealed, over whatever the item holds, its lease included, unless the item
+ * already holds a sealed one that expires no earlier: the table never goes back in time. An
+ * unreadable item (TokenItem's `unreadable`, passed as `replacing`) is replaced whatever its
+ * expiry, and so is one without sealed data (plaintext, a lease alone, junk). True when
+ * written; throws KmsFailure when no data key can be had (nothing is written).
  */
-export async function writeToken(table: string, pk: string, token: StoredToken): Promise<boolean> {
+export async function writeToken(table: string, pk: string, token: StoredToken, replacing?: TokenItem['unreadable']): Promise<boolean> {
   const expires = Date.parse(token.expiresAt);
+  const { sealedData, dataKey } = await sealData(pk, token.data);
   const item: Item = {
     pk: S(pk),
-    data: S(JSON.stringify(token.data)),
+    sealedData: { B: sealedData },
+    dataKey: { B: dataKey },
     expiresAt: S(token.expiresAt),
     fetchedAt: S(token.fetchedAt),
     refreshAt: N(refreshAt(token)),
@@ -151,10 +176,16 @@ export async function writeToken(table: string, pk: string, token: StoredToken):
     new PutItemCommand({
       TableName: table,
       Item: item,
-      // Only what this module wrote has refreshAt: anything else (a lease alone, junk) is replaced.
+      // Only what this module wrote has sealedData: anything else (plaintext, a lease alone, junk) is replaced.
       // ISO 8601 instants in one format (toISOString) order as strings do.
-      ConditionExpression: 'attribute_not_exists(refreshAt) OR NOT attribute_type(expiresAt, :string) OR expiresAt < :expiresAt',
-      ExpressionAttributeValues: { ':string': S('S'), ':expiresAt': S(token.expiresAt) },
+      ConditionExpression: `attribute_not_exists(sealedData) OR NOT attribute_type(expiresAt, :string) OR expiresAt < :expiresAt${
+        replacing?.sealedData === undefined ? '' : ' OR sealedData = :unreadable'
+      }`,
+      ExpressionAttributeValues: {
+        ':string': S('S'),
+        ':expiresAt': S(token.expiresAt),
+        ...(replacing?.sealedData !== undefined && { ':unreadable': { B: replacing.sealedData } }),
+      },
     }),
   );
 }

@@ -148,6 +148,8 @@ if (realVendors) {
     simulator: { log: process.env.SIM_LOG === '1' },
     // The name serverless.yml gives TOKEN_TABLE for the stage.
     tableName: `cloud-token-broker-${stage}-tokens`,
+    // The alias serverless.yml gives TOKEN_KEY_ID for the stage: the fake KMS seals the table's items with it.
+    tokenKeyAlias: `alias/cloud-token-broker-${stage}-tokens`,
     queues: deadLetterQueues,
   });
   cleanups.push(() => world.close());
@@ -159,7 +161,7 @@ if (realVendors) {
   banner = [
     `vendors:  simulator at ${world.sim.url} (${Object.keys(world.endpoints).join(', ')})`,
     `keys:     fake SSM at ${world.ssm.url}, seeded with local keys under /cloud-token-broker/${stage}/keys/`,
-    `table:    local token table ${world.table!.tableName} at ${world.table!.url} (dynalite)`,
+    `table:    local token table ${world.table!.tableName} at ${world.table!.url} (dynalite), tokens sealed by the fake KMS at ${world.kms.url} (alias/cloud-token-broker-${stage}-tokens)`,
     `queues:   fake SQS at ${world.sqs.url}, holding the dead-letter queues ${deadLetterQueues.join(', ') || '(none)'}`,
   ];
 }

@@ -1,6 +1,6 @@
 /**
  * The local world's wiring: a vendor simulator, a fake SSM seeded with keys, a fake SQS
- * holding the dead-letter queues, and the variables that point the broker at them. Which endpoint variables exist is read from the
+ * holding the dead-letter queues, a fake KMS whose key seals the token items, and the variables that point the broker at them. Which endpoint variables exist is read from the
  * operation registry (lib/operations), never listed here, so a new operation is wired as
  * soon as its spec exists. Used by `npm start`, scripts/measure-paths.ts and the tests.
  *
@@ -12,6 +12,7 @@ import type { EndpointVariable } from '../lib/config.js';
 import { keysParameterVariable, VENDORS, type Vendor } from '../lib/keys.js';
 import type { Operation } from '../lib/operation.js';
 import { loadOperations } from '../lib/operations/index.js';
+import { type FakeKms, LOCAL_TOKEN_KEY_ALIAS, startFakeKms } from './fake-kms.js';
 import { type FakeSqs, startFakeSqs } from './fake-sqs.js';
 import { type FakeSsm, startFakeSsm } from './fake-ssm.js';
 import { type LocalTable, startLocalTable } from './local-table.js';
@@ -105,6 +106,8 @@ export interface LocalWorldOptions {
   simulator?: SimulatorOptions;
   /** The local token table's name; absent: no table (memory only, per instance). */
   tableName?: string;
+  /** The alias of the fake KMS's key that seals the table's items (TOKEN_KEY_ID). Default LOCAL_TOKEN_KEY_ALIAS. */
+  tokenKeyAlias?: string;
   /** Queues the fake SQS holds from the start (the functions' dead-letter queues, by name). */
   queues?: string[];
 }
@@ -114,6 +117,8 @@ export interface LocalWorld {
   ssm: FakeSsm;
   /** Where the functions send messages to their dead-letter queues. */
   sqs: FakeSqs;
+  /** The KMS that seals token items: TOKEN_KEY_ID names its key (options.tokenKeyAlias). */
+  kms: FakeKms;
   /** The local token table (dynalite, in its own process), when a tableName was given. */
   table: LocalTable | undefined;
   /** The registry the wiring was derived from. */
@@ -122,34 +127,36 @@ export interface LocalWorld {
   endpoints: Record<string, string>;
   /** The role variable of each STS operation, set to a local role (localRoleArns). */
   roles: Record<string, string>;
-  /** The AWS_* variables that send the SSM, SQS and DynamoDB clients to the fakes and the local table (dummy credentials, a region). */
+  /** The AWS_* variables that send the SSM, SQS, KMS and DynamoDB clients to the fakes and the local table (dummy credentials, a region). */
   awsEnv: Record<string, string>;
-  /** Everything an in-process broker needs: awsEnv, the key parameter names, the endpoints, TOKEN_TABLE. */
+  /** Everything an in-process broker needs: awsEnv, the key parameter names, the endpoints, TOKEN_TABLE and TOKEN_KEY_ID. */
   env: Record<string, string>;
   close(): Promise<void>;
 }
 
-/** Starts the simulator, the fake SSM and SQS and (with a tableName) the local table on loopback; seeds the simulator's keys into SSM. */
+/** Starts the simulator, the fake SSM, SQS and KMS and (with a tableName) the local table on loopback; seeds the simulator's keys into SSM. */
 export async function startLocalWorld(options: LocalWorldOptions): Promise<LocalWorld> {
   const operations = await loadOperations();
   const started = await Promise.allSettled([
     startVendorSimulator(options.simulator),
     startFakeSsm(),
     startFakeSqs({ queues: options.queues ?? [] }),
+    startFakeKms({ region: options.region ?? 'ap-southeast-1', alias: options.tokenKeyAlias ?? LOCAL_TOKEN_KEY_ALIAS }),
     options.tableName === undefined ? Promise.resolve(undefined) : startLocalTable({ tableName: options.tableName }),
   ] as const);
-  const [simStarted, ssmStarted, sqsStarted, tableStarted] = started;
+  const [simStarted, ssmStarted, sqsStarted, kmsStarted, tableStarted] = started;
   if (
     simStarted.status === 'rejected' ||
     ssmStarted.status === 'rejected' ||
     sqsStarted.status === 'rejected' ||
+    kmsStarted.status === 'rejected' ||
     tableStarted.status === 'rejected'
   ) {
     // Whatever did start is stopped again: nothing is left listening.
     await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value?.close() : undefined)));
     throw started.find((s): s is PromiseRejectedResult => s.status === 'rejected')!.reason;
   }
-  const [sim, ssm, sqs, table] = [simStarted.value, ssmStarted.value, sqsStarted.value, tableStarted.value];
+  const [sim, ssm, sqs, kms, table] = [simStarted.value, ssmStarted.value, sqsStarted.value, kmsStarted.value, tableStarted.value];
   // The key each vendor's simulator accepts; a vendor without one here fails to compile.
   const seeded: Record<Vendor, object> = {
     aliyun: SIMULATOR_DEFAULT_KEYS.aliyun,
@@ -162,6 +169,7 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
   const awsEnv: Record<string, string> = {
     AWS_ENDPOINT_URL_SSM: ssm.url,
     AWS_ENDPOINT_URL_SQS: sqs.url,
+    AWS_ENDPOINT_URL_KMS: kms.url,
     ...(table && { AWS_ENDPOINT_URL_DYNAMODB: table.url }),
     AWS_REGION: options.region ?? 'ap-southeast-1',
     AWS_ACCESS_KEY_ID: 'fake-ssm-access-key',
@@ -172,6 +180,7 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
     sim,
     ssm,
     sqs,
+    kms,
     table,
     operations,
     endpoints,
@@ -182,10 +191,10 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
       ...Object.fromEntries(VENDORS.map((vendor) => [keysParameterVariable(vendor), options.keyParameters[vendor]])),
       ...endpoints,
       ...roles,
-      ...(table && { TOKEN_TABLE: table.tableName }),
+      ...(table && { TOKEN_TABLE: table.tableName, TOKEN_KEY_ID: options.tokenKeyAlias ?? LOCAL_TOKEN_KEY_ALIAS }),
     },
     async close() {
-      await Promise.all([sim.close(), ssm.close(), sqs.close(), table?.close()]);
+      await Promise.all([sim.close(), ssm.close(), sqs.close(), kms.close(), table?.close()]);
     },
   };
 }

@@ -6,16 +6,22 @@ import {
   PutItemCommand,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
-import { refreshAt } from '../lib/token-lease.js';
+import { readTokenItem, refreshAt, type TokenItem } from '../lib/token-lease.js';
+import { sealData } from '../lib/token-seal.js';
 import type { LocalTable } from './local-table.js';
 
 /** Reads and writes the local token table behind the broker's back, as a test needs to. */
 export interface TableItems {
   /** The item under `pk`, its attributes as plain values (numbers as numbers), or undefined. */
   get(pk: string): Promise<Record<string, unknown> | undefined>;
-  put(item: Record<string, string | number>): Promise<void>;
-  /** A token item as the broker writes it, with `left` (0..1) of `lifetimeMs` remaining. */
+  put(item: Record<string, string | number | Uint8Array>): Promise<void>;
+  /**
+   * A token item as the broker writes it, sealed with the broker's own KMS client and
+   * TOKEN_KEY_ID (the environment the test set), with `left` (0..1) of `lifetimeMs` remaining.
+   */
   putToken(pk: string, left: number, lifetimeMs: number, data: unknown, vendorRequestId?: string): Promise<void>;
+  /** The item as the broker reads it: its `data` opened (the broker's KMS client and environment). */
+  token(pk: string): Promise<TokenItem | undefined>;
   keys(): Promise<string[]>;
   delete(pk: string): Promise<void>;
   clear(): Promise<void>;
@@ -26,11 +32,13 @@ function plain(value: AttributeValue): unknown {
   if (value.S !== undefined) return value.S;
   if (value.N !== undefined) return Number(value.N);
   if (value.BOOL !== undefined) return value.BOOL;
+  if (value.B !== undefined) return value.B;
   if (value.NULL) return null;
   return value;
 }
 
-function attribute(value: string | number): AttributeValue {
+function attribute(value: string | number | Uint8Array): AttributeValue {
+  if (value instanceof Uint8Array) return { B: value };
   return typeof value === 'number' ? { N: String(value) } : { S: value };
 }
 
@@ -51,7 +59,7 @@ export function tableItems(table: LocalTable): TableItems {
     } while (start);
     return found;
   };
-  const put = async (item: Record<string, string | number>) => {
+  const put = async (item: Record<string, string | number | Uint8Array>) => {
     await client.send(new PutItemCommand({ TableName, Item: Object.fromEntries(Object.entries(item).map(([k, v]) => [k, attribute(v)])) }));
   };
   const remove = async (pk: string) => {
@@ -68,13 +76,14 @@ export function tableItems(table: LocalTable): TableItems {
       const token = { expiresAt: new Date(expires).toISOString(), fetchedAt: new Date(expires - lifetimeMs).toISOString() };
       await put({
         pk,
-        data: JSON.stringify(data),
+        ...(await sealData(pk, data)),
         ...token,
         refreshAt: refreshAt(token),
         ttl: Math.ceil(expires / 1000),
         ...(vendorRequestId !== undefined && { vendorRequestId }),
       });
     },
+    token: (pk) => readTokenItem(TableName, pk, true),
     keys,
     delete: remove,
     async clear() {

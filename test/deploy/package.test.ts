@@ -213,9 +213,15 @@ function iamFindings(documents: FoundDocument[]): string[] {
         if (r === '*' || (arnParts && /^(\*|parameter\/\*)$/.test(arnParts[2]!))) findings.push(`${at}: ${actions.join(',')} on ${r}`);
       }
       if (actions.some((a) => /^kms:/i.test(a))) {
-        // Through SSM (key parameters), or DynamoDB (the token table's own key), never directly.
+        // Through SSM (key parameters), or DynamoDB (the token table's own key), never directly;
+        // but for the data keys of token items: on the stage's token key, in one function's context.
         const via = render(s.Condition?.StringEquals?.['kms:ViaService']);
-        if (via !== `ssm.${REGION}.amazonaws.com` && via !== `dynamodb.${REGION}.amazonaws.com`)
+        const ownDataKeys =
+          resources.length === 1 &&
+          resources[0] === '${TokenKey.Arn}' &&
+          typeof s.Condition?.StringEquals?.['kms:EncryptionContext:function'] === 'string' &&
+          actions.every((a) => a === 'kms:GenerateDataKey' || a === 'kms:Decrypt');
+        if (!ownDataKeys && via !== `ssm.${REGION}.amazonaws.com` && via !== `dynamodb.${REGION}.amazonaws.com`)
           findings.push(`${at}: kms action without kms:ViaService ssm. or dynamodb.<region>.amazonaws.com`);
         // A key wildcard is only acceptable when the key is pinned by a condition as well.
         if (
@@ -607,6 +613,8 @@ describe('functions', () => {
     // Tencent Cloud's region, at the broker's default (no stage sets tencentRegion here).
     ...(vendors.includes('tencent') && { TENCENT_REGION: 'ap-guangzhou' }),
     TOKEN_TABLE: `${SERVICE}-${stage}-tokens`,
+    // The alias of the key that seals the token items (infra/table.cjs).
+    TOKEN_KEY_ID: `alias/${SERVICE}-${stage}-tokens`,
     POLICY_PARAMETER: '',
     KEYS_CACHE_SECONDS: '300',
     ALIYUN_SIGNATURE: 'ACS3-HMAC-SHA256',
@@ -1374,6 +1382,11 @@ describe('least privilege', () => {
         grants['kms:Encrypt'] = [variant.tokenTableKmsKeyArn];
         grants['kms:GenerateDataKey'] = [variant.tokenTableKmsKeyArn];
       }
+      // The data keys that seal its token items, from the stage's token key (in its own context: pinned below).
+      if (op.expiresAt !== undefined) {
+        grants['kms:Decrypt'] = [...grants['kms:Decrypt']!, '${TokenKey.Arn}'];
+        grants['kms:GenerateDataKey'] = [...(grants['kms:GenerateDataKey'] ?? []), '${TokenKey.Arn}'];
+      }
     }
     // Lambda's active tracing writes X-Ray segments (which take no resource).
     if (stage === variant.stage) for (const action of ['xray:PutTraceSegments', 'xray:PutTelemetryRecords']) grants[action] = ['*'];
@@ -1422,6 +1435,7 @@ describe('least privilege', () => {
     for (const run of [dev, prod]) {
       for (const { statements } of policyDocuments(run.template)) {
         for (const s of statements.filter((st) => asArray(st.Action).some((a) => a.startsWith('kms:')))) {
+          if (s.Sid === 'OwnTokenDataKeys') continue; // pinned by the test below
           if (s.Sid === 'TableKeyViaDynamoDb') {
             expect(run).toBe(prod);
             expect(s.Resource).toBe(variant.tokenTableKmsKeyArn);
@@ -1444,6 +1458,49 @@ describe('least privilege', () => {
       const onTable = statements.filter((st) => asArray(st.Action).some((a) => a.startsWith('dynamodb:')));
       expect(onTable).toHaveLength(1);
       expect(onTable[0]!.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${name}#*`] } });
+    },
+  );
+});
+
+describe('the key that seals the token items', () => {
+  it('is a symmetric customer managed key with rotation, aliased per stage (TOKEN_KEY_ID), administered by the account root only', () => {
+    for (const [run, stage] of [
+      [dev, 'dev'],
+      [prod, variant.stage],
+    ] as const) {
+      const key = resource(run.template, 'TokenKey', 'AWS::KMS::Key').Properties;
+      expect(key.EnableKeyRotation).toBe(true);
+      expect(key.KeySpec).toBe('SYMMETRIC_DEFAULT');
+      expect(key.KeyUsage).toBe('ENCRYPT_DECRYPT');
+      const statements = asArray((key.KeyPolicy as { Statement: Json[] }).Statement) as Record<string, any>[];
+      expect(statements).toHaveLength(1);
+      expect(render(statements[0]!.Principal.AWS)).toBe('arn:${AWS::Partition}:iam::${AWS::AccountId}:root');
+      const alias = resource(run.template, 'TokenKeyAlias', 'AWS::KMS::Alias').Properties;
+      expect(alias.AliasName).toBe(`alias/${SERVICE}-${stage}-tokens`);
+      expect(render(alias.TargetKeyId)).toBe('${TokenKey}');
+    }
+  });
+
+  it.each(operations.map((op) => [op.functionName, op.expiresAt !== undefined] as const))(
+    '%s: may make and open data keys only with the token key, only in its own encryption context (returns credentials: %s)',
+    (name, returnsCredentials) => {
+      for (const [run, stage] of [
+        [dev, 'dev'],
+        [prod, variant.stage],
+      ] as const) {
+        const [, fn] = functionResource(run.template, stage, name);
+        const role = resource(run.template, referencedId(render(fn.Properties.Role)), 'AWS::IAM::Role');
+        const statements = policyDocuments({ Resources: { role } } as unknown as Template).flatMap((d) => d.statements);
+        const direct = statements.filter((st) => asArray(st.Action).some((a) => a.startsWith('kms:')) && st.Sid === 'OwnTokenDataKeys');
+        if (!returnsCredentials) {
+          expect(direct).toEqual([]);
+          continue;
+        }
+        expect(direct).toHaveLength(1);
+        expect(asArray(direct[0]!.Action).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+        expect(render(direct[0]!.Resource as Json)).toBe('${TokenKey.Arn}');
+        expect(direct[0]!.Condition).toEqual({ StringEquals: { 'kms:EncryptionContext:function': name } });
+      }
     },
   );
 });

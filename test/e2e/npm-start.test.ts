@@ -100,7 +100,9 @@ describe('npm start', () => {
     expect(lines[0]).toBe(`cloud-token-broker (stage local) listening on http://localhost:${httpPort}`);
     expect(lines[1]).toMatch(/^vendors: +simulator at http:\/\/127\.0\.0\.1:\d+/);
     expect(lines[2]).toMatch(/^keys: +fake SSM at http:\/\/127\.0\.0\.1:\d+/);
-    expect(lines[3]).toMatch(/^table: +local token table cloud-token-broker-local-tokens at http:\/\/127\.0\.0\.1:\d+ \(dynalite\)$/);
+    expect(lines[3]).toMatch(
+      /^table: +local token table cloud-token-broker-local-tokens at http:\/\/127\.0\.0\.1:\d+ \(dynalite\), tokens sealed by the fake KMS at http:\/\/127\.0\.0\.1:\d+ \(alias\/cloud-token-broker-local-tokens\)$/,
+    );
     expect(lines[4]).toMatch(
       /^queues: +fake SQS at http:\/\/127\.0\.0\.1:\d+, holding the dead-letter queues cloud-token-broker-local-ims-provision-external-application-dlq$/,
     );

@@ -5,6 +5,7 @@ import { handler as ufile } from '../../functions/ufile-describe-token.js';
 import { bodyKey } from '../../lib/body-key.js';
 import { camsGetUploadAuthorization } from '../../lib/operations/cams-get-upload-authorization.js';
 import { tokenKey } from '../../lib/token-lease.js';
+import { sealData } from '../../lib/token-seal.js';
 import { httpApiEvent, lambdaContext } from '../../sim/lambda-events.js';
 import { type TableItems, tableItems } from '../../sim/table-items.js';
 import { useBrokerEnv } from '../support/broker-env.js';
@@ -23,10 +24,10 @@ afterAll(() => items.close());
 
 const rotate = (...bodies: unknown[]) => cams({ rotate: bodies }, lambdaContext(30_000));
 const pkOf = (body: Record<string, unknown>) => tokenKey(camsGetUploadAuthorization, bodyKey(body));
-/** The token item as the table holds it, `data` parsed. */
+/** The token item as the table holds it, with `data` as the broker opens it from `sealedData`. */
 async function stored(body: Record<string, unknown>): Promise<Record<string, any> | undefined> {
   const item = await items.get(pkOf(body));
-  return item && { ...item, data: JSON.parse(item.data as string) };
+  return item && { ...item, data: (await items.token(pkOf(body)))?.token?.data };
 }
 
 /** Writes a token item with `left` of its lifetime remaining, as a past rotation would have. */
@@ -51,7 +52,17 @@ describe('scheduled rotation', () => {
     expect(tokenKeys.sort()).toEqual([pkOf({ custSpaceId: 'a' }), pkOf({ custSpaceId: 'b' })].sort());
     expect(pkOf({ custSpaceId: 'a' })).toMatch(/^cams-get-upload-authorization#token#[0-9a-f]{32}$/);
     const token = (await stored({ custSpaceId: 'a' }))!;
-    expect(Object.keys(token).sort()).toEqual(['data', 'expiresAt', 'fetchedAt', 'pk', 'refreshAt', 'ttl', 'vendorRequestId']);
+    expect(Object.keys(token).sort()).toEqual([
+      'data',
+      'dataKey',
+      'expiresAt',
+      'fetchedAt',
+      'pk',
+      'refreshAt',
+      'sealedData',
+      'ttl',
+      'vendorRequestId',
+    ]);
     expect(Date.parse(token.expiresAt as string) - Date.parse(token.fetchedAt as string)).toBeGreaterThanOrEqual(LIFETIME_S * 1000 - 1000);
     const expiresS = Date.parse(token.expiresAt as string) / 1000;
     expect(token.ttl).toBeGreaterThanOrEqual(expiresS);
@@ -95,7 +106,7 @@ describe('scheduled rotation', () => {
     const newer = { data: { accessKeyId: 'newer-id' }, expiresAt: now + 2 * LIFETIME_S * 1000, fetchedAt: now };
     await items.put({
       pk: pkOf({ custSpaceId: 'race' }),
-      data: JSON.stringify(newer.data),
+      ...(await sealData(pkOf({ custSpaceId: 'race' }), newer.data)),
       expiresAt: new Date(newer.expiresAt).toISOString(),
       fetchedAt: new Date(newer.fetchedAt).toISOString(),
       refreshAt: newer.expiresAt - LIFETIME_S * 500,

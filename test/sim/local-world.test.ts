@@ -65,6 +65,7 @@ describe('startLocalWorld', () => {
     expect(world.env).toMatchObject({
       AWS_ENDPOINT_URL_SSM: world.ssm.url,
       AWS_ENDPOINT_URL_SQS: world.sqs.url,
+      AWS_ENDPOINT_URL_KMS: world.kms.url,
       ALIYUN_KEYS_PARAMETER: '/k/aliyun',
       UCLOUD_KEYS_PARAMETER: '/k/ucloud',
       TENCENT_KEYS_PARAMETER: '/k/tencent',

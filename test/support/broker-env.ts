@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { resetDeadLetterQueue } from '../../lib/dead-letter.js';
 import { clearKeys } from '../../lib/keys.js';
 import { clearTokenMemory } from '../../lib/token-cache.js';
+import type { FakeKms } from '../../sim/fake-kms.js';
 import type { FakeSqs } from '../../sim/fake-sqs.js';
 import type { FakeSsm } from '../../sim/fake-ssm.js';
 import type { LocalTable } from '../../sim/local-table.js';
@@ -23,6 +24,8 @@ export interface BrokerEnv {
   sim: VendorSimulator;
   ssm: FakeSsm;
   sqs: FakeSqs;
+  /** The KMS that seals the table's token items (TOKEN_KEY_ID). */
+  kms: FakeKms;
   /** Undefined when started with `table: false` (memory only). */
   table: LocalTable | undefined;
   env: Record<string, string>;
@@ -47,7 +50,7 @@ export async function startBrokerEnv(options: BrokerEnvOptions = {}): Promise<Br
     ...(options.table !== false && { tableName: TOKEN_TABLE }),
     queues: [DEAD_LETTER_QUEUE],
   });
-  const { sim, ssm, sqs, table } = world;
+  const { sim, ssm, sqs, kms, table } = world;
   const env: Record<string, string> = {
     // The fake SSM, the key parameters, every endpoint variable of the registry, the table.
     ...world.env,
@@ -59,7 +62,10 @@ export async function startBrokerEnv(options: BrokerEnvOptions = {}): Promise<Br
     ...options.env,
   };
   const previous = { ...process.env };
-  if (!table) delete process.env.TOKEN_TABLE;
+  if (!table) {
+    delete process.env.TOKEN_TABLE;
+    delete process.env.TOKEN_KEY_ID;
+  }
   Object.assign(process.env, env);
   const coldStart = () => {
     clearKeys();
@@ -71,12 +77,13 @@ export async function startBrokerEnv(options: BrokerEnvOptions = {}): Promise<Br
     sim,
     ssm,
     sqs,
+    kms,
     table,
     env,
     coldStart,
     async close() {
       coldStart();
-      for (const key of [...Object.keys(env), 'TOKEN_TABLE']) {
+      for (const key of [...Object.keys(env), 'TOKEN_TABLE', 'TOKEN_KEY_ID']) {
         if (previous[key] === undefined) delete process.env[key];
         else process.env[key] = previous[key];
       }
@@ -104,6 +111,8 @@ export function useBrokerEnv(options: BrokerEnvOptions = {}, { resetEach = true 
     beforeEach(async () => {
       started().sim.reset();
       started().sqs.clear();
+      started().kms.failWith(undefined);
+      started().kms.clearRequests();
       started().coldStart();
       await started().table?.clear();
     });
@@ -117,6 +126,9 @@ export function useBrokerEnv(options: BrokerEnvOptions = {}, { resetEach = true 
     },
     get sqs() {
       return started().sqs;
+    },
+    get kms() {
+      return started().kms;
     },
     get table() {
       return started().table;
