@@ -96,27 +96,35 @@ export function clearTokenMemory(): void {
 /**
  * Credentials for a validated body: from memory, else from the table, else from the vendor,
  * once for every request waiting on the same body. Cached credentials are served only while
- * a quarter of their lifetime is left.
+ * a quarter of their lifetime is left, and (STS) at least `minimumLeftMs`.
  */
 export async function cachedCredentials(
   op: Operation,
   body: Record<string, unknown>,
   invocation: ScopedInvocation,
   hash = bodyKey(body),
+  minimumLeftMs = 0,
 ): Promise<Served> {
   const key = memoryKey(op, hash);
   const now = Date.now();
   const held = memory.get(key, now);
   const heldLeft = held ? leftOf(held.fetchedAt, held.expiresAt, now) : 0;
-  if (held && heldLeft >= SERVE_WHILE_LEFT) {
+  if (held && heldLeft >= SERVE_WHILE_LEFT && held.expiresAt - now >= minimumLeftMs) {
     return { result: fromStored(op, held.token), source: 'memory', left: heldLeft };
   }
   let pending = inFlight.get(key);
   if (!pending) {
-    pending = refresh(op, body, hash, invocation).finally(() => inFlight.delete(key));
+    pending = refresh(op, body, hash, invocation, minimumLeftMs).finally(() => inFlight.delete(key));
     inFlight.set(key, pending);
   }
-  return pending;
+  const served = await pending;
+  // A request that joined another's fetch of shorter-lived credentials than it needs fetches its own.
+  if (minimumLeftMs === 0 || longEnough(served.result, minimumLeftMs)) return served;
+  return refresh(op, body, hash, invocation, minimumLeftMs);
+}
+
+function longEnough(result: OperationResult, minimumLeftMs: number, now = Date.now()): boolean {
+  return result.expiresAt === undefined || Date.parse(result.expiresAt) - now >= minimumLeftMs;
 }
 
 function servable(item: TokenItem | undefined, now = Date.now()): item is TokenItem & { token: StoredToken } {
@@ -134,11 +142,20 @@ async function fromVendor(
   const result = await runOperation(op, body, invocation);
   if (result.expiresAt === undefined) return { result, source: 'vendor', left: 1 };
   const token = toStored(result, fetchedAt);
-  memory.set(memoryKey(op, hash), holdToken(token));
+  const key = memoryKey(op, hash);
+  const held = memory.get(key);
+  // Concurrent fetches of different lifetimes (STS): memory keeps the one that lives longest.
+  if (held === undefined || held.expiresAt <= Date.parse(token.expiresAt)) memory.set(key, holdToken(token));
   return { result, source: 'vendor', left: lifetimeLeft(token), token };
 }
 
-async function refresh(op: Operation, body: Record<string, unknown>, hash: string, invocation: ScopedInvocation): Promise<Served> {
+async function refresh(
+  op: Operation,
+  body: Record<string, unknown>,
+  hash: string,
+  invocation: ScopedInvocation,
+  minimumLeftMs = 0,
+): Promise<Served> {
   const table = usableTable();
   if (table === undefined) return fromVendor(op, body, hash, invocation);
   const { logger, deadline, metrics } = invocation;
@@ -168,6 +185,12 @@ async function refresh(op: Operation, body: Record<string, unknown>, hash: strin
   if (!servable(item)) readKeys(op.vendor).catch(() => undefined);
   let delay = POLL_FIRST_MS;
   for (;;) {
+    if (servable(item) && !longEnough(fromStored(op, item.token), minimumLeftMs)) {
+      // Servable, but shorter-lived than this request asked (STS): no lease can be taken over a
+      // servable token, so fetch longer ones and write them over it (the table keeps the later expiry).
+      stopWaiting();
+      return fetchAndWrite(op, body, hash, invocation, table, pk);
+    }
     if (servable(item)) {
       stopWaiting();
       memory.set(memoryKey(op, hash), holdToken(item.token));
@@ -245,6 +268,27 @@ async function holdLease(
     tableWorked(logger);
   } catch (error) {
     tableFailed(error, logger, 'write token', metrics);
+  }
+  return { result: served.result, source: served.source, left: served.left };
+}
+
+/** Fetches without a lease and writes the token unless the table holds one that expires no earlier. */
+async function fetchAndWrite(
+  op: Operation,
+  body: Record<string, unknown>,
+  hash: string,
+  invocation: ScopedInvocation,
+  table: string,
+  pk: string,
+): Promise<Served> {
+  const served = await fromVendor(op, body, hash, invocation);
+  if (served.token !== undefined) {
+    try {
+      await writeToken(table, pk, served.token);
+      tableWorked(invocation.logger);
+    } catch (error) {
+      tableFailed(error, invocation.logger, 'write token', invocation.metrics);
+    }
   }
   return { result: served.result, source: served.source, left: served.left };
 }
