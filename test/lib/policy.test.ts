@@ -459,22 +459,24 @@ describe("the README's STS rules", () => {
 
   it('scope tenant-a to its own folder, on either vendor', () => {
     const tenantA = jwt({ sub: 'user-1', tenant: 'tenant-a' });
-    const aliyun = decideCompiled(readmePolicy, tenantA, 'aliyun-sts:AssumeRole', {});
+    const aliyun = decideCompiled(readmePolicy, tenantA, 'aliyun-sts:AssumeRole', {}, { assumesRole: true });
     expect(aliyun).toMatchObject({ allowed: true, rule: 'tenant-own-folder' });
     expect(JSON.parse((aliyun as { sessionPolicy: string }).sessionPolicy).Statement[0].Resource).toEqual([
       'acs:oss:*:*:uploads/tenant-a/*',
     ]);
-    const tencent = decideCompiled(readmePolicy, tenantA, 'tencent-sts:AssumeRole', {});
+    const tencent = decideCompiled(readmePolicy, tenantA, 'tencent-sts:AssumeRole', {}, { assumesRole: true });
     expect(JSON.parse((tencent as { sessionPolicy: string }).sessionPolicy).statement[0].resource).toEqual([
       'qcs::cos:ap-guangzhou:uid/1250000000:uploads-1250000000/tenant-a/*',
     ]);
   });
 
   it('refuse a tenant claim that would reach every folder, and callers of no tenant', () => {
-    expect(decideCompiled(readmePolicy, jwt({ tenant: 'tenant-*' }), 'aliyun-sts:AssumeRole', {})).toMatchObject({
+    expect(decideCompiled(readmePolicy, jwt({ tenant: 'tenant-*' }), 'aliyun-sts:AssumeRole', {}, { assumesRole: true })).toMatchObject({
       allowed: false,
       refusedClaim: { claim: 'tenant' },
     });
-    expect(decideCompiled(readmePolicy, jwt({ sub: 'user-2' }), 'aliyun-sts:AssumeRole', {})).toEqual({ allowed: false });
+    expect(decideCompiled(readmePolicy, jwt({ sub: 'user-2' }), 'aliyun-sts:AssumeRole', {}, { assumesRole: true })).toEqual({
+      allowed: false,
+    });
   });
 });
