@@ -115,7 +115,7 @@ describe.each(VENDORS)('$operation', (v) => {
     expect(broker.sim.assumeRoleCalls.map((c) => c.policyDocument)).toEqual([v.rendered('tenant-a'), v.rendered('tenant-b')]);
   });
 
-  it.each(['tenant-a/../tenant-b', 'tenant-*', 'tenant-a"', 'tenant-\u0000a', 'tenant-a\uff0f..\uff0ftenant-b', 'tenant-\uff0a', 'a b'])(
+  it.each(['tenant-a/../tenant-b', 'tenant-*', 'tenant-a"', 'tenant-\u0000a', 'tenant-a\uff0ftenant-b', 'tenant-\uff0a', 'tenant-a b'])(
     'refuses a claim that could widen the policy (%j) with 403, before the vendor',
     async (tenant) => {
       const answer = await invokeHttp(v.handler, asCaller(v.route, { sub: 'user-7', tenant }));
