@@ -1,11 +1,11 @@
 /**
  * What an STS operation (a spec with `assumesRole`) sends beyond its body: the role the
  * deployment configured for its route, never one the caller names; a RoleSessionName derived
- * from the caller; and the session policy its caller-policy rule rendered (docs/contracts.md,
- * "Session policies").
+ * from the caller; the session policy its caller-policy rule rendered; and the lifetime asked
+ * of the vendor (docs/contracts.md, "Session policies").
  * @module
  */
-import type { Caller } from './caller.js';
+import { type Caller, callerIdentity } from './caller.js';
 import { type RoleArnVariable, readConfig } from './config.js';
 import { BrokerError } from './errors.js';
 import type { Allowed } from './policy.js';
@@ -16,33 +16,82 @@ export interface AssumedRole {
   roleArn: string;
   /** RoleSessionName: who asked (lib/session-name.ts). */
   sessionName: string;
-  /** The rendered session policy (compact JSON), sent as `Policy`; absent when the rule has none. */
+  /** The rendered session policy (compact JSON), sent as `Policy`; absent only when the rule opted out (`"none"`). */
   sessionPolicy?: string;
+  /** The caller in full (callerIdentity): part of the token-cache key, never sent. */
+  caller: string;
+  /** DurationSeconds sent to the vendor (sessionLifetime): at least what the caller asked. */
+  durationSeconds: number;
+  /** Least lifetime (ms) cached credentials must have left to be served to this request (sessionLifetime). */
+  minimumLeftMs: number;
+  /** The body without `durationSeconds`: what the token-cache key covers, so a duration cannot bust the cache. */
+  cacheBody: Record<string, unknown>;
 }
 
-/** What a spec's `assumesRole` holds: the variable naming the role, and how to fill in the rest for a caller. */
+/** What DurationSeconds an operation's vendor takes: its default (what it gives when none is sent) and its most. */
+export interface SessionLifetimes {
+  defaultSeconds: number;
+  maxSeconds: number;
+}
+
+/** What a spec's `assumesRole` holds: the variable naming the role, its lifetimes, and how to fill in the rest for a caller. */
 export interface RoleAssumption {
   roleArn: RoleArnVariable;
-  /** The role, session name and session policy for `caller`, as `decision` allows it. */
-  resolve(operation: string, caller: Caller, decision: Allowed): AssumedRole;
+  lifetimes: SessionLifetimes;
+  /** The role, session name, session policy and lifetime for `caller` and `body`, as `decision` allows it. */
+  resolve(operation: string, caller: Caller, decision: Allowed, body: Record<string, unknown>): AssumedRole;
 }
 
 /**
- * An operation assumes the role named by `roleArn` for its callers. Made in the spec (which
- * imports this module), so a function that assumes no role bundles none of this.
+ * Cached credentials are served to a request asking `durationSeconds` d while they still live
+ * at least this share of d: the slack, the same quarter after which any cached credentials are
+ * refreshed (docs/contracts.md, "Session policies").
  */
-export function assumesRole(roleArn: RoleArnVariable): RoleAssumption {
+export const SERVE_WHILE_LEFT_OF_ASKED = 0.75;
+
+/**
+ * What to ask the vendor for, and what a cached answer must still have, for a caller asking
+ * `asked` seconds (or nothing). The vendor is asked for its default lifetime, or, for more,
+ * the default doubled until it covers `asked` (capped at the most): a handful of distinct
+ * lifetimes, so 60 requests with 60 durations make at most a few AssumeRole calls. Cached
+ * credentials serve a request while they live at least 3/4 of what it asked.
+ */
+export function sessionLifetime(
+  lifetimes: SessionLifetimes,
+  asked: number | undefined,
+): { durationSeconds: number; minimumLeftMs: number } {
+  let durationSeconds = lifetimes.defaultSeconds;
+  while (asked !== undefined && durationSeconds < asked && durationSeconds < lifetimes.maxSeconds) durationSeconds *= 2;
+  durationSeconds = Math.min(durationSeconds, lifetimes.maxSeconds);
+  return { durationSeconds, minimumLeftMs: asked === undefined ? 0 : Math.ceil(asked * SERVE_WHILE_LEFT_OF_ASKED * 1000) };
+}
+
+/**
+ * An operation assumes the role named by `roleArn` for its callers, asking the vendor for
+ * the given lifetimes. Made in the spec (which imports this module), so a function that
+ * assumes no role bundles none of this.
+ */
+export function assumesRole(roleArn: RoleArnVariable, lifetimes: SessionLifetimes): RoleAssumption {
   return {
     roleArn,
-    resolve(operation, caller, decision) {
+    lifetimes,
+    resolve(operation, caller, decision, body) {
       const arn = readConfig()[roleArn];
       if (arn === undefined) {
         throw new BrokerError('ConfigurationError', `${roleArn} is not set: this deployment names no role for ${operation}.`);
       }
+      if (decision.sessionPolicy === undefined && decision.unscoped !== true) {
+        // decide never allows this; kept as a last guard before the vendor.
+        throw new BrokerError('Forbidden', `${operation} assumes a role, and no session policy scopes it.`);
+      }
+      const { durationSeconds: asked, ...cacheBody } = body;
       return {
         roleArn: arn,
         sessionName: roleSessionName(caller),
         ...(decision.sessionPolicy !== undefined && { sessionPolicy: decision.sessionPolicy }),
+        caller: callerIdentity(caller),
+        ...sessionLifetime(lifetimes, typeof asked === 'number' ? asked : undefined),
+        cacheBody,
       };
     },
   };

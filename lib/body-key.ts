@@ -28,6 +28,11 @@ export interface CallerScope {
   sessionPolicy?: string;
   /** The caller's RoleSessionName (lib/session-name.ts). */
   sessionName?: string;
+  /**
+   * Who the caller is in full (lib/caller.ts callerIdentity: a JWT's issuer and subject): a
+   * session name is cut and hashed to 40 bits, this is not.
+   */
+  caller?: string;
 }
 
 /**
@@ -37,6 +42,7 @@ export interface CallerScope {
  * `#` field names can be no body's: every request schema is strict, its fields lowerCamelCase.
  */
 export function scopedBodyKey(body: Record<string, unknown>, scope: CallerScope = {}): string {
-  if (scope.roleArn === undefined && scope.sessionPolicy === undefined && scope.sessionName === undefined) return bodyKey(body);
-  return bodyKey({ '#body': body, '#roleArn': scope.roleArn, '#sessionPolicy': scope.sessionPolicy, '#sessionName': scope.sessionName });
+  const { roleArn, sessionPolicy, sessionName, caller } = scope;
+  if (roleArn === undefined && sessionPolicy === undefined && sessionName === undefined && caller === undefined) return bodyKey(body);
+  return bodyKey({ '#body': body, '#roleArn': roleArn, '#sessionPolicy': sessionPolicy, '#sessionName': sessionName, '#caller': caller });
 }

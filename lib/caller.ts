@@ -14,13 +14,29 @@ type Loose = Record<string, unknown> | undefined;
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 
-/** JWT claims as API Gateway hands them over: strings, numbers, or arrays flattened to "[a b]". */
+/** A claim value the policy may read: a string, or a list of strings (numbers and booleans as text). */
+function primitiveText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return undefined;
+}
+
+/**
+ * JWT claims as API Gateway hands them over: strings, numbers, or arrays flattened to "[a b]".
+ * Held in a prototype-free object, so no claim name reaches Object.prototype; a claim whose
+ * value is an object (or a list holding one) is refused, left out: a rule needing it finds it missing.
+ */
 function normaliseClaims(claims: Record<string, unknown>): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
+  const out: Record<string, string | string[]> = Object.create(null);
   for (const [name, value] of Object.entries(claims)) {
-    if (Array.isArray(value)) out[name] = value.map(String);
-    else if (typeof value === 'string' && /^\[.*\]$/.test(value)) out[name] = value.slice(1, -1).split(/\s+/).filter(Boolean);
-    else if (value !== null && value !== undefined) out[name] = String(value);
+    if (Array.isArray(value)) {
+      const items = value.map(primitiveText);
+      if (items.every((item) => item !== undefined)) out[name] = items as string[];
+    } else if (typeof value === 'string' && /^\[.*\]$/.test(value)) out[name] = value.slice(1, -1).split(/\s+/).filter(Boolean);
+    else {
+      const text = primitiveText(value);
+      if (text !== undefined) out[name] = text;
+    }
   }
   return out;
 }
@@ -59,4 +75,15 @@ export function callerForAudit(caller: Caller): Record<string, string> {
   if (caller.kind === 'jwt')
     return { kind: 'jwt', ...(caller.subject && { subject: caller.subject }), ...(caller.issuer && { issuer: caller.issuer }) };
   return { kind: 'anonymous' };
+}
+
+/**
+ * Who the caller is, as one string that no other caller has: the kind, and for a JWT both
+ * issuer and subject (two issuers may hand out the same subject), for an IAM caller the whole
+ * principal ARN. Part of the STS token-cache key (lib/body-key.ts) and of the hashed session name.
+ */
+export function callerIdentity(caller: Caller): string {
+  if (caller.kind === 'jwt') return JSON.stringify(['jwt', caller.issuer ?? null, caller.subject ?? null]);
+  if (caller.kind === 'iam') return JSON.stringify(['iam', caller.principal]);
+  return JSON.stringify(['anonymous']);
 }

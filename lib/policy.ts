@@ -12,6 +12,9 @@ import type { Logger } from './logger.js';
 import { compileSessionPolicy, type RenderSessionPolicy, sessionPolicySchema } from './session-policy.js';
 import { ParameterUnusable, readJsonParameter } from './ssm-parameter.js';
 
+/** The explicit opt-out of a session policy: `"sessionPolicy": "none"`. */
+export const UNSCOPED = 'none';
+
 const pattern = z.string().check(z.minLength(1), z.maxLength(512));
 const constraintSchema = z.union([
   z.strictObject({ equals: pattern }),
@@ -24,6 +27,8 @@ const callerMatcherSchema = z.union([
   z.strictObject({ principal: pattern }),
   /** JWT claims that must all match (`*` wildcards; list claims such as `scope` match when one item does). */
   z.strictObject({ claims: z.record(z.string(), pattern) }),
+  /** A caller no authorizer vouched for: only on a route without one, as under `npm start` (a deployed route always has one). */
+  z.strictObject({ anonymous: z.literal(true) }),
 ]);
 /** The caller policy document kept in SSM (POLICY_PARAMETER). */
 export const policySchema = z.strictObject({
@@ -32,15 +37,20 @@ export const policySchema = z.strictObject({
     z.strictObject({
       id: z.string().check(z.minLength(1), z.maxLength(128)),
       callers: z.array(callerMatcherSchema).check(z.minLength(1)),
-      /** Operation names such as `cams:GetChatappUploadAuthorization`; `*` wildcards. */
+      /**
+       * Operation names such as `cams:GetChatappUploadAuthorization`; `*` wildcards. An
+       * operation that assumes a role is matched only by its exact name, never by a wildcard.
+       */
       operations: z.array(pattern).check(z.minLength(1)),
       /** Body field → constraint; `${claim}` in a value is the caller's claim. A constrained field must be present. */
       constraints: z.optional(z.record(z.string(), constraintSchema)),
       /**
        * The vendor policy document sent as STS AssumeRole's `Policy` when this rule allows:
-       * `${claim}` in a string value is the caller's claim (lib/session-policy.ts).
+       * `${claim}` in a string value is the caller's claim (lib/session-policy.ts). An
+       * operation that assumes a role is allowed only by a rule that has one, or that opts
+       * out explicitly with `"none"` (credentials of the role's whole reach; logged).
        */
-      sessionPolicy: z.optional(sessionPolicySchema),
+      sessionPolicy: z.optional(z.union([z.literal(UNSCOPED), sessionPolicySchema])),
     }),
   ),
 });
@@ -53,11 +63,21 @@ type Constraint = z.infer<typeof constraintSchema>;
  * What the policy says of one request, and by which rule; with the rule's session policy
  * rendered for the caller (compact JSON) when it has one. A refusal names the claim a
  * session policy could not take: the request is then refused outright, never passed on to
- * a later rule that might allow more.
+ * a later rule that might allow more. `unscopedSkipped` names the rules that matched an
+ * operation assuming a role but have no session policy (so they did not allow it).
  */
-export type Decision = Allowed | { allowed: false; refusedClaim?: { claim: string; reason: string } };
-/** A decision that allows: `rule` absent when no policy is configured. */
-export type Allowed = { allowed: true; rule?: string; sessionPolicy?: string };
+export type Decision = Allowed | { allowed: false; refusedClaim?: { claim: string; reason: string }; unscopedSkipped?: string[] };
+/**
+ * A decision that allows: `rule` absent when no policy is configured; `unscoped` when the
+ * rule opted out of a session policy (`"sessionPolicy": "none"`) for an operation that assumes a role.
+ */
+export type Allowed = { allowed: true; rule?: string; sessionPolicy?: string; unscoped?: true };
+
+/** What decide needs to know of the operation besides its name. */
+export interface OperationTraits {
+  /** It assumes a role (a spec's `assumesRole`): exact names only, a session policy or the explicit opt-out required. */
+  assumesRole: boolean;
+}
 
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -211,17 +231,22 @@ type CallerTest = (caller: Caller) => boolean;
 interface CompiledRule {
   id: string;
   operations: RegExp[];
+  /** The operation names written without a wildcard: the only ones that match an operation that assumes a role. */
+  exactOperations: Set<string>;
   callers: CallerTest[];
   constraints: [field: string, test: ValueTest][];
-  sessionPolicy?: RenderSessionPolicy;
+  sessionPolicy?: RenderSessionPolicy | typeof UNSCOPED;
 }
 
 /** A policy checked and compiled, ready to decide requests. */
 export interface CompiledPolicy {
   rules: CompiledRule[];
+  /** The ids of the rules that opt out of a session policy (`"none"`): logged when the policy loads. */
+  unscopedRules: string[];
 }
 
 function compileCaller(matcher: Rule['callers'][number], where: string): CallerTest {
+  if ('anonymous' in matcher) return (caller) => caller.kind === 'anonymous';
   if ('principal' in matcher) {
     const glob = compileGlob(matcher.principal);
     return (caller) => caller.kind === 'iam' && glob.test(caller.principal);
@@ -266,17 +291,22 @@ function compileConstraint(constraint: Constraint, where: string): ValueTest {
  */
 export function compilePolicy(policy: Policy): CompiledPolicy {
   return {
+    unscopedRules: policy.rules.filter((rule) => rule.sessionPolicy === UNSCOPED).map((rule) => rule.id),
     rules: policy.rules.map((rule, index) => {
       const where = `rules[${index}]`;
+      const template = rule.sessionPolicy;
       return {
         id: rule.id,
         operations: rule.operations.map(compileGlob),
+        exactOperations: new Set(rule.operations.filter((name) => !name.includes('*'))),
         callers: rule.callers.map((matcher, i) => compileCaller(matcher, `${where}.callers[${i}]`)),
         constraints: Object.entries(rule.constraints ?? {}).map(([field, constraint]) => [
           field,
           compileConstraint(constraint, `${where}.constraints.${field}`),
         ]),
-        ...(rule.sessionPolicy && { sessionPolicy: compileSessionPolicy(rule.sessionPolicy, `${where}.sessionPolicy`) }),
+        ...(template !== undefined && {
+          sessionPolicy: template === UNSCOPED ? UNSCOPED : compileSessionPolicy(template, `${where}.sessionPolicy`),
+        }),
       };
     }),
   };
@@ -294,39 +324,71 @@ function bodySatisfies(constraints: CompiledRule['constraints'], body: Record<st
   });
 }
 
-/** The decision for one request; pure, so it is tested without SSM. */
-export function decide(policy: CompiledPolicy, caller: Caller, operation: string, body: Record<string, unknown>): Decision {
+/**
+ * The decision for one request; pure, so it is tested without SSM. For an operation that
+ * assumes a role, only a rule naming it exactly applies, and only with a session policy or
+ * the explicit opt-out; a rule without either is skipped (and named on the denial).
+ */
+export function decide(
+  policy: CompiledPolicy,
+  caller: Caller,
+  operation: string,
+  body: Record<string, unknown>,
+  traits: OperationTraits = { assumesRole: false },
+): Decision {
+  const skipped: string[] = [];
   for (const rule of policy.rules) {
-    if (!rule.operations.some((glob) => glob.test(operation))) continue;
+    const named = traits.assumesRole ? rule.exactOperations.has(operation) : rule.operations.some((glob) => glob.test(operation));
+    if (!named) continue;
     if (!rule.callers.some((matches) => matches(caller))) continue;
     if (!bodySatisfies(rule.constraints, body, caller)) continue;
-    if (!rule.sessionPolicy) return { allowed: true, rule: rule.id };
+    if (rule.sessionPolicy === undefined) {
+      // Never the role's whole reach without an explicit opt-out.
+      if (traits.assumesRole) {
+        skipped.push(rule.id);
+        continue;
+      }
+      return { allowed: true, rule: rule.id };
+    }
+    if (rule.sessionPolicy === UNSCOPED) return { allowed: true, rule: rule.id, ...(traits.assumesRole && { unscoped: true as const }) };
     const rendering = rule.sessionPolicy(caller);
-    // A claim the template names is missing: the rule does not apply, as with a constraint.
-    if ('missing' in rendering) continue;
+    // A claim the template needs is missing or refused: no later, wider rule is tried.
     if ('refused' in rendering) return { allowed: false, refusedClaim: rendering.refused };
     return { allowed: true, rule: rule.id, sessionPolicy: rendering.policy };
   }
-  return { allowed: false };
+  return skipped.length > 0 ? { allowed: false, unscopedSkipped: skipped } : { allowed: false };
 }
 
 /** A deny-everything policy: what a malformed policy document becomes. */
-const DENY_ALL: CompiledPolicy = { rules: [] };
+const DENY_ALL: CompiledPolicy = { rules: [], unscopedRules: [] };
 
-/** Compiled policies by the parsed document they came from: compiled once per read from SSM. */
-const compiled = new WeakMap<Policy, CompiledPolicy>();
+/**
+ * The last policy compiled, by its document's JSON text: readJsonParameter parses the cached
+ * parameter anew on every read, so the text, not the object, says whether it changed. One
+ * entry: a function reads one policy parameter.
+ */
+let compiled: { text: string; policy: CompiledPolicy } | undefined;
 
-function compiledFor(document: Policy): CompiledPolicy {
-  let policy = compiled.get(document);
-  if (!policy) {
-    policy = compilePolicy(document);
-    compiled.set(document, policy);
+function compiledFor(document: Policy, logger: Logger): CompiledPolicy {
+  const text = JSON.stringify(document);
+  if (compiled?.text === text) return compiled.policy;
+  const policy = compilePolicy(document);
+  compiled = { text, policy };
+  // Once per policy loaded: an opt-out is a deliberate, visible choice.
+  for (const rule of policy.unscopedRules) {
+    logger.warn('caller policy rule opts out of session policies: operations that assume a role get its whole reach', { rule });
   }
   return policy;
 }
 
 /** The 403 of a denial. A refused claim is named, never its value: the answer and the log stay bounded. */
 function forbidden(operation: string, denial: Decision & { allowed: false }, logger: Logger): BrokerError {
+  if (denial.unscopedSkipped !== undefined) {
+    logger.warn('caller policy rules matched an operation that assumes a role but have no sessionPolicy; skipped', {
+      rules: denial.unscopedSkipped,
+      fix: 'give each a sessionPolicy, or "none" to hand out the role\'s whole reach',
+    });
+  }
   if (denial.refusedClaim === undefined) {
     return new BrokerError('Forbidden', `No policy rule allows this caller to call ${operation} with this request.`);
   }
@@ -337,15 +399,31 @@ function forbidden(operation: string, denial: Decision & { allowed: false }, log
 
 /**
  * Checks a request against the configured policy, before any key is read. No
- * POLICY_PARAMETER: everything is allowed (the authorizer is the only gate). A policy
- * that cannot be read answers 503; one that is malformed denies everything.
+ * POLICY_PARAMETER: everything is allowed (the authorizer is the only gate), except an
+ * operation that assumes a role, which is refused (403). A policy that cannot be read
+ * answers 503; one that is malformed denies everything.
  */
-export async function authorize(operation: string, caller: Caller, body: Record<string, unknown>, logger: Logger): Promise<Allowed> {
+export async function authorize(
+  operation: string,
+  caller: Caller,
+  body: Record<string, unknown>,
+  logger: Logger,
+  traits: OperationTraits,
+): Promise<Allowed> {
   const config = readConfig();
-  if (config.POLICY_PARAMETER === undefined) return { allowed: true };
+  if (config.POLICY_PARAMETER === undefined) {
+    if (!traits.assumesRole) return { allowed: true };
+    throw new BrokerError(
+      'Forbidden',
+      `${operation} assumes a role and no caller policy is configured: set POLICY_PARAMETER (stage param callerPolicy: enabled) to a policy whose rule names ${operation} with a sessionPolicy.`,
+    );
+  }
   let policy: CompiledPolicy;
   try {
-    policy = compiledFor(await readJsonParameter(config.POLICY_PARAMETER, policySchema, { cacheSeconds: config.KEYS_CACHE_SECONDS }));
+    policy = compiledFor(
+      await readJsonParameter(config.POLICY_PARAMETER, policySchema, { cacheSeconds: config.KEYS_CACHE_SECONDS }),
+      logger,
+    );
   } catch (error) {
     if (error instanceof ParameterUnusable && error.reason === 'unreadable') {
       throw new BrokerError('PolicyUnavailable', 'The caller policy could not be read from SSM.', { cause: error.cause });
@@ -357,7 +435,7 @@ export async function authorize(operation: string, caller: Caller, body: Record<
     });
     policy = DENY_ALL;
   }
-  const decision = decide(policy, caller, operation, body);
+  const decision = decide(policy, caller, operation, body, traits);
   if (!decision.allowed) throw forbidden(operation, decision, logger);
   return decision;
 }

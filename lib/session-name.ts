@@ -4,7 +4,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import type { Caller } from './caller.js';
+import { type Caller, callerIdentity } from './caller.js';
 
 /**
  * What both vendors take: Alibaba Cloud letters, digits and `. @ - _`, 2 to 64 characters;
@@ -18,12 +18,25 @@ const NOT_ALLOWED = /[^\w.@-]+/g;
 /** Hex characters of the hash suffix: 40 bits, so distinct callers' names collide only by chance. */
 const HASH_LENGTH = 10;
 
-/** A caller as a readable name, and the whole identity that name stands for. */
+/** Names a caller of another kind (or none) is given: a JWT subject equal to one is never sent as it is. */
+const RESERVED = new Set(['anonymous', 'jwt', 'iam']);
+/** The shape of a name this module hashed. */
+const HASHED = new RegExp(`-[0-9a-f]{${HASH_LENGTH}}$`);
+
+/**
+ * A caller as a readable name, and the whole identity that name stands for (callerIdentity:
+ * kind, and a JWT's issuer with its subject). Only the anonymous caller's name is its whole
+ * identity; every other name gets the identity's hash.
+ */
 function whoAsked(caller: Caller): { readable: string; identity: string } {
   if (caller.kind === 'anonymous') return { readable: 'anonymous', identity: 'anonymous' };
   if (caller.kind === 'jwt') {
     const subject = caller.subject ?? 'jwt';
-    return { readable: subject, identity: subject };
+    // A subject alone is the whole identity only without an issuer, and when it is no reserved name.
+    // Nor one shaped like a hashed name (`<name>-<10 hex>`), which it could be chosen to copy.
+    const whole =
+      caller.issuer === undefined && caller.subject !== undefined && !RESERVED.has(subject.toLowerCase()) && !HASHED.test(subject);
+    return { readable: subject, identity: whole ? subject : callerIdentity(caller) };
   }
   return { readable: principalName(caller.principal), identity: caller.principal };
 }
@@ -43,10 +56,11 @@ const hashOf = (text: string) => createHash('sha256').update(text).digest('hex')
 
 /**
  * The caller's `RoleSessionName`: the JWT subject, the IAM principal's role and session (or
- * user name), or `anonymous`. Kept as it is when it is the whole identity and already valid;
- * otherwise sanitised, cut, and suffixed with a hash of the whole identity, so callers that
- * differ only in what was cut or replaced still get different names. Always matches
- * SESSION_NAME.
+ * user name), or `anonymous`. Kept as it is when it is the whole identity and already valid
+ * (a JWT subject of no issuer, not a reserved name); otherwise sanitised, cut, and suffixed
+ * with a hash of the whole identity (a JWT's issuer and subject), so callers that differ only
+ * in what was cut or replaced, or only in their issuer, still get different names. Always
+ * matches SESSION_NAME.
  */
 export function roleSessionName(caller: Caller): string {
   const { readable, identity } = whoAsked(caller);

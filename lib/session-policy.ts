@@ -7,7 +7,9 @@
  */
 import * as z from 'zod/mini';
 import type { Caller } from './caller.js';
-import { checkReferences, claimValue, PolicyMalformed, REFERENCE } from './claim-references.js';
+import { checkReferences, claimRefusal, claimValue, PolicyMalformed, REFERENCE } from './claim-references.js';
+
+export { claimRefusal };
 
 /**
  * Most UTF-8 bytes a rendered session policy may take: Alibaba Cloud's AssumeRole takes a
@@ -26,34 +28,22 @@ export const MAX_SESSION_CLAIM_LENGTH = 64;
 /** UTF-8 bytes one UTF-16 code unit may take: 3 for a BMP character, 4 for a surrogate pair (2 units). */
 const MOST_BYTES_PER_UNIT = 3;
 
-/**
- * What a claim may not carry into a session policy, and why:
- * `*` `?` are the wildcards of both vendors' policy languages; `/` separates resource paths
- * and `..` climbs them (a `.` at either end could join the template's into `..`, and `.`
- * alone names the folder it is in); `"` `\` are JSON string syntax; `$` `{` `}` are policy-variable
- * syntax; `%` because Tencent Cloud URL-decodes `Policy`; control characters (C0, DEL, C1),
- * format characters (zero-width, bidirectional overrides), line and paragraph separators
- * and lone surrogates make text that reads other than it is, or that no vendor can receive.
- */
-const REFUSED_IN_CLAIM = /[*?/\\"${}%]|\.\.|^\.|\.$|[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
-
 /** A session policy as the caller policy holds it: a JSON object, `${claim}` allowed in string values only. */
 export const sessionPolicySchema = z.record(z.string(), z.json());
 export type SessionPolicyTemplate = z.infer<typeof sessionPolicySchema>;
 type Json = SessionPolicyTemplate[string];
 
-/** A session policy for one caller: rendered, or why not (a claim missing, or refused). */
-export type SessionPolicyRendering = { policy: string } | { missing: string } | { refused: { claim: string; reason: string } };
+/**
+ * A session policy for one caller: rendered, or the claim that stopped it and why (missing,
+ * empty or a list; or outside the allow-list, claimRefusal). Either way the request is refused.
+ */
+export type SessionPolicyRendering = { policy: string } | { refused: { claim: string; reason: string } };
+
+/** Why a claim the template names and the caller lacks (absent, empty, or a list) stops the request. */
+export const MISSING_CLAIM = 'is missing, empty or a list';
 
 /** A compiled template: renders the session policy for a caller. */
 export type RenderSessionPolicy = (caller: Caller) => SessionPolicyRendering;
-
-/** Why a claim value may not go into a session policy, or undefined when it may. */
-export function claimRefusal(value: string): string | undefined {
-  if (value.length > MAX_SESSION_CLAIM_LENGTH) return `is longer than ${MAX_SESSION_CLAIM_LENGTH} characters`;
-  if (REFUSED_IN_CLAIM.test(value)) return 'holds a character a session policy may not carry';
-  return undefined;
-}
 
 const utf8Bytes = (text: string) => Buffer.byteLength(text, 'utf8');
 
@@ -133,7 +123,7 @@ export function compileSessionPolicy(template: SessionPolicyTemplate, where: str
     const values = new Map<string, string>();
     for (const name of names) {
       const value = claimValue(caller, name);
-      if (value === undefined) return { missing: name };
+      if (value === undefined) return { refused: { claim: name, reason: MISSING_CLAIM } };
       values.set(name, value);
     }
     for (const [claim, value] of values) {

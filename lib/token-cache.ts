@@ -118,27 +118,35 @@ function tokenTable(table: string | undefined, logger: Logger): string | undefin
 /**
  * Credentials for a validated body: from memory, else from the table, else from the vendor,
  * once for every request waiting on the same body. Cached credentials are served only while
- * a quarter of their lifetime is left.
+ * a quarter of their lifetime is left, and (STS) at least `minimumLeftMs`.
  */
 export async function cachedCredentials(
   op: Operation,
   body: Record<string, unknown>,
   invocation: ScopedInvocation,
   hash = bodyKey(body),
+  minimumLeftMs = 0,
 ): Promise<Served> {
   const key = memoryKey(op, hash);
   const now = Date.now();
   const held = memory.get(key, now);
   const heldLeft = held ? leftOf(held.fetchedAt, held.expiresAt, now) : 0;
-  if (held && heldLeft >= SERVE_WHILE_LEFT) {
+  if (held && heldLeft >= SERVE_WHILE_LEFT && held.expiresAt - now >= minimumLeftMs) {
     return { result: fromStored(op, held.token), source: 'memory', left: heldLeft };
   }
   let pending = inFlight.get(key);
   if (!pending) {
-    pending = refresh(op, body, hash, invocation).finally(() => inFlight.delete(key));
+    pending = refresh(op, body, hash, invocation, minimumLeftMs).finally(() => inFlight.delete(key));
     inFlight.set(key, pending);
   }
-  return pending;
+  const served = await pending;
+  // A request that joined another's fetch of shorter-lived credentials than it needs fetches its own.
+  if (minimumLeftMs === 0 || longEnough(served.result, minimumLeftMs)) return served;
+  return refresh(op, body, hash, invocation, minimumLeftMs);
+}
+
+function longEnough(result: OperationResult, minimumLeftMs: number, now = Date.now()): boolean {
+  return result.expiresAt === undefined || Date.parse(result.expiresAt) - now >= minimumLeftMs;
 }
 
 function servable(item: TokenItem | undefined, now = Date.now()): item is TokenItem & { token: StoredToken } {
@@ -156,11 +164,20 @@ async function fromVendor(
   const result = await runOperation(op, body, invocation);
   if (result.expiresAt === undefined) return { result, source: 'vendor', left: 1 };
   const token = toStored(result, fetchedAt);
-  memory.set(memoryKey(op, hash), holdToken(token));
+  const key = memoryKey(op, hash);
+  const held = memory.get(key);
+  // Concurrent fetches of different lifetimes (STS): memory keeps the one that lives longest.
+  if (held === undefined || held.expiresAt <= Date.parse(token.expiresAt)) memory.set(key, holdToken(token));
   return { result, source: 'vendor', left: lifetimeLeft(token), token };
 }
 
-async function refresh(op: Operation, body: Record<string, unknown>, hash: string, invocation: ScopedInvocation): Promise<Served> {
+async function refresh(
+  op: Operation,
+  body: Record<string, unknown>,
+  hash: string,
+  invocation: ScopedInvocation,
+  minimumLeftMs = 0,
+): Promise<Served> {
   const { logger, deadline, metrics } = invocation;
   const table = tokenTable(usableTable(), logger);
   if (table === undefined) return fromVendor(op, body, hash, invocation);
@@ -193,7 +210,17 @@ async function refresh(op: Operation, body: Record<string, unknown>, hash: strin
   for (;;) {
     if (item?.unreadable) {
       stopWaiting();
-      return replaceUnreadable(op, body, hash, invocation, table, pk, item.unreadable);
+      invocation.logger.warn('token item unreadable; replacing it with fresh credentials', {
+        pk,
+        sealed: item.unreadable.sealedData !== undefined,
+      });
+      return fetchAndWrite(op, body, hash, invocation, table, pk, item.unreadable);
+    }
+    if (servable(item) && !longEnough(fromStored(op, item.token), minimumLeftMs)) {
+      // Servable, but shorter-lived than this request asked (STS): no lease can be taken over a
+      // servable token, so fetch longer ones and write them over it (the table keeps the later expiry).
+      stopWaiting();
+      return fetchAndWrite(op, body, hash, invocation, table, pk);
     }
     if (servable(item)) {
       stopWaiting();
@@ -231,32 +258,6 @@ async function refresh(op: Operation, body: Record<string, unknown>, hash: strin
       return fromVendor(op, body, hash, invocation);
     }
   }
-}
-
-/**
- * The item holds credentials that cannot be served (tampered with, moved, sealed under another
- * key, or plaintext from an older version): never served, no lease to wait for (its refreshAt
- * may forbid one), so this request calls the vendor and replaces the item.
- */
-async function replaceUnreadable(
-  op: Operation,
-  body: Record<string, unknown>,
-  hash: string,
-  invocation: ScopedInvocation,
-  table: string,
-  pk: string,
-  unreadable: NonNullable<TokenItem['unreadable']>,
-): Promise<Served> {
-  const { logger, metrics } = invocation;
-  logger.warn('token item unreadable; replacing it with fresh credentials', { pk, sealed: unreadable.sealedData !== undefined });
-  const served = await fromVendor(op, body, hash, invocation);
-  if (served.token !== undefined) {
-    await writeToken(table, pk, served.token, unreadable).then(
-      () => tableWorked(logger),
-      (error: unknown) => tableFailed(error, logger, 'write token', metrics),
-    );
-  }
-  return { result: served.result, source: served.source, left: served.left };
 }
 
 /** This instance holds the lease: it calls the vendor, keeping the lease alive meanwhile, and writes the token. */
@@ -300,6 +301,28 @@ async function holdLease(
     tableFailed(error, logger, 'write token', metrics);
     // No data key, so no token written: waiting requests need not wait for the lease to expire.
     if (error instanceof KmsFailure) await releaseLease(table, pk, owner).catch(() => undefined);
+  }
+  return { result: served.result, source: served.source, left: served.left };
+}
+
+/** Fetches without a lease and writes the token unless the table holds one that expires no earlier. */
+async function fetchAndWrite(
+  op: Operation,
+  body: Record<string, unknown>,
+  hash: string,
+  invocation: ScopedInvocation,
+  table: string,
+  pk: string,
+  replacing?: TokenItem['unreadable'],
+): Promise<Served> {
+  const served = await fromVendor(op, body, hash, invocation);
+  if (served.token !== undefined) {
+    try {
+      await writeToken(table, pk, served.token, replacing);
+      tableWorked(invocation.logger);
+    } catch (error) {
+      tableFailed(error, invocation.logger, 'write token', invocation.metrics);
+    }
   }
   return { result: served.result, source: served.source, left: served.left };
 }

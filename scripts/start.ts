@@ -151,8 +151,12 @@ if (realVendors) {
     // The alias serverless.yml gives TOKEN_KEY_ID for the stage: the fake KMS seals the table's items with it.
     tokenKeyAlias: `alias/cloud-token-broker-${stage}-tokens`,
     queues: deadLetterQueues,
+    // The STS routes refuse without a caller policy: the local one names them with a session policy.
+    policyParameter: `/cloud-token-broker/${stage}/policy`,
   });
   cleanups.push(() => world.close());
+  // serverless.yml sets POLICY_PARAMETER to /cloud-token-broker/<stage>/policy when callerPolicy is enabled.
+  params.push('--param=callerPolicy=enabled');
   // serverless.yml sets each endpoint variable from the stage param of the same name in camelCase.
   for (const [variable, url] of Object.entries(world.endpoints)) params.push(`--param=${stageParamName(variable)}=${url}`);
   for (const [variable, arn] of Object.entries(world.roles)) params.push(`--param=${stageParamName(variable)}=${arn}`);
@@ -160,7 +164,7 @@ if (realVendors) {
   Object.assign(env, world.awsEnv);
   banner = [
     `vendors:  simulator at ${world.sim.url} (${Object.keys(world.endpoints).join(', ')})`,
-    `keys:     fake SSM at ${world.ssm.url}, seeded with local keys under /cloud-token-broker/${stage}/keys/`,
+    `keys:     fake SSM at ${world.ssm.url}, seeded with local keys under /cloud-token-broker/${stage}/keys/ and a caller policy at /cloud-token-broker/${stage}/policy (STS routes scoped by a session policy)`,
     `table:    local token table ${world.table!.tableName} at ${world.table!.url} (dynalite), tokens sealed by the fake KMS at ${world.kms.url} (alias/cloud-token-broker-${stage}-tokens)`,
     `queues:   fake SQS at ${world.sqs.url}, holding the dead-letter queues ${deadLetterQueues.join(', ') || '(none)'}`,
   ];

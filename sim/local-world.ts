@@ -43,6 +43,46 @@ export function localRoleArns(operations: readonly Operation[]): Record<string, 
   return roles;
 }
 
+/** The session policy each vendor's STS route gives local callers: one folder of one local bucket, never the role's whole reach. */
+const LOCAL_SESSION_POLICIES: Partial<Record<Vendor, Record<string, unknown>>> = {
+  aliyun: {
+    Version: '1',
+    Statement: [
+      { Effect: 'Allow', Action: ['oss:GetObject', 'oss:PutObject'], Resource: ['acs:oss:*:*:cloud-token-broker-local/uploads/*'] },
+    ],
+  },
+  tencent: {
+    version: '2.0',
+    statement: [
+      {
+        effect: 'allow',
+        action: ['name/cos:GetObject', 'name/cos:PutObject'],
+        resource: ['qcs::cos:ap-guangzhou:uid/1250000000:cloud-token-broker-local-1250000000/uploads/*'],
+      },
+    ],
+  },
+};
+
+/** Every kind of caller: `npm start` has no authorizer (anonymous), and a test may pose as any. */
+const ANY_CALLER = [{ anonymous: true }, { claims: {} }, { principal: '*' }];
+
+/**
+ * The caller policy of the local world (`npm start`): every route answers any local caller as
+ * it would with no policy, and each operation that assumes a role is named with a session
+ * policy of its vendor (`*` never covers those), so the STS routes serve out of the box and
+ * never hand out a role's whole reach.
+ */
+export function localCallerPolicy(operations: readonly Operation[]): { version: 1; rules: Record<string, unknown>[] } {
+  const rules: Record<string, unknown>[] = [{ id: 'local-any-caller', callers: ANY_CALLER, operations: ['*'] }];
+  for (const op of operations) {
+    if (op.assumesRole === undefined) continue;
+    const sessionPolicy = LOCAL_SESSION_POLICIES[op.vendor];
+    if (sessionPolicy === undefined) throw new Error(`${op.functionName}: no local session policy for the vendor ${op.vendor}`);
+    rules.push({ id: `local-${op.functionName}`, callers: ANY_CALLER, operations: [op.name], sessionPolicy });
+  }
+  return { version: 1, rules };
+}
+
 /** Every endpoint variable of `operations`, set to `url`. */
 export function endpointsAt(operations: readonly Operation[], url: string): Record<string, string> {
   return Object.fromEntries(endpointVariables(operations).map((variable) => [variable, url]));
@@ -110,6 +150,8 @@ export interface LocalWorldOptions {
   tokenKeyAlias?: string;
   /** Queues the fake SQS holds from the start (the functions' dead-letter queues, by name). */
   queues?: string[];
+  /** Where to seed localCallerPolicy in the fake SSM, and set POLICY_PARAMETER; absent: no caller policy. */
+  policyParameter?: string;
 }
 
 export interface LocalWorld {
@@ -164,6 +206,7 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
     tencent: SIMULATOR_DEFAULT_KEYS.tencent,
   };
   for (const vendor of VENDORS) ssm.put(options.keyParameters[vendor], seeded[vendor]);
+  if (options.policyParameter !== undefined) ssm.put(options.policyParameter, localCallerPolicy(operations));
   const endpoints = endpointsAt(operations, sim.url);
   const roles = localRoleArns(operations);
   const awsEnv: Record<string, string> = {
@@ -192,6 +235,7 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
       ...endpoints,
       ...roles,
       ...(table && { TOKEN_TABLE: table.tableName, TOKEN_KEY_ID: options.tokenKeyAlias ?? LOCAL_TOKEN_KEY_ALIAS }),
+      ...(options.policyParameter !== undefined && { POLICY_PARAMETER: options.policyParameter }),
     },
     async close() {
       await Promise.all([sim.close(), ssm.close(), sqs.close(), kms.close(), table?.close()]);

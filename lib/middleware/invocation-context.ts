@@ -9,8 +9,11 @@ export interface AuditFacts {
   caller?: Record<string, string>;
   bodyHash?: string;
   decision?: { allowed: boolean; rule?: string };
-  /** STS: the RoleSessionName sent, and a hash of the session policy (the policy itself can be 2 KB). */
-  session?: { name: string; policyHash?: string };
+  /**
+   * STS: the RoleSessionName sent, and a hash of the session policy (the policy itself can be
+   * 2 KB); or `sessionPolicy: "none"` and the rule that opted out of one.
+   */
+  session?: { name: string; policyHash?: string; sessionPolicy?: 'none'; unscopedByRule?: string };
   source?: 'memory' | 'table' | 'vendor';
   expiresAt?: string;
   /** The vendor's request id of the answer (for a cached answer, of the call that fetched it). */

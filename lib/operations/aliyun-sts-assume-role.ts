@@ -28,12 +28,14 @@ export const aliyunStsAssumeRole = defineOperation({
     /** 900 to 3600 seconds; the vendor's default is 3600. */
     durationSeconds: z.optional(z.int().check(z.minimum(900), z.maximum(3600))),
   }),
-  assumesRole: assumesRole('ALIYUN_STS_ROLE_ARN'),
-  toParams: (body, role) => ({
+  // The vendor's default lifetime, and the most the request schema takes: a request asking less is
+  // asked of the vendor at the default, and its credentials are cached for every duration (lib/assumed-role.ts).
+  assumesRole: assumesRole('ALIYUN_STS_ROLE_ARN', { defaultSeconds: 3600, maxSeconds: 3600 }),
+  toParams: (_body, role) => ({
     RoleArn: role?.roleArn,
     RoleSessionName: role?.sessionName,
     Policy: role?.sessionPolicy,
-    DurationSeconds: body.durationSeconds,
+    DurationSeconds: role?.durationSeconds,
   }),
   response: {
     field: 'Credentials',

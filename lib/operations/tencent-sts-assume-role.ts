@@ -26,13 +26,15 @@ export const tencentStsAssumeRole = defineOperation({
     /** Up to 43200 seconds (the vendor's default is 7200); at least 900, so a refresh always has room. */
     durationSeconds: z.optional(z.int().check(z.minimum(900), z.maximum(43_200))),
   }),
-  assumesRole: assumesRole('TENCENT_STS_ROLE_ARN'),
-  toParams: (body, role) => ({
+  // The vendor's default lifetime, and the most the request schema takes: a request asking less is
+  // asked of the vendor at the default, and its credentials are cached for every duration (lib/assumed-role.ts).
+  assumesRole: assumesRole('TENCENT_STS_ROLE_ARN', { defaultSeconds: 7200, maxSeconds: 43_200 }),
+  toParams: (_body, role) => ({
     RoleArn: role?.roleArn,
     RoleSessionName: role?.sessionName,
     // The vendor URL-decodes Policy before reading it.
     Policy: role?.sessionPolicy === undefined ? undefined : encodeURIComponent(role.sessionPolicy),
-    DurationSeconds: body.durationSeconds,
+    DurationSeconds: role?.durationSeconds,
   }),
   response: {
     field: 'Response',

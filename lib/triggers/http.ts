@@ -35,13 +35,15 @@ async function serveHttp(op: Operation, event: HttpEvent, invocation: Invocation
   // Denied until the policy says otherwise, so a refusal is recorded as one.
   audit.decision = { allowed: false };
   const caller = callerOf(event);
-  const decision = await authorize(op.name, caller, body, invocation.logger);
+  const decision = await authorize(op.name, caller, body, invocation.logger, { assumesRole: op.assumesRole !== undefined });
   audit.decision = { allowed: true, ...(decision.rule !== undefined && { rule: decision.rule }) };
-  const role = op.assumesRole?.resolve(op.name, caller, decision);
+  const role = op.assumesRole?.resolve(op.name, caller, decision, body);
   if (role !== undefined) {
     audit.session = {
       name: role.sessionName,
       ...(role.sessionPolicy !== undefined && { policyHash: bodyKey({ policy: role.sessionPolicy }) }),
+      // The rule's explicit opt-out, on every line it serves.
+      ...(decision.unscoped === true && decision.rule !== undefined && { sessionPolicy: 'none', unscopedByRule: decision.rule }),
     };
   }
   const scoped = role === undefined ? invocation : { ...invocation, role };
@@ -52,9 +54,10 @@ async function serveHttp(op: Operation, event: HttpEvent, invocation: Invocation
     if (result.vendorRequestId !== undefined) audit.vendorRequestId = result.vendorRequestId;
     return result;
   }
-  // Two callers share credentials only when their scope is the same as well as their body.
-  const hash = role === undefined ? audit.bodyHash : scopedBodyKey(body, role);
-  const { result, source, left } = await cachedCredentials(op, body, scoped, hash);
+  // Two callers share credentials only when their scope is the same as well as their body;
+  // the duration asked is left out of the key, and checked against what is cached instead.
+  const hash = role === undefined ? audit.bodyHash : scopedBodyKey(role.cacheBody, role);
+  const { result, source, left } = await cachedCredentials(op, body, scoped, hash, role?.minimumLeftMs);
   audit.source = source;
   if (result.vendorRequestId !== undefined) audit.vendorRequestId = result.vendorRequestId;
   if (result.expiresAt !== undefined) {

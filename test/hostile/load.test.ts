@@ -38,8 +38,8 @@ const routeOf = (name: RouteName) => operations.find((op) => op.functionName ===
  * The request mix, seeded: a sixth per route. BPStudio half fresh bodies (always the vendor,
  * filling the token memory to its bound) and half from a pool; CAMS a few spaces (its vendor
  * limit is 5 calls/s); IMS mostly new applications and some repeats (already provisioned);
- * UFile a pool of regions; the two STS routes a few durations (no caller policy here: anonymous
- * callers, the role's own reach). About 2 % are invalid on purpose (400, 413).
+ * UFile a pool of regions; the two STS routes a few durations (anonymous callers, scoped by the
+ * local caller policy's session policies). About 2 % are invalid on purpose (400, 413).
  */
 function requestMix(seed: number, label: string): (i: number) => LoadRequest {
   const random = seeded(seed);
@@ -89,7 +89,8 @@ function requestMix(seed: number, label: string): (i: number) => LoadRequest {
 const FILE_NAME = 'load';
 let hw: HostileWorld;
 beforeAll(async () => {
-  hw = await startHostileWorld({ env: { TOKEN_MEMORY_ENTRIES: String(SIZES.loadTokenMemory) } });
+  // The local caller policy: every route for any caller, the STS routes with a session policy (they refuse without one).
+  hw = await startHostileWorld({ env: { TOKEN_MEMORY_ENTRIES: String(SIZES.loadTokenMemory) }, callerPolicy: true });
 }, 120_000);
 afterAll(() => hw?.close());
 
@@ -223,6 +224,9 @@ describe(`load: ${total} requests at ${SIZES.loadConcurrency} connections, ~10 %
       expect(problems).toEqual([]);
       expect(answers.length).toBe(total);
       expect(statuses.get('500 InternalError')).toBe(0);
+      // No STS call ever went out without a session policy.
+      expect(world.sim.assumeRoleCalls.length).toBeGreaterThan(0);
+      expect(world.sim.assumeRoleCalls.filter((call) => call.policyDocument === undefined)).toEqual([]);
       // The retries absorb throttling and resets: only the unlucky few run out of attempts.
       expect(validOk / valid).toBeGreaterThan(0.99);
       // The chaos was there: near 10 % and 2 % of vendor calls.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bodyKey, scopedBodyKey } from '../../lib/body-key.js';
+import { callerIdentity } from '../../lib/caller.js';
 
 /** A session policy as a rule renders it for one tenant. */
 const policyFor = (tenant: string) =>
@@ -55,5 +56,16 @@ describe('scopedBodyKey', () => {
   it('is the same for the same body and scope, whatever the order of the body fields', () => {
     const scope = { sessionPolicy: policyFor('a'), sessionName: 'alice' };
     expect(scopedBodyKey({ a: 1, b: 2 }, scope)).toBe(scopedBodyKey({ b: 2, a: 1 }, scope));
+  });
+
+  it('differs between callers of the same session name and policy whose identities differ (issuer, kind)', () => {
+    const scope = { sessionPolicy: policyFor('a'), sessionName: 'anonymous' };
+    const keys = [
+      scopedBodyKey({}, { ...scope, caller: callerIdentity({ kind: 'anonymous' }) }),
+      scopedBodyKey({}, { ...scope, caller: callerIdentity({ kind: 'jwt', subject: 'anonymous', claims: {} }) }),
+      scopedBodyKey({}, { ...scope, caller: callerIdentity({ kind: 'jwt', subject: 'anonymous', issuer: 'https://a.test', claims: {} }) }),
+      scopedBodyKey({}, { ...scope, caller: callerIdentity({ kind: 'jwt', subject: 'anonymous', issuer: 'https://b.test', claims: {} }) }),
+    ];
+    expect(new Set(keys).size).toBe(keys.length);
   });
 });

@@ -16,6 +16,7 @@ vi.mock(import('../../lib/ssm-parameter.js'), async (original) => ({
 }));
 
 const STS = 'aliyun-sts:AssumeRole';
+const ROLE = { assumesRole: true };
 const ownFolder: Policy = {
   version: 1,
   rules: [
@@ -40,7 +41,7 @@ afterEach(() => {
 
 describe('authorize with a session policy', () => {
   it('hands back the rendered session policy with the rule that allowed', async () => {
-    const decision = await authorize(STS, jwt({ sub: 'u1', tenant: 'tenant-a' }), {}, fakeLogger());
+    const decision = await authorize(STS, jwt({ sub: 'u1', tenant: 'tenant-a' }), {}, fakeLogger(), ROLE);
     expect(decision).toEqual({
       allowed: true,
       rule: 'own-folder',
@@ -50,31 +51,57 @@ describe('authorize with a session policy', () => {
 
   it('answers 403 for a claim that could widen the policy, naming the claim and never its value, even though a later rule would allow', async () => {
     const logger = fakeLogger();
-    const refusal = authorize(STS, jwt({ sub: 'u1', tenant: 'tenant-a/../tenant-b' }), {}, logger);
+    const refusal = authorize(STS, jwt({ sub: 'u1', tenant: 'tenant-a/../tenant-b' }), {}, logger, ROLE);
     await expect(refusal).rejects.toBeInstanceOf(BrokerError);
     await expect(refusal).rejects.toMatchObject({
       code: 'Forbidden',
       status: 403,
-      message: `The caller's claim tenant holds a character a session policy may not carry, so ${STS} is refused.`,
+      message: `The caller's claim tenant holds a character outside A-Z a-z 0-9 . _ @ -, so ${STS} is refused.`,
     });
     expect(logger.warn).toHaveBeenCalledWith('a claim was refused for a session policy', {
       claim: 'tenant',
-      reason: 'holds a character a session policy may not carry',
+      reason: 'holds a character outside A-Z a-z 0-9 . _ @ -',
     });
     expect(JSON.stringify(logger.warn.mock.calls)).not.toContain('tenant-b');
   });
 
   it('keeps the plain 403 for a request no rule allows', async () => {
-    await expect(authorize(STS, { kind: 'anonymous' }, {}, fakeLogger())).rejects.toMatchObject({
+    await expect(authorize(STS, { kind: 'anonymous' }, {}, fakeLogger(), ROLE)).rejects.toMatchObject({
       code: 'Forbidden',
       message: `No policy rule allows this caller to call ${STS} with this request.`,
     });
   });
 
+  it('refuses an operation that assumes a role with 403, naming POLICY_PARAMETER, when no caller policy is configured', async () => {
+    vi.stubEnv('POLICY_PARAMETER', '');
+    await expect(authorize(STS, jwt({ sub: 'u1', tenant: 'tenant-a' }), {}, fakeLogger(), ROLE)).rejects.toMatchObject({
+      code: 'Forbidden',
+      message: expect.stringContaining('POLICY_PARAMETER'),
+    });
+    // Every other operation keeps today's answer: the authorizer is the gate.
+    await expect(
+      authorize('cams:GetChatappUploadAuthorization', { kind: 'anonymous' }, {}, fakeLogger(), { assumesRole: false }),
+    ).resolves.toEqual({ allowed: true });
+  });
+
+  it('logs a rule that opts out of session policies once, when the policy loads', async () => {
+    policyInSsm.document = {
+      version: 1,
+      rules: [{ id: 'admin-tools', callers: [{ claims: { sub: '*' } }], operations: [STS], sessionPolicy: 'none' }],
+    };
+    const logger = fakeLogger();
+    await expect(authorize(STS, jwt({ sub: 'u1' }), {}, logger, ROLE)).resolves.toEqual({
+      allowed: true,
+      rule: 'admin-tools',
+      unscoped: true,
+    });
+    expect(logger.warn).toHaveBeenCalledWith(expect.stringContaining('opts out of session policies'), { rule: 'admin-tools' });
+  });
+
   it('denies everything, logging why, when a template is malformed', async () => {
     const logger = fakeLogger();
     policyInSsm.document = { ...ownFolder, rules: [{ ...ownFolder.rules[0]!, sessionPolicy: { Resource: '${principal}' } }] };
-    await expect(authorize(STS, jwt({ sub: 'u1', tenant: 'tenant-a' }), {}, logger)).rejects.toMatchObject({ code: 'Forbidden' });
+    await expect(authorize(STS, jwt({ sub: 'u1', tenant: 'tenant-a' }), {}, logger, ROLE)).rejects.toMatchObject({ code: 'Forbidden' });
     expect(logger.error).toHaveBeenCalledWith(
       'caller policy is malformed; denying every request until it is fixed',
       expect.objectContaining({ reason: expect.stringContaining('rules[0].sessionPolicy.Resource') }),

@@ -53,6 +53,9 @@ const OPERATIONS = [
   'bpstudio:GetToken',
   'ufile:DescribeUFileToken',
 ];
+/** Operations that assume a role: decided with `{ assumesRole: true }`. */
+const STS_OPERATIONS = ['aliyun-sts:AssumeRole', 'tencent-sts:AssumeRole'];
+const traitsOf = (operation: string) => ({ assumesRole: STS_OPERATIONS.includes(operation) });
 
 const WORDS = ['', 'a', 'ab', 'b', 'a-1', '*', '.*', 'a*', '${', '${tenant}', '$', '}', 'a.b', 'aXb', '^', '(a)', '[a]', 'a|b', 'a+'];
 const MORE_WORDS = ['?', '\\', '{1,2}', 'é', '中', '😀', ' ', 'a b', '\n', '%2A', 'arn:aws:iam::1:role/x'];
@@ -175,8 +178,8 @@ const matcher: fc.Arbitrary<OracleMatcher> = fc.oneof(
 );
 
 const operationGlob = fc.oneof(
-  fc.constantFrom('*', 'cams:*', '*:GetToken', 'ufile:*', '*Token', 'ims:ProvisionExternalApplication'),
-  fc.constantFrom(...OPERATIONS),
+  fc.constantFrom('*', 'cams:*', '*:GetToken', 'ufile:*', '*Token', 'ims:ProvisionExternalApplication', 'aliyun-sts:*', '*:AssumeRole'),
+  fc.constantFrom(...OPERATIONS, ...STS_OPERATIONS),
 );
 
 // ---------------------------------------------------------------------------
@@ -241,12 +244,13 @@ const rule: fc.Arbitrary<OracleRule> = fc
     { requiredKeys: ['id', 'callers', 'operations'] },
   )
   .chain((r) =>
-    // One rule in three has a session policy, most of them one that loads: more would make allowing rare.
+    // One rule in three has a session policy (or opts out), most of them one that loads: more would make allowing rare.
     fc
       .oneof(
         { arbitrary: fc.constant(undefined), weight: 6 },
         { arbitrary: sessionTemplate, weight: 1 },
         { arbitrary: usableTemplate, weight: 2 },
+        { arbitrary: fc.constant('none' as const), weight: 1 },
       )
       .map((sessionPolicy): OracleRule => (sessionPolicy === undefined ? r : { ...r, sessionPolicy })),
   );
@@ -285,26 +289,36 @@ function likelyValue(c: OracleConstraint, who: Caller): fc.Arbitrary<unknown> {
  * A caller the matcher takes (its wildcards filled in), alongside other random claims, and
  * the claims the rule's session policy names: harmless ones it renders, or ones it refuses.
  */
-function callerFor(m: OracleMatcher, sessionPolicy?: JsonObject): fc.Arbitrary<Caller> {
+function callerFor(m: OracleMatcher, sessionPolicy?: JsonObject | 'none'): fc.Arbitrary<Caller> {
   const fill = (g: string) => fc.constantFrom('', 'a', 'é*').map((f) => g.replaceAll('*', f));
+  if ('anonymous' in m) return fc.constant<Caller>({ kind: 'anonymous' });
   if ('principal' in m) return fill(m.principal).map((principal): Caller => ({ kind: 'iam', principal }));
   const required = fc.record(Object.fromEntries(Object.entries(m.claims).map(([name, g]) => [name, fill(g)])));
-  const named = sessionPolicy ? sessionPolicyClaims(sessionPolicy) : [];
-  const forTemplate = fc.record(Object.fromEntries(named.map((name) => [name, fc.constantFrom('tenant-a', 'é', 'a/b', 'a*', '.')])));
+  const named = sessionPolicy && sessionPolicy !== 'none' ? sessionPolicyClaims(sessionPolicy) : [];
+  // Mostly claims the template renders, now and then one it refuses.
+  const templateClaim = fc.oneof(
+    { arbitrary: fc.constantFrom('tenant-a', 'user@example.com'), weight: 6 },
+    { arbitrary: fc.constantFrom('é', 'a/b', 'a*', '.', 'a\uff0fb'), weight: 1 },
+  );
+  const forTemplate = fc.record(Object.fromEntries(named.map((name) => [name, templateClaim])));
   return fc
     .tuple(fc.dictionary(claimName, claimValue, { maxKeys: 3 }), forTemplate, required)
-    .map(([extra, rendered, claims]): Caller => ({ kind: 'jwt', claims: { ...extra, ...rendered, ...claims } }));
+    .map(([extra, rendered, claims]): Caller => ({ kind: 'jwt', claims: { ...extra, ...claims, ...rendered } }));
 }
 
 /** Rules, a caller, an operation and a body; about half the time built to get past the first rule. */
 const request = fc.array(rule, { minLength: 1, maxLength: 3 }).chain((rules) => {
   const target = rules[0]!;
-  const operations = OPERATIONS.filter((op) => target.operations.some((g) => globMatches(g, op)));
+  const operations = [...OPERATIONS, ...STS_OPERATIONS].filter((op) => target.operations.some((g) => globMatches(g, op)));
   return fc
     .record({
       rules: fc.constant(rules),
       caller: fc.oneof(caller, callerFor(target.callers[0]!, target.sessionPolicy)),
-      operation: fc.constantFrom(...OPERATIONS, 'x:Y', ...operations),
+      // Half the time one the first rule names, if it names any.
+      operation: fc.oneof(
+        { arbitrary: fc.constantFrom(...OPERATIONS, ...STS_OPERATIONS, 'x:Y'), weight: 1 },
+        { arbitrary: fc.constantFrom('x:Y', ...operations), weight: 2 },
+      ),
     })
     .chain((r) => {
       const likely = Object.fromEntries(Object.entries(target.constraints ?? {}).map(([field, c]) => [field, likelyValue(c, r.caller)]));
@@ -348,11 +362,14 @@ function asDecision(expected: OracleDecision): unknown {
       allowed: true,
       rule: expected.rule,
       ...(expected.document !== undefined && { sessionPolicy: JSON.stringify(expected.document) }),
+      ...(expected.unscoped && { unscoped: true }),
     };
   }
-  return expected.refusedClaim === undefined
-    ? { allowed: false }
-    : { allowed: false, refusedClaim: { claim: expected.refusedClaim, reason: expect.any(String) } };
+  return {
+    allowed: false,
+    ...(expected.refusedClaim !== undefined && { refusedClaim: { claim: expected.refusedClaim, reason: expect.any(String) } }),
+    ...(expected.unscopedSkipped !== undefined && { unscopedSkipped: expected.unscopedSkipped }),
+  };
 }
 
 const singleRule = (constraints: Record<string, OracleConstraint>, callers: OracleMatcher[] = [{ claims: {} }]): OracleRule[] => [
@@ -372,6 +389,7 @@ describe('decide', () => {
       let allowed = 0;
       let scoped = 0;
       let refused = 0;
+      let sts = 0;
       fc.assert(
         fc.property(request, ({ rules, caller: who, operation, body }) => {
           const document = documentOf(rules);
@@ -380,11 +398,16 @@ describe('decide', () => {
             expect(() => compilePolicy(document)).toThrow(PolicyMalformed);
             return;
           }
-          const expected = oracleDecision(rules, who, operation, body);
+          const traits = traitsOf(operation);
+          const expected = oracleDecision(rules, who, operation, body, traits.assumesRole);
           if (expected.allowed) allowed++;
           if (expected.allowed && expected.document !== undefined) scoped++;
           if (!expected.allowed && expected.refusedClaim !== undefined) refused++;
-          expect(decide(compilePolicy(document), who, operation, body)).toEqual(asDecision(expected));
+          if (expected.allowed && traits.assumesRole) sts++;
+          const actual = decide(compilePolicy(document), who, operation, body, traits);
+          expect(actual).toEqual(asDecision(expected));
+          // An operation that assumes a role is never allowed without a session policy or the explicit opt-out.
+          if (traits.assumesRole && actual.allowed) expect(actual.sessionPolicy !== undefined || actual.unscoped === true).toBe(true);
         }),
         params,
       );
@@ -393,6 +416,7 @@ describe('decide', () => {
       expect(allowed).toBeLessThan(params.numRuns! * 0.95);
       expect(scoped).toBeGreaterThan(0);
       expect(refused).toBeGreaterThan(0);
+      expect(sts).toBeGreaterThan(0);
     },
     PROPERTY_TIMEOUT_MS,
   );
@@ -719,6 +743,16 @@ describe('a session policy', () => {
     '\u0085',
     '\u007f',
     '\ud83d',
+    // Look-alikes of a slash, an asterisk, a dot and a space.
+    '\uff0f',
+    '\u2215',
+    '\u2044',
+    '\uff0a',
+    '\u2217',
+    '\uff0e',
+    '\u2024',
+    '\u3000',
+    '\u00a0',
     'tenant-a',
     'x'.repeat(64),
     'x'.repeat(65),
@@ -766,7 +800,9 @@ describe('a session policy', () => {
             return;
           }
           if ('missing' in expected) {
-            expect(decision).toEqual({ allowed: false });
+            // A claim the template needs and the caller lacks: refused outright too.
+            refused++;
+            expect(decision).toEqual({ allowed: false, refusedClaim: { claim: expected.missing, reason: 'is missing, empty or a list' } });
             return;
           }
           rendered++;

@@ -22,9 +22,27 @@ describe('roleSessionName', () => {
     expect(roleSessionName(iam('arn:aws:iam::123456789012:root'))).toMatch(hashed('root'));
   });
 
-  it('is "anonymous" for a caller without an authorizer, and "jwt" for a JWT without a subject', () => {
+  it('is "anonymous" for a caller without an authorizer, and "jwt" with a hash for a JWT without a subject', () => {
     expect(roleSessionName({ kind: 'anonymous' })).toBe('anonymous');
-    expect(roleSessionName(jwt())).toBe('jwt');
+    expect(roleSessionName(jwt())).toMatch(hashed('jwt'));
+  });
+
+  it.each(['anonymous', 'jwt', 'iam', 'Anonymous'])('never gives a JWT subject %j the name another kind of caller has', (subject) => {
+    expect(roleSessionName(jwt(subject))).toMatch(hashed(subject));
+    expect(roleSessionName(jwt(subject))).not.toBe(roleSessionName({ kind: 'anonymous' }));
+    expect(roleSessionName(jwt(subject))).not.toBe(roleSessionName(jwt()));
+  });
+
+  it('depends on the issuer as well as the subject: two issuers of one subject get two names', () => {
+    const of = (issuer: string): Caller => ({ kind: 'jwt', subject: 'user-7', issuer, claims: {} });
+    expect(roleSessionName(of('https://a.example.test'))).toMatch(hashed('user-7'));
+    expect(roleSessionName(of('https://a.example.test'))).not.toBe(roleSessionName(of('https://b.example.test')));
+    expect(roleSessionName(of('https://a.example.test'))).toBe(roleSessionName(of('https://a.example.test')));
+  });
+
+  it("hashes a subject shaped like a hashed name, so no subject can copy another caller's name", () => {
+    const victim = roleSessionName({ kind: 'jwt', subject: 'user-7', issuer: 'https://a.example.test', claims: {} });
+    expect(roleSessionName(jwt(victim))).not.toBe(victim);
   });
 
   it.each([

@@ -1,13 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
+import type { Caller } from '../../lib/caller.js';
 import { stageParamName } from '../../lib/config.js';
 import { loadOperations } from '../../lib/operations/index.js';
+import { compilePolicy, decide, policySchema } from '../../lib/policy.js';
 import {
   endpointsAt,
   endpointVariables,
   exampleBody,
   keyParametersUnder,
   type LocalWorld,
+  localCallerPolicy,
   startLocalWorld,
 } from '../../sim/local-world.js';
 import { SIMULATOR_DEFAULT_KEYS } from '../../sim/vendor-simulator.js';
@@ -71,5 +74,30 @@ describe('startLocalWorld', () => {
       TENCENT_KEYS_PARAMETER: '/k/tencent',
     });
     expect(Object.keys(world.awsEnv).every((name) => name.startsWith('AWS_'))).toBe(true);
+  });
+});
+
+describe('the local caller policy (npm start)', () => {
+  const document = z.parse(policySchema, localCallerPolicy(operations));
+  const policy = compilePolicy(document);
+  const callers: Caller[] = [
+    { kind: 'anonymous' },
+    { kind: 'jwt', subject: 'u', claims: { sub: 'u' } },
+    { kind: 'iam', principal: 'arn:aws:iam::1:user/u' },
+  ];
+
+  it.each(operations.map((op) => [op.name, op] as const))(
+    'lets every local caller call %s, an STS route only with a session policy',
+    (_name, op) => {
+      for (const caller of callers) {
+        const decision = decide(policy, caller, op.name, exampleBody(op), { assumesRole: op.assumesRole !== undefined });
+        expect(decision.allowed).toBe(true);
+        if (op.assumesRole !== undefined) expect(decision).toMatchObject({ sessionPolicy: expect.stringContaining('uploads/') });
+      }
+    },
+  );
+
+  it('opts out of no session policy', () => {
+    expect(policy.unscopedRules).toEqual([]);
   });
 });

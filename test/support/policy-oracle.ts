@@ -269,14 +269,15 @@ export function patternMatches(pattern: Re, caller: Caller, value: string): bool
 /** A constraint as the property tests generate it: pattern constraints carry their AST. */
 export type OracleConstraint = { equals: string } | { prefix: string } | { oneOf: string[] } | { pattern: string; ast: Re };
 
-export type OracleMatcher = { principal: string } | { claims: Record<string, string> };
+export type OracleMatcher = { principal: string } | { claims: Record<string, string> } | { anonymous: true };
 
 export interface OracleRule {
   id: string;
   callers: OracleMatcher[];
   operations: string[];
   constraints?: Record<string, OracleConstraint>;
-  sessionPolicy?: JsonObject;
+  /** A template, or the explicit opt-out `"none"`. */
+  sessionPolicy?: JsonObject | 'none';
 }
 
 function claimItems(name: string, value: string | string[]): string[] {
@@ -285,6 +286,7 @@ function claimItems(name: string, value: string | string[]): string[] {
 }
 
 function callerMatches(matcher: OracleMatcher, caller: Caller): boolean {
+  if ('anonymous' in matcher) return caller.kind === 'anonymous';
   if ('principal' in matcher) return caller.kind === 'iam' && globMatches(matcher.principal, caller.principal);
   if (caller.kind !== 'jwt') return false;
   return Object.entries(matcher.claims).every(([name, glob]) => {
@@ -327,7 +329,7 @@ export function oracleMalformed(rules: OracleRule[]): boolean {
   return rules.some(
     (rule) =>
       templatesOf(rule).some((template) => parseTemplate(template).malformed) ||
-      (rule.sessionPolicy !== undefined && sessionPolicyMalformed(rule.sessionPolicy)),
+      (rule.sessionPolicy !== undefined && rule.sessionPolicy !== 'none' && sessionPolicyMalformed(rule.sessionPolicy)),
   );
 }
 
@@ -337,27 +339,51 @@ export function oracleDecide(rules: OracleRule[], caller: Caller, operation: str
   return decision.allowed ? decision.rule : undefined;
 }
 
-/** What the reference reading decides: a rule and its rendered document, a refused claim, or deny. */
-export type OracleDecision = { allowed: true; rule: string; document?: Json } | { allowed: false; refusedClaim?: string };
+/**
+ * What the reference reading decides: a rule and its rendered document (or its opt-out, for
+ * an operation that assumes a role), a refused claim, or deny (naming the rules skipped for
+ * allowing an operation that assumes a role without a session policy).
+ */
+export type OracleDecision =
+  | { allowed: true; rule: string; document?: Json; unscoped?: true }
+  | { allowed: false; refusedClaim?: string; unscopedSkipped?: string[] };
 
 /**
  * The first rule whose operations, callers and constraints match decides: it allows, with its
- * session policy rendered, unless that policy names a missing claim (the rule then does not
- * apply) or a refused one (the request is then refused outright).
+ * session policy rendered, unless that policy names a claim that is missing or refused (the
+ * request is then refused outright). An operation that assumes a role matches only a rule
+ * naming it literally (no glob), and only with a session policy or `"none"`; a rule without
+ * either is skipped.
  */
-export function oracleDecision(rules: OracleRule[], caller: Caller, operation: string, body: Record<string, unknown>): OracleDecision {
+export function oracleDecision(
+  rules: OracleRule[],
+  caller: Caller,
+  operation: string,
+  body: Record<string, unknown>,
+  assumesRole = false,
+): OracleDecision {
+  const skipped: string[] = [];
   for (const rule of rules) {
-    if (!rule.operations.some((glob) => globMatches(glob, operation))) continue;
+    const named = assumesRole ? rule.operations.includes(operation) : rule.operations.some((glob) => globMatches(glob, operation));
+    if (!named) continue;
     if (!rule.callers.some((matcher) => callerMatches(matcher, caller))) continue;
     const constraints = Object.entries(rule.constraints ?? {});
     if (!constraints.every(([field, constraint]) => fieldAllowed(constraint, body, field, caller))) continue;
-    if (rule.sessionPolicy === undefined) return { allowed: true, rule: rule.id };
+    if (rule.sessionPolicy === undefined) {
+      if (assumesRole) {
+        skipped.push(rule.id);
+        continue;
+      }
+      return { allowed: true, rule: rule.id };
+    }
+    if (rule.sessionPolicy === 'none')
+      return assumesRole ? { allowed: true, rule: rule.id, unscoped: true } : { allowed: true, rule: rule.id };
     const outcome = renderSessionPolicy(rule.sessionPolicy, caller);
-    if ('missing' in outcome) continue;
+    if ('missing' in outcome) return { allowed: false, refusedClaim: outcome.missing };
     if ('refused' in outcome) return { allowed: false, refusedClaim: outcome.refused };
     return { allowed: true, rule: rule.id, document: outcome.document };
   }
-  return { allowed: false };
+  return skipped.length > 0 ? { allowed: false, unscopedSkipped: skipped } : { allowed: false };
 }
 
 // ---------------------------------------------------------------------------
@@ -371,23 +397,14 @@ export type JsonObject = { [key: string]: Json };
 export const SESSION_CLAIM_MAX = 64;
 export const SESSION_POLICY_MAX_BYTES = 2048;
 
-const REFUSED_CHARACTERS = new Set(['*', '?', '/', '\\', '"', '$', '{', '}', '%']);
+/** The only characters a claim in a session policy may hold (docs/contracts.md, "Session policies"), listed one by one. */
+const ALLOWED_CHARACTERS = new Set([...'abcdefghijklmnopqrstuvwxyz', ...'ABCDEFGHIJKLMNOPQRSTUVWXYZ', ...'0123456789', '.', '_', '@', '-']);
 
-/** One code point (or a lone surrogate) a session policy refuses in a claim, read code by code. */
-function refusedCodePoint(ch: string): boolean {
-  const code = ch.codePointAt(0)!;
-  if (REFUSED_CHARACTERS.has(ch)) return true;
-  if (code <= 0x1f || (code >= 0x7f && code <= 0x9f)) return true;
-  if (ch.length === 1 && code >= 0xd800 && code <= 0xdfff) return true;
-  if (code === 0x2028 || code === 0x2029) return true;
-  // Format characters: zero-width, bidirectional controls, the byte order mark, and the rest of Unicode's Cf.
-  return /^\p{Cf}$/u.test(ch);
-}
-
-/** True when a claim may not go into a session policy: too long, a parent path, a dot at either end, or a refused character. */
+/** True when a claim may not go into a session policy: empty, too long, a parent path, a dot at either end, or a character off the allow-list. */
 export function claimRefusedInSessionPolicy(value: string): boolean {
-  if (value.length > SESSION_CLAIM_MAX || value.includes('..') || value.startsWith('.') || value.endsWith('.')) return true;
-  return Array.from(value).some(refusedCodePoint);
+  if (value.length === 0 || value.length > SESSION_CLAIM_MAX) return true;
+  if (value.includes('..') || value.startsWith('.') || value.endsWith('.')) return true;
+  return Array.from(value).some((ch) => !ALLOWED_CHARACTERS.has(ch));
 }
 
 /** Every string value of a document, depth first, object members in order (keys are not values). */
@@ -445,12 +462,13 @@ export function sessionPolicyMalformed(template: JsonObject): boolean {
   return Buffer.byteLength(JSON.stringify(mapStrings(template, (text) => fillPieces(text, () => widest)))) > SESSION_POLICY_MAX_BYTES;
 }
 
-export type SessionPolicyOutcome = { missing: true } | { refused: string } | { document: Json };
+export type SessionPolicyOutcome = { missing: string } | { refused: string } | { document: Json };
 
-/** The template for this caller: a claim missing, the first claim refused, or the document with every claim in it literally. */
+/** The template for this caller: the first claim missing, the first claim refused, or the document with every claim in it literally. */
 export function renderSessionPolicy(template: JsonObject, caller: Caller): SessionPolicyOutcome {
   const names = sessionPolicyClaims(template);
-  if (names.some((name) => claimValue(caller, name) === undefined)) return { missing: true };
+  const missing = names.find((name) => claimValue(caller, name) === undefined);
+  if (missing !== undefined) return { missing };
   const refused = names.find((name) => claimRefusedInSessionPolicy(claimValue(caller, name)!));
   if (refused !== undefined) return { refused };
   return { document: mapStrings(template, (text) => fillPieces(text, (claim) => claimValue(caller, claim)!)) };

@@ -55,6 +55,8 @@ export interface HostileWorldOptions {
   table?: boolean;
   /** Queues the fake SQS holds (the functions' dead-letter queues). */
   queues?: string[];
+  /** Seed the local caller policy (sim/local-world.ts localCallerPolicy) and set POLICY_PARAMETER: the STS routes refuse without one. */
+  callerPolicy?: boolean;
 }
 
 export async function startHostileWorld(options: HostileWorldOptions = {}): Promise<HostileWorld> {
@@ -64,6 +66,7 @@ export async function startHostileWorld(options: HostileWorldOptions = {}): Prom
     region: 'eu-west-1',
     ...(options.table !== false && { tableName: TABLE_NAME }),
     ...(options.queues !== undefined && { queues: options.queues }),
+    ...(options.callerPolicy === true && { policyParameter: '/cloud-token-broker/hostile/policy' }),
   });
   try {
     const keys = hostileKeys();
