@@ -11,6 +11,7 @@ import { BrokerError } from './errors.js';
 import type { Logger } from './logger.js';
 import { compileSessionPolicy, type RenderSessionPolicy, sessionPolicySchema } from './session-policy.js';
 import { ParameterUnusable, readJsonParameter } from './ssm-parameter.js';
+import { renderTenant } from './tenant.js';
 
 const pattern = z.string().check(z.minLength(1), z.maxLength(512));
 const constraintSchema = z.union([
@@ -25,9 +26,13 @@ const callerMatcherSchema = z.union([
   /** JWT claims that must all match (`*` wildcards; list claims such as `scope` match when one item does). */
   z.strictObject({ claims: z.record(z.string(), pattern) }),
 ]);
+/** What a tenant is (lib/tenant.ts): a template of `${claim}` references and literal text. */
+const tenantSchema = z.string().check(z.minLength(1), z.maxLength(256));
 /** The caller policy document kept in SSM (POLICY_PARAMETER). */
 export const policySchema = z.strictObject({
   version: z.literal(1),
+  /** Who shares a share of a vendor's rate budget, for every rule without its own; absent: the caller's identity. */
+  tenant: z.optional(tenantSchema),
   rules: z.array(
     z.strictObject({
       id: z.string().check(z.minLength(1), z.maxLength(128)),
@@ -41,6 +46,8 @@ export const policySchema = z.strictObject({
        * `${claim}` in a string value is the caller's claim (lib/session-policy.ts).
        */
       sessionPolicy: z.optional(sessionPolicySchema),
+      /** What a tenant is for the requests this rule allows (lib/tenant.ts); absent: the policy's `tenant`. */
+      tenant: z.optional(tenantSchema),
     }),
   ),
 });
@@ -56,8 +63,11 @@ type Constraint = z.infer<typeof constraintSchema>;
  * a later rule that might allow more.
  */
 export type Decision = Allowed | { allowed: false; refusedClaim?: { claim: string; reason: string } };
-/** A decision that allows: `rule` absent when no policy is configured. */
-export type Allowed = { allowed: true; rule?: string; sessionPolicy?: string };
+/**
+ * A decision that allows: `rule` absent when no policy is configured; `tenant` when the
+ * policy names what a tenant is (else the caller's identity is, lib/tenant.ts).
+ */
+export type Allowed = { allowed: true; rule?: string; sessionPolicy?: string; tenant?: string };
 
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -214,6 +224,8 @@ interface CompiledRule {
   callers: CallerTest[];
   constraints: [field: string, test: ValueTest][];
   sessionPolicy?: RenderSessionPolicy;
+  /** The rule's `tenant` template, else the policy's. */
+  tenant?: string;
 }
 
 /** A policy checked and compiled, ready to decide requests. */
@@ -265,10 +277,14 @@ function compileConstraint(constraint: Constraint, where: string): ValueTest {
  * bounded. Throws PolicyMalformed, saying where, when it is not.
  */
 export function compilePolicy(policy: Policy): CompiledPolicy {
+  if (policy.tenant !== undefined) checkReferences(policy.tenant, 'tenant');
   return {
     rules: policy.rules.map((rule, index) => {
       const where = `rules[${index}]`;
+      const tenant = rule.tenant ?? policy.tenant;
+      if (rule.tenant !== undefined) checkReferences(rule.tenant, `${where}.tenant`);
       return {
+        ...(tenant !== undefined && { tenant }),
         id: rule.id,
         operations: rule.operations.map(compileGlob),
         callers: rule.callers.map((matcher, i) => compileCaller(matcher, `${where}.callers[${i}]`)),
@@ -359,5 +375,14 @@ export async function authorize(operation: string, caller: Caller, body: Record<
   }
   const decision = decide(policy, caller, operation, body);
   if (!decision.allowed) throw forbidden(operation, decision, logger);
-  return decision;
+  return withTenant(policy, decision, caller, operation, logger);
+}
+
+/** The decision with its tenant when the allowing rule (the first of its id) or the policy names one. */
+function withTenant(policy: CompiledPolicy, decision: Allowed, caller: Caller, operation: string, logger: Logger): Allowed {
+  const template = policy.rules.find((rule) => rule.id === decision.rule)?.tenant;
+  if (template === undefined) return decision;
+  const rendering = renderTenant(template, caller);
+  if ('refused' in rendering) throw forbidden(operation, { allowed: false, refusedClaim: rendering.refused }, logger);
+  return { ...decision, tenant: rendering.tenant };
 }
