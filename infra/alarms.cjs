@@ -1,5 +1,6 @@
 // CloudWatch alarms, per operation of the registry: Lambda's own (each function's Errors and
-// Throttles), the dead-letter queue of each queued operation (infra/queues.cjs), and the broker's
+// Throttles), the two dead-letter queues of each queued operation (infra/queues.cjs: the function's,
+// and the EventBridge rule's for events it could not deliver to the queue), and the broker's
 // own metrics (EMF on its log lines, lib/metrics.ts, namespace custom.metricsNamespace):
 //   - vendor throttling sustained: throttled vendor attempts plus requests the rate limiter refused,
 //     at least 5 in each of 3 consecutive 5-minute periods;
@@ -84,6 +85,20 @@ module.exports = async ({ resolveVariable }) => {
         Statistic: 'Maximum',
         ...ON_ANY,
       });
+      // Events the EventBridge rule could not put on the queue (infra/queues.cjs): they never reached the function.
+      alarm(
+        `${ids.eventDeadLetterQueue(op)}Alarm`,
+        op,
+        'events the EventBridge rule could not deliver to the queue',
+        'event-dead-letter-messages',
+        {
+          Namespace: 'AWS/SQS',
+          MetricName: 'ApproximateNumberOfMessagesVisible',
+          Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [ids.eventDeadLetterQueue(op), 'QueueName'] } }],
+          Statistic: 'Maximum',
+          ...ON_ANY,
+        },
+      );
     }
 
     // The broker's own metrics, by operation.

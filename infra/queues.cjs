@@ -9,9 +9,57 @@
 // `eventPublishers` put events on it (none by default), and each queue's policy denies
 // sqs:SendMessage to anything but its rule. The messages are EventBridge envelopes; the function
 // takes `detail` as the request body.
+// An event the rule cannot deliver to the queue (the queue's policy or encryption refuses it, the
+// queue is gone, or the retries ran out) goes to <Fn>EventDeadLetterQueue rather than being
+// dropped: only that rule may send there, and infra/alarms.cjs alarms on its first message.
+// On a production stage (stage param `retain`) both dead-letter queues outlive the stack.
 'use strict';
 
-const { arn, hasTrigger, ids, operations, params, stageParams } = require('./registry.cjs');
+const { arn, hasTrigger, ids, operations, params, retained, retainPolicy, stageParams } = require('./registry.cjs');
+
+/**
+ * A queue policy letting the rule `rule`, and nothing else, send to `queue`; nobody over plain
+ * HTTP. Any principal of the account allowed sqs:SendMessage by its own policy is refused too.
+ */
+function onlyTheRuleSends(queue, rule) {
+  const queueArn = { 'Fn::GetAtt': [queue, 'Arn'] };
+  const ruleArn = { 'Fn::GetAtt': [rule, 'Arn'] };
+  return {
+    Type: 'AWS::SQS::QueuePolicy',
+    Properties: {
+      Queues: [{ Ref: queue }],
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'RuleSends',
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: 'sqs:SendMessage',
+            Resource: queueArn,
+            Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } },
+          },
+          {
+            Sid: 'OnlyTheRuleSends',
+            Effect: 'Deny',
+            Principal: '*',
+            Action: 'sqs:SendMessage',
+            Resource: queueArn,
+            Condition: { ArnNotEquals: { 'aws:SourceArn': ruleArn } },
+          },
+          {
+            Sid: 'DenyInsecureTransport',
+            Effect: 'Deny',
+            Principal: '*',
+            Action: 'sqs:*',
+            Resource: queueArn,
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          },
+        ],
+      },
+    },
+  };
+}
 
 /** SQS allows at most 80 characters in a queue name. */
 const MAX_QUEUE_NAME = 80;
@@ -24,6 +72,7 @@ module.exports = async ({ resolveVariable }) => {
   const Outputs = {};
   const queued = (await operations()).filter((o) => hasTrigger(o, 'sqs'));
   if (queued.length === 0) return { Resources, Outputs };
+  const retain = retainPolicy(await retained(resolveVariable));
 
   const publishers = await param('eventPublishers', { fallback: [], as: 'json' });
   if (!Array.isArray(publishers) || !publishers.every((p) => typeof p === 'string' && /^arn:aws[\w-]*:(iam|sts)::\d{12}:/.test(p))) {
@@ -59,10 +108,12 @@ module.exports = async ({ resolveVariable }) => {
   for (const op of queued) {
     const queue = ids.queue(op);
     const deadLetterQueue = ids.deadLetterQueue(op);
+    const eventDeadLetterQueue = ids.eventDeadLetterQueue(op);
     const rule = ids.queueRule(op);
     const queueName = `${service}-${stage}-${op.functionName}`;
-    if (`${queueName}-dlq`.length > MAX_QUEUE_NAME)
-      throw new Error(`queue name ${queueName}-dlq is longer than ${MAX_QUEUE_NAME} characters`);
+    for (const name of [`${queueName}-dlq`, `${queueName}-events-dlq`]) {
+      if (name.length > MAX_QUEUE_NAME) throw new Error(`queue name ${name} is longer than ${MAX_QUEUE_NAME} characters`);
+    }
     const detailType = await param(params.eventDetailType(op));
 
     Resources[queue] = {
@@ -83,10 +134,24 @@ module.exports = async ({ resolveVariable }) => {
 
     Resources[deadLetterQueue] = {
       Type: 'AWS::SQS::Queue',
+      ...retain,
       Properties: {
         QueueName: `${queueName}-dlq`,
         // Longer than the source queue's: a message keeps its original enqueue time when moved.
         MessageRetentionPeriod: 1209600, // 14 days, the maximum
+        SqsManagedSseEnabled: true,
+      },
+    };
+
+    // The body of a message here is the event the rule failed to deliver, so a redrive into the
+    // queue (start-message-move-task) hands the function what the rule would have.
+    Resources[eventDeadLetterQueue] = {
+      Type: 'AWS::SQS::Queue',
+      ...retain,
+      Properties: {
+        QueueName: `${queueName}-events-dlq`,
+        MessageRetentionPeriod: 1209600, // 14 days, the maximum
+        // SQS's own keys: EventBridge can send to them without a key policy (an AWS managed KMS key would refuse it).
         SqsManagedSseEnabled: true,
       },
     };
@@ -105,49 +170,18 @@ module.exports = async ({ resolveVariable }) => {
           {
             Id: `${op.functionName}-queue`,
             Arn: { 'Fn::GetAtt': [queue, 'Arn'] },
+            // EventBridge's own maximum: a day of retries with backoff for throttling and outages; what
+            // it does not retry (a refused send, a missing queue) goes to the dead-letter queue at once.
             RetryPolicy: { MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 },
+            DeadLetterConfig: { Arn: { 'Fn::GetAtt': [eventDeadLetterQueue, 'Arn'] } },
           },
         ],
       },
     };
 
-    // Only this rule may send to the queue; and nobody over plain HTTP.
-    Resources[ids.queuePolicy(op)] = {
-      Type: 'AWS::SQS::QueuePolicy',
-      Properties: {
-        Queues: [{ Ref: queue }],
-        PolicyDocument: {
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Sid: 'RuleSends',
-              Effect: 'Allow',
-              Principal: { Service: 'events.amazonaws.com' },
-              Action: 'sqs:SendMessage',
-              Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
-              Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [rule, 'Arn'] } } },
-            },
-            {
-              // Any principal of the account allowed sqs:SendMessage by its own policy is refused too.
-              Sid: 'OnlyTheRuleSends',
-              Effect: 'Deny',
-              Principal: '*',
-              Action: 'sqs:SendMessage',
-              Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
-              Condition: { ArnNotEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [rule, 'Arn'] } } },
-            },
-            {
-              Sid: 'DenyInsecureTransport',
-              Effect: 'Deny',
-              Principal: '*',
-              Action: 'sqs:*',
-              Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
-              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-            },
-          ],
-        },
-      },
-    };
+    // Only this rule may send to the queue, or to its own dead-letter queue; and nobody over plain HTTP.
+    Resources[ids.queuePolicy(op)] = onlyTheRuleSends(queue, rule);
+    Resources[ids.eventDeadLetterQueuePolicy(op)] = onlyTheRuleSends(eventDeadLetterQueue, rule);
 
     Outputs[`${queue}Url`] = { Description: `URL of the ${op.functionName} queue (fed by ${rule})`, Value: { Ref: queue } };
     Outputs[`${queue}Arn`] = {
@@ -161,6 +195,14 @@ module.exports = async ({ resolveVariable }) => {
     Outputs[`${deadLetterQueue}Arn`] = {
       Description: `ARN of the ${op.functionName} dead-letter queue (aws sqs start-message-move-task --source-arn ...)`,
       Value: { 'Fn::GetAtt': [deadLetterQueue, 'Arn'] },
+    };
+    Outputs[`${eventDeadLetterQueue}Url`] = {
+      Description: `URL of the dead-letter queue of events the rule could not deliver to the ${op.functionName} queue`,
+      Value: { Ref: eventDeadLetterQueue },
+    };
+    Outputs[`${eventDeadLetterQueue}Arn`] = {
+      Description: `ARN of the ${op.functionName} events dead-letter queue (aws sqs start-message-move-task --source-arn ... --destination-arn <queue>)`,
+      Value: { 'Fn::GetAtt': [eventDeadLetterQueue, 'Arn'] },
     };
     Outputs[`${rule}Arn`] = {
       Description: `ARN of the EventBridge rule that feeds the ${op.functionName} queue`,

@@ -62,6 +62,14 @@ const ids = {
   role: (op) => `${pascal(op.functionName)}Role`,
   queue: (op) => `${pascal(op.functionName)}Queue`,
   deadLetterQueue: (op) => `${pascal(op.functionName)}DeadLetterQueue`,
+  /** Where the EventBridge rule puts an event it could not deliver to the queue (infra/queues.cjs). */
+  eventDeadLetterQueue: (op) => `${pascal(op.functionName)}EventDeadLetterQueue`,
+  eventDeadLetterQueuePolicy: (op) => `${pascal(op.functionName)}EventDeadLetterQueuePolicy`,
+  /** osls's own: `bpstudio-get-token` → `BpstudioDashgetDashtokenLogGroup`. */
+  logGroup: (op) => `${upperFirst(op.functionName.replace(/-/g, 'Dash').replace(/_/g, 'Underscore'))}LogGroup`,
+  /** osls's own: the HTTP API's stage and its access log group (provider.logs.httpApi). */
+  httpApiStage: 'HttpApiStage',
+  httpApiLogGroup: 'HttpApiLogGroup',
   queueRule: (op) => `${pascal(op.functionName)}QueueRule`,
   queuePolicy: (op) => `${pascal(op.functionName)}QueuePolicy`,
   /** The stage's event bus (one, for every queue). */
@@ -90,8 +98,22 @@ async function stageNames(resolveVariable) {
     /** infra/queues.cjs's names. */
     queue: (op) => `${service}-${stage}-${op.functionName}`,
     deadLetterQueue: (op) => `${service}-${stage}-${op.functionName}-dlq`,
+    eventDeadLetterQueue: (op) => `${service}-${stage}-${op.functionName}-events-dlq`,
   };
 }
+
+/**
+ * Whether the stage is a production one, whose dead-letter queues and log groups outlive the
+ * stack (DeletionPolicy and UpdateReplacePolicy Retain): the stage param `retain`, which
+ * serverless.yml sets true for `prod` and false by default.
+ */
+async function retained(resolveVariable) {
+  return stageParams(resolveVariable)('retain', { fallback: false, as: 'boolean' });
+}
+
+/** The attributes that keep a resource when the stack deletes or replaces it; none when `retain` is false. */
+const RETAIN = { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' };
+const retainPolicy = (retain) => (retain ? RETAIN : {});
 
 /** An EventBridge `rate(…)` in seconds; undefined for a cron() expression. */
 function rateSeconds(expression) {
@@ -182,5 +204,7 @@ module.exports = {
   stageParams,
   stageNames,
   rateSeconds,
+  retained,
+  retainPolicy,
   arn,
 };

@@ -53,6 +53,8 @@ const configSchema = z.object({
   ),
   /** Longest a token-table call (and a KMS call for its data key) may take before the request goes on without the table. */
   TOKEN_TABLE_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.minimum(50), z.maximum(10_000)), 1_000),
+  /** The share of an operation's rate limit one tenant may take in any second (lib/rate-budget.ts), 0 < share ≤ 1. */
+  RATE_TENANT_SHARE: z._default(z.coerce.number().check(z.gt(0), z.lte(1)), 0.5),
   /** Most tokens one warm instance keeps in memory. */
   TOKEN_MEMORY_ENTRIES: z._default(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(1_000_000)), 1000),
   POLICY_PARAMETER: z.optional(z.string().check(z.minLength(1))),

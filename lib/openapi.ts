@@ -82,6 +82,24 @@ function pathItem(op: Operation) {
   };
 }
 
+/** The project's licence (package.json's `license`), as an SPDX identifier. */
+export const LICENSE = { name: 'Apache-2.0', identifier: 'Apache-2.0' } as const;
+
+/**
+ * Where a stage serves the API: the HTTP API's default endpoint (the stack output HttpApiUrl),
+ * its id and region as variables because each deployment has its own.
+ */
+export const SERVERS = [
+  {
+    url: 'https://{apiId}.execute-api.{region}.amazonaws.com',
+    description: "A stage's HTTP API (stack output HttpApiUrl); every route is at the $default stage, without a stage prefix.",
+    variables: {
+      apiId: { default: 'abcdef1234', description: 'The HTTP API id (stack output HttpApiId).' },
+      region: { default: 'ap-southeast-1', description: 'The region the stage is deployed in (stage param region).' },
+    },
+  },
+] as const;
+
 /** The document for `operations` (the registry's, from loadOperations()). */
 export function openApiDocument(operations: readonly Operation[]) {
   return {
@@ -91,7 +109,9 @@ export function openApiDocument(operations: readonly Operation[]) {
       version: '1.0.0',
       description:
         'Short-lived vendor credentials from master keys kept in AWS SSM. Every route is POST; every answer says Cache-Control: no-store.',
+      license: LICENSE,
     },
+    servers: SERVERS,
     paths: Object.fromEntries(operations.filter((op) => triggerOf(op, 'http')).map((op) => [op.route, pathItem(op)])),
     components: {
       schemas: { Error: jsonSchema(errorSchema) },

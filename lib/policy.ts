@@ -11,6 +11,7 @@ import { BrokerError } from './errors.js';
 import type { Logger } from './logger.js';
 import { compileSessionPolicy, type RenderSessionPolicy, sessionPolicySchema } from './session-policy.js';
 import { ParameterUnusable, readJsonParameter } from './ssm-parameter.js';
+import { renderTenant } from './tenant.js';
 
 /** The explicit opt-out of a session policy: `"sessionPolicy": "none"`. */
 export const UNSCOPED = 'none';
@@ -30,9 +31,13 @@ const callerMatcherSchema = z.union([
   /** A caller no authorizer vouched for: only on a route without one, as under `npm start` (a deployed route always has one). */
   z.strictObject({ anonymous: z.literal(true) }),
 ]);
+/** What a tenant is (lib/tenant.ts): a template of `${claim}` references and literal text. */
+const tenantSchema = z.string().check(z.minLength(1), z.maxLength(256));
 /** The caller policy document kept in SSM (POLICY_PARAMETER). */
 export const policySchema = z.strictObject({
   version: z.literal(1),
+  /** Who shares a share of a vendor's rate budget, for every rule without its own; absent: the caller's identity. */
+  tenant: z.optional(tenantSchema),
   rules: z.array(
     z.strictObject({
       id: z.string().check(z.minLength(1), z.maxLength(128)),
@@ -51,6 +56,8 @@ export const policySchema = z.strictObject({
        * out explicitly with `"none"` (credentials of the role's whole reach; logged).
        */
       sessionPolicy: z.optional(z.union([z.literal(UNSCOPED), sessionPolicySchema])),
+      /** What a tenant is for the requests this rule allows (lib/tenant.ts); absent: the policy's `tenant`. */
+      tenant: z.optional(tenantSchema),
     }),
   ),
 });
@@ -69,9 +76,10 @@ type Constraint = z.infer<typeof constraintSchema>;
 export type Decision = Allowed | { allowed: false; refusedClaim?: { claim: string; reason: string }; unscopedSkipped?: string[] };
 /**
  * A decision that allows: `rule` absent when no policy is configured; `unscoped` when the
- * rule opted out of a session policy (`"sessionPolicy": "none"`) for an operation that assumes a role.
+ * rule opted out of a session policy (`"sessionPolicy": "none"`) for an operation that assumes a role;
+ * `tenant` when the policy names what a tenant is (else the caller's identity is, lib/tenant.ts).
  */
-export type Allowed = { allowed: true; rule?: string; sessionPolicy?: string; unscoped?: true };
+export type Allowed = { allowed: true; rule?: string; sessionPolicy?: string; unscoped?: true; tenant?: string };
 
 /** What decide needs to know of the operation besides its name. */
 export interface OperationTraits {
@@ -236,6 +244,8 @@ interface CompiledRule {
   callers: CallerTest[];
   constraints: [field: string, test: ValueTest][];
   sessionPolicy?: RenderSessionPolicy | typeof UNSCOPED;
+  /** The rule's `tenant` template, else the policy's. */
+  tenant?: string;
 }
 
 /** A policy checked and compiled, ready to decide requests. */
@@ -290,12 +300,16 @@ function compileConstraint(constraint: Constraint, where: string): ValueTest {
  * bounded. Throws PolicyMalformed, saying where, when it is not.
  */
 export function compilePolicy(policy: Policy): CompiledPolicy {
+  if (policy.tenant !== undefined) checkReferences(policy.tenant, 'tenant');
   return {
     unscopedRules: policy.rules.filter((rule) => rule.sessionPolicy === UNSCOPED).map((rule) => rule.id),
     rules: policy.rules.map((rule, index) => {
       const where = `rules[${index}]`;
       const template = rule.sessionPolicy;
+      const tenant = rule.tenant ?? policy.tenant;
+      if (rule.tenant !== undefined) checkReferences(rule.tenant, `${where}.tenant`);
       return {
+        ...(tenant !== undefined && { tenant }),
         id: rule.id,
         operations: rule.operations.map(compileGlob),
         exactOperations: new Set(rule.operations.filter((name) => !name.includes('*'))),
@@ -437,5 +451,14 @@ export async function authorize(
   }
   const decision = decide(policy, caller, operation, body, traits);
   if (!decision.allowed) throw forbidden(operation, decision, logger);
-  return decision;
+  return withTenant(policy, decision, caller, operation, logger);
+}
+
+/** The decision with its tenant when the allowing rule (the first of its id) or the policy names one. */
+function withTenant(policy: CompiledPolicy, decision: Allowed, caller: Caller, operation: string, logger: Logger): Allowed {
+  const template = policy.rules.find((rule) => rule.id === decision.rule)?.tenant;
+  if (template === undefined) return decision;
+  const rendering = renderTenant(template, caller);
+  if ('refused' in rendering) throw forbidden(operation, { allowed: false, refusedClaim: rendering.refused }, logger);
+  return { ...decision, tenant: rendering.tenant };
 }

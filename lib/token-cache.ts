@@ -26,8 +26,8 @@ import { createTokenMemory, holdToken } from './token-memory.js';
 import { clearDataKeys, KmsFailure, prepareKms } from './token-seal.js';
 import { resetTable, tableFailed, tableWorked, usableTable } from './token-table.js';
 
-/** An invocation, with the role an STS operation assumes for its caller (whose scope `hash` covers too). */
-type ScopedInvocation = Invocation & Pick<RunOptions, 'role'>;
+/** An invocation, with the role an STS operation assumes for its caller (whose scope `hash` covers too) and the caller's tenant. */
+type ScopedInvocation = Invocation & Pick<RunOptions, 'role' | 'tenant'>;
 
 /**
  * Credentials served from memory, then the token table, then the vendor (docs/contracts.md,

@@ -20,6 +20,8 @@ export interface CallOptions {
   random?: () => number;
   /** Where the call's attempts, latency and rate-limit waits are counted (lib/metrics.ts). */
   metrics?: Measures;
+  /** Whose share of the operation's rate budget the call takes (lib/tenant.ts); absent: the events tenant. */
+  tenant?: string;
 }
 
 /** A vendor's successful (or already-done) answer, before it is shaped for the caller. */
@@ -93,7 +95,7 @@ export async function callVendor(op: Operation, params: VendorParams, options: C
   for (;;) {
     if (deadline - Date.now() < MIN_ATTEMPT_MS) throw timeoutError();
     // The operation's rate limit, across every instance: the request is signed and sent right after.
-    await acquireVendorSlot(op, deadline - MIN_ATTEMPT_MS, logger, options.metrics);
+    await acquireVendorSlot(op, deadline - MIN_ATTEMPT_MS, logger, options.metrics, options.tenant);
     const request = adapter.sign({ endpoint, target: op, params, keys, now: new Date() });
     const sentAt = Date.now();
     const attempt = await send(request, config.VENDOR_TIMEOUT_MS, options.signal, adapter.classify);

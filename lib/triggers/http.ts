@@ -8,6 +8,7 @@ import type { Invocation } from '../middleware/invocation-context.js';
 import type { Operation } from '../operation.js';
 import { authorize } from '../policy.js';
 import { type OperationResult, runOperation, validateBody } from '../run-operation.js';
+import { callerTenant } from '../tenant.js';
 import { cachedCredentials } from '../token-cache.js';
 import { triggerStack, withInvocation } from './stack.js';
 import type { HttpTrigger, LambdaHandler } from './trigger.js';
@@ -46,7 +47,9 @@ async function serveHttp(op: Operation, event: HttpEvent, invocation: Invocation
       ...(decision.unscoped === true && decision.rule !== undefined && { sessionPolicy: 'none', unscopedByRule: decision.rule }),
     };
   }
-  const scoped = role === undefined ? invocation : { ...invocation, role };
+  // The caller's share of the operation's rate budget: the policy's tenant, else its own identity.
+  const tenant = decision.tenant ?? callerTenant(caller);
+  const scoped = { ...invocation, tenant, ...(role !== undefined && { role }) };
   // Set before the call so a failed vendor call is still recorded as one.
   audit.source = 'vendor';
   if (op.expiresAt === undefined) {

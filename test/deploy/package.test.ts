@@ -70,6 +70,9 @@ const variant = {
   tokenTableKmsKeyArn: 'arn:aws:kms:ap-southeast-1:123456789012:key/0f6e2a4c-1b3d-4e5f-8a9b-0c1d2e3f4a5b',
   /** Lambda's own tracing (default PassThrough). */
   tracing: 'Active',
+  /** The HTTP API's default route throttling (default burst 200, rate 100/s). */
+  throttleBurstLimit: 40,
+  throttleRateLimit: 12.5,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -81,6 +84,8 @@ interface Resource {
   Type: string;
   Properties: JsonObject;
   DependsOn?: Json;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
 }
 interface Template {
   Resources: Record<string, Resource>;
@@ -428,6 +433,8 @@ beforeAll(async () => {
       `--param=eventPublishers=${JSON.stringify(variant.eventPublishers)}`,
       `--param=tokenTableKmsKeyArn=${variant.tokenTableKmsKeyArn}`,
       `--param=tracing=${variant.tracing}`,
+      `--param=throttleBurstLimit=${variant.throttleBurstLimit}`,
+      `--param=throttleRateLimit=${variant.throttleRateLimit}`,
       '--package',
       prodDir,
     ],
@@ -792,6 +799,87 @@ describe('HTTP API', () => {
     }
     expect(dev.template.Outputs?.HttpApiUrl).toBeDefined();
   });
+
+  /** The HTTP API's one stage, osls's `$default`. */
+  const stageOf = (t: Template) => {
+    const stages = resourcesOfType(t, 'AWS::ApiGatewayV2::Stage');
+    expect(stages).toHaveLength(1);
+    return stages[0]![1].Properties;
+  };
+
+  it('writes a JSON access log line per request to a log group of its own with the retention of the stage', () => {
+    for (const [run, days] of [
+      [dev, 30],
+      [prod, 90],
+    ] as const) {
+      const settings = stageOf(run.template).AccessLogSettings as JsonObject | undefined;
+      expect(settings, 'access logging').toBeDefined();
+      const group = resource(run.template, referencedId(render(settings!.DestinationArn)), 'AWS::Logs::LogGroup');
+      expect(group.Properties.LogGroupName).toBe(`/aws/http-api/${SERVICE}-${run === dev ? 'dev' : variant.stage}`);
+      expect(group.Properties.RetentionInDays).toBe(days);
+      const fields = JSON.parse(String(settings!.Format)) as Record<string, string>;
+      // Who asked for what, and how it ended, refusals by the authorizer included.
+      expect(fields).toMatchObject({
+        requestId: '$context.requestId',
+        routeKey: '$context.routeKey',
+        status: '$context.status',
+        caller: '$context.identity.userArn',
+        jwtIssuer: '$context.authorizer.claims.iss',
+        jwtSubject: '$context.authorizer.claims.sub',
+        authorizerError: '$context.authorizer.error',
+        integrationError: '$context.integrationErrorMessage',
+      });
+      // Each field one variable, none a header (a bearer token, a signature) or any claim but who the caller is.
+      for (const [name, value] of Object.entries(fields)) {
+        expect(value, name).toMatch(/^\$context\.[A-Za-z.]+$/);
+        expect(value, name).not.toMatch(/header|authorization|\.claims\.(?!iss$|sub$)/i);
+      }
+    }
+  });
+
+  it('throttles every route by default (burst 200, 100 requests/s), as the stage params throttleBurstLimit and throttleRateLimit say', () => {
+    expect(stageOf(dev.template).DefaultRouteSettings).toMatchObject({ ThrottlingBurstLimit: 200, ThrottlingRateLimit: 100 });
+    expect(stageOf(prod.template).DefaultRouteSettings).toMatchObject({
+      ThrottlingBurstLimit: variant.throttleBurstLimit,
+      ThrottlingRateLimit: variant.throttleRateLimit,
+    });
+    // No route opts out with settings of its own.
+    for (const run of [dev, prod]) expect(stageOf(run.template).RouteSettings).toBeUndefined();
+  });
+});
+
+describe('production stages keep their records', () => {
+  /** The dead-letter queues (the queues some queue or rule target sends to) and every log group. */
+  const kept = (t: Template) => {
+    const deadLetterIds = new Set<string>();
+    for (const [, q] of resourcesOfType(t, 'AWS::SQS::Queue')) {
+      const redrive = q.Properties.RedrivePolicy as JsonObject | undefined;
+      if (redrive) deadLetterIds.add(referencedId(render(redrive.deadLetterTargetArn)));
+    }
+    for (const [, r] of resourcesOfType(t, 'AWS::Events::Rule')) {
+      for (const target of asArray(r.Properties.Targets as JsonObject[])) {
+        const config = target.DeadLetterConfig as JsonObject | undefined;
+        if (config) deadLetterIds.add(referencedId(render(config.Arn)));
+      }
+    }
+    return [...deadLetterIds, ...resourcesOfType(t, 'AWS::Logs::LogGroup').map(([id]) => id)];
+  };
+
+  it('prod (stage param retain): every dead-letter queue and log group is retained on delete and replacement', () => {
+    const ids = kept(prod.template);
+    expect(ids.length).toBe(2 * queuedOperations.length + operations.length + 1);
+    for (const id of ids) {
+      expect(prod.template.Resources[id]!.DeletionPolicy, id).toBe('Retain');
+      expect(prod.template.Resources[id]!.UpdateReplacePolicy, id).toBe('Retain');
+    }
+  });
+
+  it('other stages (retain false by default) delete them with the stack', () => {
+    for (const id of kept(dev.template)) {
+      expect(dev.template.Resources[id]!.DeletionPolicy, id).toBeUndefined();
+      expect(dev.template.Resources[id]!.UpdateReplacePolicy, id).toBeUndefined();
+    }
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -998,6 +1086,58 @@ describe.each(queuedOperations.map((op) => op.functionName))(
       expect(denies[0]!.Principal).toBe('*');
       expect(render(denies[0]!.Condition?.ArnNotEquals?.['aws:SourceArn'])).toBe(`\${${ruleId}.Arn}`);
     });
+
+    it('an event the rule cannot deliver goes to a dead-letter queue only that rule may send to, alarmed on its first message', () => {
+      for (const run of [dev, prod]) {
+        const { queueId } = mapping(run.template, run === dev ? 'dev' : variant.stage);
+        const [ruleId, rule] = resourcesOfType(run.template, 'AWS::Events::Rule').find(([, r]) =>
+          asArray(r.Properties.Targets as JsonObject[]).some((t) => render(t.Arn) === `\${${queueId}.Arn}`),
+        )!;
+        const [target] = rule.Properties.Targets as JsonObject[];
+        // Retried for at most a day (EventBridge's bounds), then dead-lettered rather than dropped.
+        const retry = target!.RetryPolicy as JsonObject;
+        expect(Number(retry.MaximumEventAgeInSeconds)).toBeGreaterThanOrEqual(60);
+        expect(Number(retry.MaximumEventAgeInSeconds)).toBeLessThanOrEqual(86_400);
+        expect(Number(retry.MaximumRetryAttempts)).toBeLessThanOrEqual(185);
+        const dlqId = referencedId(render((target!.DeadLetterConfig as JsonObject | undefined)?.Arn));
+        const dlq = resource(run.template, dlqId, 'AWS::SQS::Queue');
+        // Not the queue it guards, nor the function's own dead-letter queue.
+        const functionDlq = referencedId(
+          render((resource(run.template, queueId, 'AWS::SQS::Queue').Properties.RedrivePolicy as JsonObject).deadLetterTargetArn),
+        );
+        expect([queueId, functionDlq]).not.toContain(dlqId);
+        expect(dlq.Properties.SqsManagedSseEnabled).toBe(true);
+        expect(dlq.Properties.MessageRetentionPeriod).toBe(1_209_600);
+
+        const policies = resourcesOfType(run.template, 'AWS::SQS::QueuePolicy').filter(([, p]) =>
+          (p.Properties.Queues as Json[]).map(render).includes(`\${${dlqId}}`),
+        );
+        expect(policies).toHaveLength(1);
+        const statements = asArray((policies[0]![1].Properties.PolicyDocument as JsonObject).Statement as unknown as Statement[]);
+        const allows = statements.filter((s) => s.Effect === 'Allow');
+        expect(allows).toHaveLength(1);
+        expect(allows[0]!.Principal).toEqual({ Service: 'events.amazonaws.com' });
+        expect(asArray(allows[0]!.Action)).toEqual(['sqs:SendMessage']);
+        expect(asArray(allows[0]!.Resource as Json).map(render)).toEqual([`\${${dlqId}.Arn}`]);
+        expect(render(allows[0]!.Condition?.ArnEquals?.['aws:SourceArn'])).toBe(`\${${ruleId}.Arn}`);
+        const deny = statements.find((s) => s.Effect === 'Deny' && asArray(s.Action).includes('sqs:SendMessage'));
+        expect(render(deny?.Condition?.ArnNotEquals?.['aws:SourceArn'])).toBe(`\${${ruleId}.Arn}`);
+
+        const alarms = resourcesOfType(run.template, 'AWS::CloudWatch::Alarm').filter(([, a]) =>
+          asArray(a.Properties.Dimensions as JsonObject[]).some(
+            (d) => d.Name === 'QueueName' && render(d.Value) === `\${${dlqId}.QueueName}`,
+          ),
+        );
+        expect(alarms).toHaveLength(1);
+        expect(alarms[0]![1].Properties).toMatchObject({
+          Namespace: 'AWS/SQS',
+          MetricName: 'ApproximateNumberOfMessagesVisible',
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        });
+        expect(String(alarms[0]![1].Properties.AlarmDescription)).toMatch(/Runbook: docs\/runbook\.md#event-dead-letter-messages$/);
+      }
+    });
   },
 );
 
@@ -1042,12 +1182,12 @@ describe('alarms', () => {
     }
   });
 
-  it('there are 5 per function, 1 more per credential operation, 2 per schedule and 1 per dead-letter queue', () => {
+  it('there are 5 per function, 1 more per credential operation, 2 per schedule and 1 per dead-letter queue (2 per queue)', () => {
     const expected =
       5 * operations.length +
       operations.filter((op) => op.expiresAt !== undefined).length +
       2 * scheduledOperations.length +
-      queuedOperations.length;
+      2 * queuedOperations.length;
     for (const run of [dev, prod]) expect(resourcesOfType(run.template, 'AWS::CloudWatch::Alarm')).toHaveLength(expected);
   });
 
@@ -1144,6 +1284,7 @@ describe('alarms', () => {
     expect([...named].sort()).toEqual([
       'credentials-near-expiry',
       'dead-letter-messages',
+      'event-dead-letter-messages',
       'function-errors',
       'function-throttles',
       'keys-or-policy-unavailable',

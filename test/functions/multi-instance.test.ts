@@ -38,8 +38,15 @@ async function startInstances(n: number): Promise<LambdaHandler[]> {
   return instances;
 }
 
-const ask = (instance: LambdaHandler, custSpaceId: string, remainingMs = 10_000): Promise<HttpAnswer> =>
-  invokeHttp(instance, httpApiEvent(CAMS, { custSpaceId }), lambdaContext(remainingMs));
+const ask = (
+  instance: LambdaHandler,
+  custSpaceId: string,
+  remainingMs = 10_000,
+  authorizer?: Record<string, unknown>,
+): Promise<HttpAnswer> =>
+  invokeHttp(instance, httpApiEvent(CAMS, { custSpaceId }, authorizer && { authorizer }), lambdaContext(remainingMs));
+/** An IAM caller: its own tenant of the rate budget (lib/tenant.ts). */
+const iamCaller = (n: number) => ({ iam: { userArn: `arn:aws:iam::123456789012:user/caller-${n}`, accountId: '123456789012' } });
 
 /** The most calls that fall in any window of `windowMs`, by when the simulator received them. */
 function busiestWindow(times: number[], windowMs = 1_000): number {
@@ -81,7 +88,8 @@ describe('several instances, one table', () => {
 
   it('40 distinct CAMS bodies over 4 instances never put more than 5 calls into any second, as the vendor received them', async () => {
     const instances = await startInstances(4);
-    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => ask(instances[i % 4]!, `rate-${i}`, 30_000)));
+    // Ten callers, each its own tenant, so the account's limit is what binds, not one tenant's share.
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => ask(instances[i % 4]!, `rate-${i}`, 30_000, iamCaller(i % 10))));
     expect(answers.map((a) => a.statusCode)).toEqual(Array(40).fill(200));
     const calls = broker.sim.callsTo(ACTION);
     expect(calls).toHaveLength(40);

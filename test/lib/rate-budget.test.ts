@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { sleep } from '../../lib/backoff.js';
 import { BrokerError } from '../../lib/errors.js';
 import type { Operation } from '../../lib/operation.js';
-import { acquireVendorSlot, clearRateBudgets, SLOT_GRACE_MS, SLOT_SPACING, slotSpacingMs } from '../../lib/rate-budget.js';
+import { acquireVendorSlot, clearRateBudgets, SLOT_GRACE_MS, SLOT_SPACING, slotSpacingMs, tenantShare } from '../../lib/rate-budget.js';
+import { callerTenant, renderTenant } from '../../lib/tenant.js';
 import { resetTable } from '../../lib/token-table.js';
 import { fakeLogger } from '../support/fake-logger.js';
 import { useLocalTable } from '../support/local-table-env.js';
@@ -99,6 +101,82 @@ describe('acquireVendorSlot', () => {
       expect(logger.warn.mock.calls[0]![1]).toMatchObject({ cause: 'ECONNREFUSED', action: 'rate slot' });
     } finally {
       process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
+    }
+  });
+});
+
+describe('tenant shares', () => {
+  it('a tenant may take RATE_TENANT_SHARE of the limit in a second, at least one slot', () => {
+    expect(tenantShare(5)).toBe(2);
+    expect(tenantShare(1)).toBe(1);
+    expect(tenantShare(600)).toBe(300);
+    expect(tenantShare(5, 1)).toBe(5);
+  });
+
+  it('one tenant flooding two instances leaves slots for another tenant, whose call starts well within its deadline', async () => {
+    const op = rateOp(5);
+    const [a, b] = [await instance(), await instance()];
+    const logger = fakeLogger();
+    const flood = Array.from({ length: 30 }, (_, i) =>
+      (i % 2 === 0 ? a : b).acquireVendorSlot(op, Date.now() + 4_000, logger, undefined, 'iam:flooder').then(
+        () => Date.now(),
+        () => undefined,
+      ),
+    );
+    await sleep(50);
+    const asked = Date.now();
+    await b.acquireVendorSlot(op, asked + 2_000, logger, undefined, 'iam:other');
+    expect(Date.now() - asked).toBeLessThan(2_000);
+    const sent = (await Promise.all(flood)).filter((t) => t !== undefined);
+    // The flooder had its share (2 a second) for its 4 s, the rest refused.
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.length).toBeLessThanOrEqual(2 * 5);
+    expect(logger.warn).not.toHaveBeenCalled();
+  });
+
+  it('without the table, each instance holds every tenant to its share as well', async () => {
+    const op = rateOp(5);
+    const endpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB;
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = 'http://127.0.0.1:9'; // nothing listens there
+    resetTable();
+    try {
+      const logger = fakeLogger();
+      const sent: number[] = [];
+      await Promise.all(
+        Array.from({ length: 3 }, async () => {
+          await acquireVendorSlot(op, Date.now() + 5_000, logger, undefined, 'iam:flooder');
+          sent.push(Date.now());
+        }),
+      );
+      sent.sort((x, y) => x - y);
+      // Its third call waits a second for its share; another tenant's goes at once.
+      expect(sent[2]! - sent[0]!).toBeGreaterThanOrEqual(990);
+      const asked = Date.now();
+      await acquireVendorSlot(op, Date.now() + 5_000, logger, undefined, 'iam:other');
+      expect(Date.now() - asked).toBeLessThan(500);
+    } finally {
+      process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
+    }
+  });
+});
+
+describe('what a tenant is', () => {
+  it("by default the caller's identity: the IAM principal, or the JWT's issuer and subject together", () => {
+    const jwt = (iss: string, sub: string) => ({ kind: 'jwt' as const, issuer: iss, subject: sub, claims: {} });
+    expect(callerTenant({ kind: 'iam', principal: 'arn:aws:iam::123456789012:user/a' })).toBe('iam:arn:aws:iam::123456789012:user/a');
+    expect(callerTenant(jwt('https://a.example', 'alice'))).not.toBe(callerTenant(jwt('https://b.example', 'alice')));
+    // A subject cannot pose as another issuer by holding a separator.
+    expect(callerTenant(jwt('https://a.example', 'x#y'))).not.toBe(callerTenant(jwt('https://a.example#x', 'y')));
+    expect(callerTenant({ kind: 'anonymous' })).toBe('anonymous');
+  });
+
+  it("the policy's template, from claims: a missing, empty or list claim, or one a session policy refuses, is refused by name", () => {
+    const caller = (claims: Record<string, string | string[]>) => ({ kind: 'jwt' as const, subject: 's', claims });
+    expect(renderTenant('org-${org}', caller({ org: 'acme' }))).toEqual({ tenant: 'policy:org-acme' });
+    for (const claims of [{}, { org: '' }, { org: ['a', 'b'] }, { org: 'a*b' }] as Record<string, string | string[]>[]) {
+      const rendering = renderTenant('org-${org}', caller(claims));
+      expect(rendering).toMatchObject({ refused: { claim: 'org' } });
+      expect(JSON.stringify(rendering)).not.toContain('a*b');
     }
   });
 });
