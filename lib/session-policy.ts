@@ -9,8 +9,6 @@ import * as z from 'zod/mini';
 import type { Caller } from './caller.js';
 import { checkReferences, claimRefusal, claimValue, PolicyMalformed, REFERENCE } from './claim-references.js';
 
-export { claimRefusal };
-
 /**
  * Most UTF-8 bytes a rendered session policy may take: Alibaba Cloud's AssumeRole takes a
  * `Policy` of 1 to 2,048 characters (Tencent Cloud documents no bound); counting bytes

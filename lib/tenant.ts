@@ -7,19 +7,10 @@
  * @module
  */
 import type { Caller } from './caller.js';
-import { claimValue, REFERENCE } from './claim-references.js';
-import { claimRefusal } from './session-policy.js';
+import { claimRefusal, claimValue, REFERENCE } from './claim-references.js';
 
 /** The tenant of everything that has no caller: SQS messages, EventBridge events, scheduled rotation. */
 export const EVENTS_TENANT = 'events';
-
-/** The tenant a caller is when the caller policy names none: its own identity. */
-export function callerTenant(caller: Caller): string {
-  if (caller.kind === 'iam') return `iam:${caller.principal}`;
-  // Issuer and subject: the same `sub` from two issuers is two tenants.
-  if (caller.kind === 'jwt') return `jwt:${JSON.stringify([caller.issuer ?? '', caller.subject ?? ''])}`;
-  return 'anonymous';
-}
 
 /** A tenant template rendered for a caller, or the claim that could not be used and why. */
 export type TenantRendering = { tenant: string } | { refused: { claim: string; reason: string } };

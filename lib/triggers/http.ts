@@ -1,5 +1,5 @@
 import { bodyKey, scopedBodyKey } from '../body-key.js';
-import { callerOf } from '../caller.js';
+import { callerIdentity, callerOf } from '../caller.js';
 import { credentialsServed } from '../metrics.js';
 import { auditLog } from '../middleware/audit-log.js';
 import { httpAnswers } from '../middleware/http-answers.js';
@@ -8,7 +8,6 @@ import type { Invocation } from '../middleware/invocation-context.js';
 import type { Operation } from '../operation.js';
 import { authorize } from '../policy.js';
 import { type OperationResult, runOperation, validateBody } from '../run-operation.js';
-import { callerTenant } from '../tenant.js';
 import { cachedCredentials } from '../token-cache.js';
 import { triggerStack, withInvocation } from './stack.js';
 import type { HttpTrigger, LambdaHandler } from './trigger.js';
@@ -48,7 +47,7 @@ async function serveHttp(op: Operation, event: HttpEvent, invocation: Invocation
     };
   }
   // The caller's share of the operation's rate budget: the policy's tenant, else its own identity.
-  const tenant = decision.tenant ?? callerTenant(caller);
+  const tenant = decision.tenant ?? callerIdentity(caller);
   const scoped = { ...invocation, tenant, ...(role !== undefined && { role }) };
   // Set before the call so a failed vendor call is still recorded as one.
   audit.source = 'vendor';

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { sleep } from '../../lib/backoff.js';
+import { callerIdentity } from '../../lib/caller.js';
 import { BrokerError } from '../../lib/errors.js';
 import type { Operation } from '../../lib/operation.js';
 import { acquireVendorSlot, clearRateBudgets, SLOT_GRACE_MS, SLOT_SPACING, slotSpacingMs, tenantShare } from '../../lib/rate-budget.js';
-import { callerTenant, renderTenant } from '../../lib/tenant.js';
+import { EVENTS_TENANT, renderTenant } from '../../lib/tenant.js';
 import { resetTable } from '../../lib/token-table.js';
 import { fakeLogger } from '../support/fake-logger.js';
 import { useLocalTable } from '../support/local-table-env.js';
@@ -163,11 +164,14 @@ describe('tenant shares', () => {
 describe('what a tenant is', () => {
   it("by default the caller's identity: the IAM principal, or the JWT's issuer and subject together", () => {
     const jwt = (iss: string, sub: string) => ({ kind: 'jwt' as const, issuer: iss, subject: sub, claims: {} });
-    expect(callerTenant({ kind: 'iam', principal: 'arn:aws:iam::123456789012:user/a' })).toBe('iam:arn:aws:iam::123456789012:user/a');
-    expect(callerTenant(jwt('https://a.example', 'alice'))).not.toBe(callerTenant(jwt('https://b.example', 'alice')));
+    expect(callerIdentity({ kind: 'iam', principal: 'arn:aws:iam::123456789012:user/a' })).toContain('arn:aws:iam::123456789012:user/a');
+    expect(callerIdentity(jwt('https://a.example', 'alice'))).not.toBe(callerIdentity(jwt('https://b.example', 'alice')));
     // A subject cannot pose as another issuer by holding a separator.
-    expect(callerTenant(jwt('https://a.example', 'x#y'))).not.toBe(callerTenant(jwt('https://a.example#x', 'y')));
-    expect(callerTenant({ kind: 'anonymous' })).toBe('anonymous');
+    expect(callerIdentity(jwt('https://a.example', 'x#y'))).not.toBe(callerIdentity(jwt('https://a.example#x', 'y')));
+    // Nor as the anonymous caller, or the one tenant of events, by its name.
+    const anonymous = callerIdentity({ kind: 'anonymous' });
+    expect(callerIdentity(jwt('https://a.example', 'anonymous'))).not.toBe(anonymous);
+    expect([anonymous, callerIdentity(jwt('', 'events'))]).not.toContain(EVENTS_TENANT);
   });
 
   it("the policy's template, from claims: a missing, empty or list claim, or one a session policy refuses, is refused by name", () => {
