@@ -69,7 +69,8 @@ describe('scheduled rotation', () => {
     expect(token.ttl).toBeLessThanOrEqual(expiresS + 300);
     expect(token.data.accessKeySecret).toEqual(expect.any(String));
     // Every key is the function's, and none holds a body value.
-    for (const pk of await items.keys()) expect(pk).toMatch(/^cams-get-upload-authorization#(token#[0-9a-f]{32}|rate#\d+)$/);
+    for (const pk of await items.keys())
+      expect(pk).toMatch(/^cams-get-upload-authorization#(token#[0-9a-f]{32}|rate#\d+|share#[0-9a-f]{32}#\d+)$/);
     expect(broker.sim.callsTo(ACTION)).toHaveLength(2);
   });
 

@@ -24,7 +24,8 @@ for (const op of operations) {
   handlers.set(op.functionName, ((await import(`../../functions/${op.functionName}.ts`)) as { handler: LambdaHandler }).handler);
 }
 
-const broker = useBrokerEnv();
+// Every route, the STS ones included, which refuse without a caller policy.
+const broker = useBrokerEnv({ callerPolicy: true });
 
 /** Secret-looking text: base64 and URL-safe characters, now and then one a log must escape. */
 const secretText = (min: number, max: number) =>

@@ -39,7 +39,16 @@ export interface BrokerEnvOptions {
   env?: Record<string, string>;
   /** Start the local token table and set TOKEN_TABLE (default true); false: memory only. */
   table?: boolean;
+  /**
+   * Seed the local world's caller policy (sim/local-world.ts `localCallerPolicy`) and set
+   * POLICY_PARAMETER: what a test needs that calls every route, the STS ones included, which
+   * refuse without a policy.
+   */
+  callerPolicy?: boolean;
 }
+
+/** Where `callerPolicy: true` puts the local caller policy. */
+export const LOCAL_POLICY_PARAMETER = '/cloud-token-broker/test/policy';
 
 export async function startBrokerEnv(options: BrokerEnvOptions = {}): Promise<BrokerEnv> {
   const world = await startLocalWorld({
@@ -49,6 +58,7 @@ export async function startBrokerEnv(options: BrokerEnvOptions = {}): Promise<Br
     ...(options.simulator && { simulator: options.simulator }),
     ...(options.table !== false && { tableName: TOKEN_TABLE }),
     queues: [DEAD_LETTER_QUEUE],
+    ...(options.callerPolicy && { policyParameter: LOCAL_POLICY_PARAMETER }),
   });
   const { sim, ssm, sqs, kms, table } = world;
   const env: Record<string, string> = {

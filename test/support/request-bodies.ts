@@ -243,14 +243,22 @@ export function vendorParams(
   op: Operation,
   body: Record<string, unknown>,
   defaultProjectId: string,
-  role?: { roleArn: string; sessionName: string },
+  role?: { roleArn: string; sessionName: string; policy: string; durationSeconds: number },
 ): Record<string, string> {
   const params: Record<string, string> = {};
-  // An STS operation also sends the role it assumes and who for (no Policy without a caller policy).
-  if (op.assumesRole !== undefined && role !== undefined)
-    Object.assign(params, { RoleArn: role.roleArn, RoleSessionName: role.sessionName });
+  // An STS operation also sends the role it assumes, who for, its rule's session policy, and the
+  // lifetime it chose (at least what the body asked: the test checks that apart).
+  const assumes = op.assumesRole !== undefined && role !== undefined;
+  if (assumes) {
+    Object.assign(params, {
+      RoleArn: role.roleArn,
+      RoleSessionName: role.sessionName,
+      Policy: role.policy,
+      DurationSeconds: String(role.durationSeconds),
+    });
+  }
   for (const [field, value] of Object.entries(body)) {
-    if (value === undefined) continue;
+    if (value === undefined || (assumes && field === 'durationSeconds')) continue;
     params[field[0]!.toUpperCase() + field.slice(1)] = Array.isArray(value) ? value.join(';') : String(value);
   }
   if (op.vendor === 'ucloud' && params.ProjectId === undefined) params.ProjectId = defaultProjectId;
