@@ -239,7 +239,7 @@ function onOutput(chunk: Buffer, to: NodeJS.WriteStream): void {
     [
       `cloud-token-broker (stage ${stage}) listening on http://localhost:${httpPort}`,
       ...banner,
-      `lambda invoke API on http://localhost:${lambdaPort} (SQS / EventBridge / rotation events; see README)`,
+      `lambda invoke API on http://localhost:${lambdaPort} (SQS / EventBridge / rotation events; see docs/local-run.md)`,
       `origins:  a request with an Origin header is refused (403) unless allowed; allowed: ${allowedOrigins.join(', ') || 'none'}`,
       `metrics:  a summary of the functions' metrics on Ctrl-C, or now with: kill -USR2 ${process.pid}`,
       '',

@@ -106,7 +106,9 @@ describe('npm start', () => {
     expect(lines[4]).toMatch(
       /^queues: +fake SQS at http:\/\/127\.0\.0\.1:\d+, holding the dead-letter queues cloud-token-broker-local-ims-provision-external-application-dlq$/,
     );
-    expect(lines[5]).toBe(`lambda invoke API on http://localhost:${lambdaPort} (SQS / EventBridge / rotation events; see README)`);
+    expect(lines[5]).toBe(
+      `lambda invoke API on http://localhost:${lambdaPort} (SQS / EventBridge / rotation events; see docs/local-run.md)`,
+    );
     expect(lines[6]).toMatch(/^origins: .*403.*allowed: none$/);
     expect(lines[7]).toMatch(/^metrics: .*on Ctrl-C, or now with: kill -USR2 \d+$/);
   });

@@ -13,7 +13,7 @@ const POLICY = '/cloud-token-broker/test/policy';
 const CAMS = '/v1/aliyun/cams/upload-authorization';
 const ACTION = 'GetChatappUploadAuthorization';
 
-/** The README's worked example: two tenants, each limited to its own CAMS space. */
+/** docs/caller-policy.md's worked example: two tenants, each limited to its own CAMS space. */
 const twoTenants = {
   version: 1,
   rules: [

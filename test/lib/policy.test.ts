@@ -447,35 +447,35 @@ describe('operations that assume a role (issue #19, item 1)', () => {
   });
 });
 
-describe("the README's STS rules", () => {
-  /** The two rules of the README's "STS: credentials scoped to the caller" example, read from the README itself. */
-  function readmeStsRules(): Policy['rules'] {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const section = readme.slice(readme.indexOf('**STS: credentials scoped to the caller.**'));
+describe("docs/caller-policy.md's STS rules", () => {
+  /** The two rules of docs/caller-policy.md's "STS: credentials scoped to the caller" example, read from that file itself. */
+  function docStsRules(): Policy['rules'] {
+    const doc = readFileSync(new URL('../../docs/caller-policy.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('**STS: credentials scoped to the caller.**'));
     const block = /```json\n([\s\S]*?)\n```/.exec(section)![1]!;
     return JSON.parse(`[${block}]`);
   }
-  const readmePolicy = compilePolicy(z.parse(policySchema, { version: 1, rules: readmeStsRules() }));
+  const docPolicy = compilePolicy(z.parse(policySchema, { version: 1, rules: docStsRules() }));
 
   it('scope tenant-a to its own folder, on either vendor', () => {
     const tenantA = jwt({ sub: 'user-1', tenant: 'tenant-a' });
-    const aliyun = decideCompiled(readmePolicy, tenantA, 'aliyun-sts:AssumeRole', {}, { assumesRole: true });
+    const aliyun = decideCompiled(docPolicy, tenantA, 'aliyun-sts:AssumeRole', {}, { assumesRole: true });
     expect(aliyun).toMatchObject({ allowed: true, rule: 'tenant-own-folder' });
     expect(JSON.parse((aliyun as { sessionPolicy: string }).sessionPolicy).Statement[0].Resource).toEqual([
       'acs:oss:*:*:uploads/tenant-a/*',
     ]);
-    const tencent = decideCompiled(readmePolicy, tenantA, 'tencent-sts:AssumeRole', {}, { assumesRole: true });
+    const tencent = decideCompiled(docPolicy, tenantA, 'tencent-sts:AssumeRole', {}, { assumesRole: true });
     expect(JSON.parse((tencent as { sessionPolicy: string }).sessionPolicy).statement[0].resource).toEqual([
       'qcs::cos:ap-guangzhou:uid/1250000000:uploads-1250000000/tenant-a/*',
     ]);
   });
 
   it('refuse a tenant claim that would reach every folder, and callers of no tenant', () => {
-    expect(decideCompiled(readmePolicy, jwt({ tenant: 'tenant-*' }), 'aliyun-sts:AssumeRole', {}, { assumesRole: true })).toMatchObject({
+    expect(decideCompiled(docPolicy, jwt({ tenant: 'tenant-*' }), 'aliyun-sts:AssumeRole', {}, { assumesRole: true })).toMatchObject({
       allowed: false,
       refusedClaim: { claim: 'tenant' },
     });
-    expect(decideCompiled(readmePolicy, jwt({ sub: 'user-2' }), 'aliyun-sts:AssumeRole', {}, { assumesRole: true })).toEqual({
+    expect(decideCompiled(docPolicy, jwt({ sub: 'user-2' }), 'aliyun-sts:AssumeRole', {}, { assumesRole: true })).toEqual({
       allowed: false,
     });
   });
