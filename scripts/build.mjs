@@ -146,9 +146,13 @@ export async function buildFunction(name, outDir = join(outRoot, name), entry = 
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const result = await build(lambdaBuildOptions(entry, outDir, extra));
-  writeFileSync(join(outDir, 'meta.json'), JSON.stringify(result.metafile));
   const { files, cold, orphans, bytes, entryBytes, coldBytes } = bundleFiles(result.metafile, outDir);
-  for (const orphan of orphans) rmSync(join(outDir, orphan), { force: true });
+  for (const orphan of orphans) {
+    rmSync(join(outDir, orphan), { force: true });
+    // meta.json describes what is shipped (the metafile's paths are relative to this process's directory).
+    delete result.metafile.outputs[relative(process.cwd(), join(outDir, orphan))];
+  }
+  writeFileSync(join(outDir, 'meta.json'), JSON.stringify(result.metafile));
   return {
     name,
     outDir,

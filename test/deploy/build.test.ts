@@ -100,7 +100,9 @@ describe('scripts/build.mjs: code splitting', () => {
     expect(built.files.some((f) => f.startsWith('chunks/bowser-'))).toBe(false);
     // nonAwsBytes counts the whole bundle: every output file, not index.mjs alone.
     const meta = JSON.parse(readFileSync(join(outDir, 'meta.json'), 'utf8'));
+    expect(Object.keys(meta.outputs).some((path) => path.includes('bowser'))).toBe(false);
     expect(built.nonAwsBytes).toBe(nonAwsBytes(meta, built.files, outDir));
+    expect(built.nonAwsBytes).toBe(nonAwsBytes(meta));
     expect(nonAwsBytes(meta, ['index.mjs'], outDir)).toBeLessThan(built.nonAwsBytes);
     // The same sources, the same file names (content hashes).
     const again = await buildFunction('ims-provision-external-application', join(scratch, 'ims-again'));
