@@ -16,9 +16,10 @@ export const entryOf = (side, name) =>
 const forNode = { bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning' };
 
 /**
- * Builds `bundles` (`{ key, side, name, extra? }`) into `outDir/<key>/index.mjs` (+ meta.json), the
- * test doubles into `outDir/support.mjs` and the event builders into `outDir/events.mjs`. Resolves
- * to `{ bundles: { [key]: { outfile, bytes, nonAwsBytes } }, support, events }`.
+ * Builds `bundles` (`{ key, side, name, extra? }`) into `outDir/<key>/` (index.mjs, chunks/, meta.json),
+ * the test doubles into `outDir/support.mjs` and the event builders into `outDir/events.mjs`.
+ * Resolves to `{ bundles: { [key]: buildFunction's answer }, support, events }`: `outfile` the entry,
+ * `bytes` the whole bundle, `coldBytes` what a cold start loads, `nonAwsBytes` of the whole.
  */
 export async function buildBench(outDir, bundles) {
   const events = join(outDir, 'events.mjs');

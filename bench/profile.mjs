@@ -1,10 +1,10 @@
 // Where the bytes and the cold-start time go: bytes per package from esbuild's metafile, and
 // CPU time per package from `node --cpu-prof` profiles of cold starts, mapped back to the
 // sources through the bundle's source map (node:module SourceMap).
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { lambdaBuildOptions } from '../scripts/build.mjs';
 
@@ -22,20 +22,26 @@ export function packageOf(path, detail = false) {
   return path;
 }
 
-/** Bytes in the output per package, largest first. */
-export function bytesByPackage(metafile, outputPath) {
-  const output = Object.entries(metafile.outputs).find(([path]) => path.endsWith(outputPath))?.[1];
+/** Bytes per package in the whole bundle (the entry and every chunk), largest first. */
+export function bytesByPackage(metafile) {
   const totals = new Map();
-  for (const [input, { bytesInOutput }] of Object.entries(output?.inputs ?? {})) {
-    const pkg = packageOf(input);
-    totals.set(pkg, (totals.get(pkg) ?? 0) + bytesInOutput);
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs ?? {})) {
+      const pkg = packageOf(input);
+      totals.set(pkg, (totals.get(pkg) ?? 0) + bytesInOutput);
+    }
   }
   return [...totals].map(([name, bytes]) => ({ name, bytes })).sort((a, b) => b.bytes - a.bytes);
 }
 
-/** The same build as scripts/build.mjs's buildFunction, plus an external source map. */
-export async function buildWithSourceMap(entry, outfile) {
-  await build(lambdaBuildOptions(entry, outfile, { sourcemap: 'external', metafile: false }));
+/**
+ * The same build as scripts/build.mjs's buildFunction into `outDir`, plus an external source map
+ * per output file (the entry's and each chunk's); resolves to the entry's path.
+ */
+export async function buildWithSourceMap(entry, outDir) {
+  rmSync(outDir, { recursive: true, force: true });
+  await build(lambdaBuildOptions(entry, outDir, { sourcemap: 'external', metafile: false }));
+  return join(outDir, 'index.mjs');
 }
 
 function nodeLabel(url) {
@@ -49,22 +55,32 @@ function nodeLabel(url) {
 }
 
 /**
- * Labels a profile sample's frame: through the bundle's source map to the package (or, with
- * `detail`, the file of ours) that defines the running function; Node's own modules by area.
- * Native frames (a socket or stdout write, say) are charged to the JavaScript that called them:
- * the nearest caller that is not part of Node itself, else the nearest one.
+ * Labels a profile sample's frame: through the source map of the bundle's file it runs in (the
+ * entry or one of its chunks) to the package (or, with `detail`, the file of ours) that defines the
+ * running function; Node's own modules by area. Native frames (a socket or stdout write, say) are
+ * charged to the JavaScript that called them: the nearest caller that is not part of Node itself,
+ * else the nearest one.
  */
 function labeller(bundleFile, detail) {
-  const bundleUrl = pathToFileURL(bundleFile).href;
-  const sourceMap = new SourceMap(JSON.parse(readFileSync(`${bundleFile}.map`, 'utf8')));
+  const bundleDirUrl = pathToFileURL(`${dirname(bundleFile)}/`).href;
+  /** A file of the bundle → its source map, read on first use (undefined: none). */
+  const maps = new Map();
+  const sourceMapOf = (url) => {
+    if (!maps.has(url)) {
+      const file = fileURLToPath(url);
+      maps.set(url, existsSync(`${file}.map`) ? { file, map: new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8'))) } : undefined);
+    }
+    return maps.get(url);
+  };
   const cache = new Map();
   const frameLabel = (frame) => {
     const key = `${frame.url}:${frame.lineNumber}:${frame.columnNumber}:${frame.functionName}`;
     let label = cache.get(key);
     if (label !== undefined) return label;
-    if (frame.url === bundleUrl) {
-      const source = sourceMap.findEntry(frame.lineNumber, frame.columnNumber)?.originalSource;
-      label = source ? packageOf(resolve(dirname(bundleFile), source), detail) : 'bundle top level (ESM module bodies)';
+    const own = frame.url.startsWith(bundleDirUrl) ? sourceMapOf(frame.url.split('?')[0]) : undefined;
+    if (own) {
+      const source = own.map.findEntry(frame.lineNumber, frame.columnNumber)?.originalSource;
+      label = source ? packageOf(resolve(dirname(own.file), source), detail) : 'bundle top level (ESM module bodies)';
     } else if (frame.url.startsWith('node:')) label = nodeLabel(frame.url);
     else if (frame.url.startsWith('wasm:')) label = 'node: undici (fetch)';
     else if (frame.url === '') label = frame.functionName.startsWith('(') ? frame.functionName : '';
@@ -137,11 +153,11 @@ export async function profileColdStarts({ outDir, runs, entries, coldCode, timeP
   rmSync(outDir, { recursive: true, force: true });
   const sides = Object.entries(entries).map(([side, entry]) => {
     const dir = join(outDir, side);
-    return { side, entry, profiles: join(dir, 'profiles'), outfile: join(dir, 'index.mjs'), phasesByPid: new Map() };
+    return { side, entry, bundleDir: join(dir, 'bundle'), profiles: join(dir, 'profiles'), phasesByPid: new Map() };
   });
   for (const s of sides) {
     mkdirSync(s.profiles, { recursive: true });
-    await buildWithSourceMap(s.entry, s.outfile);
+    s.outfile = await buildWithSourceMap(s.entry, s.bundleDir);
   }
   // Sides alternate, so background noise hits both alike.
   for (let i = 0; i < runs; i++) {

@@ -76,12 +76,13 @@ const built = await buildBench(outDir, [
   ...Object.values(PAIRS).map((name) => ({ key: `baseline/${name}`, side: 'baseline', name })),
 ]);
 const bundle = (side, name) => built.bundles[`${side}/${name}`].outfile;
+/** Per function: the whole bundle (entry and chunks), what a cold start loads, the non-AWS part of the whole. */
 const sizeOf = (side, names) =>
   Object.fromEntries(
-    names.map((name) => [
-      name,
-      { bytes: built.bundles[`${side}/${name}`].bytes, nonAwsBytes: built.bundles[`${side}/${name}`].nonAwsBytes },
-    ]),
+    names.map((name) => {
+      const { bytes, entryBytes, coldBytes, nonAwsBytes } = built.bundles[`${side}/${name}`];
+      return [name, { bytes, entryBytes, coldBytes, nonAwsBytes }];
+    }),
   );
 const sizes = { ours: sizeOf('ours', functionNames), baseline: sizeOf('baseline', Object.values(PAIRS)) };
 const meta = (side, name) => JSON.parse(readFileSync(join(outDir, side, name, 'meta.json'), 'utf8'));
@@ -268,8 +269,7 @@ async function profileWarm(entries) {
   for (const [side, entry] of Object.entries(entries)) {
     const dir = join(outDir, 'profile', 'warm', side);
     rmSync(dir, { recursive: true, force: true });
-    const outfile = join(dir, 'index.mjs');
-    await buildWithSourceMap(entry, outfile);
+    const outfile = await buildWithSourceMap(entry, join(dir, 'bundle'));
     const profiles = join(dir, 'profiles');
     const worker = await startWorker(
       side,
@@ -315,9 +315,9 @@ try {
     log(`profiling ${plan.profileRuns} IMS cold starts and ${plan.profileWarmCalls} warm IMS invocations per side (node --cpu-prof)`);
     analysis = {
       bytes: {
-        ours: bytesByPackage(meta('ours', PAIRS.cams), 'index.mjs'),
-        baselineCams: bytesByPackage(meta('baseline', PAIRS.cams), 'index.mjs'),
-        baselineIms: bytesByPackage(meta('baseline', PAIRS.ims), 'index.mjs'),
+        ours: bytesByPackage(meta('ours', PAIRS.cams)),
+        baselineCams: bytesByPackage(meta('baseline', PAIRS.cams)),
+        baselineIms: bytesByPackage(meta('baseline', PAIRS.ims)),
       },
       cpu: await profileColdStarts({
         outDir: join(outDir, 'profile', 'cold'),

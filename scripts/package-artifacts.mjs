@@ -7,22 +7,22 @@
 //      deployed), that its handler is `index.handler`, and that its `package.artifact` is
 //      `.serverless/<name>.zip`;
 //   2. bundles functions/<name>.ts with scripts/build.mjs's buildFunction → dist/<name>/index.mjs
-//      (exactly what `npm run build` writes);
-//   3. writes `.serverless/<name>.zip` holding that one file as `index.mjs`.
+//      and dist/<name>/chunks/*.mjs (exactly what `npm run build` writes);
+//   3. writes `.serverless/<name>.zip` holding those files under the same names: `index.mjs` and
+//      `chunks/<chunk>.mjs` (the chunks the entry imports, statically or with `import()`).
 // osls then finds the artifact in place and uses it as is (it zips nothing itself).
 //
 // It runs after osls's `package:cleanup` (which empties .serverless/) and before osls checks
 // the artifacts, and again before `osls deploy function -f <name>` repackages one function.
 // It never touches the network: esbuild and node:zlib only.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 
 const HANDLER = 'index.handler';
 const DEPLOY_DIR = '.serverless';
 /** Where `osls offline` gets its zips (and their bundles): not .serverless/, which `osls package` empties. */
 const LOCAL_DIR = '.serverless-local';
-const ENTRY_NAME = 'index.mjs';
 
 // ---------------------------------------------------------------------------------------------
 // A minimal, deterministic ZIP writer: one or more deflated files, fixed timestamps, no extras.
@@ -158,14 +158,15 @@ export default class PackageArtifacts {
 
   async buildAndZip(name, dir) {
     const { buildFunction } = await import(new URL('./build.mjs', import.meta.url).href);
-    // The same call as `npm run build`: dist/<name>/index.mjs (or $BUILD_OUT/<name>/index.mjs).
+    // The same call as `npm run build`: dist/<name>/ (or $BUILD_OUT/<name>/).
     const built = dir === DEPLOY_DIR ? await buildFunction(name) : await buildFunction(name, join(this.serviceDir, dir, 'dist', name));
     const zipPath = join(this.serviceDir, dir, `${name}.zip`);
     mkdirSync(dirname(zipPath), { recursive: true });
-    const zip = zipEntries([{ name: ENTRY_NAME, data: readFileSync(built.outfile) }]);
+    // Every file of the build, index.mjs first (not meta.json), by its path under dist/<name>/ with `/`.
+    const zip = zipEntries(built.files.map((file) => ({ name: file.split(sep).join('/'), data: readFileSync(join(built.outDir, file)) })));
     writeFileSync(zipPath, zip);
     this.serverless.service.getFunction(name).package.artifact = zipPath;
-    return { name, bundleBytes: built.bytes, zipBytes: zip.length };
+    return { name, files: built.files.length, entryBytes: built.entryBytes, bundleBytes: built.bytes, zipBytes: zip.length };
   }
 
   async packageAll(dir = DEPLOY_DIR) {
@@ -174,7 +175,7 @@ export default class PackageArtifacts {
     for (const name of this.serverless.service.getAllFunctions().sort()) results.push(await this.buildAndZip(name, dir));
     for (const r of results) {
       this.log.info(
-        `package-artifacts: ${r.name}.zip (index.mjs ${(r.bundleBytes / 1024).toFixed(0)} KB, zip ${(r.zipBytes / 1024).toFixed(0)} KB)`,
+        `package-artifacts: ${r.name}.zip (index.mjs ${(r.entryBytes / 1024).toFixed(0)} KB and ${r.files - 1} chunks, ${(r.bundleBytes / 1024).toFixed(0)} KB in all, zip ${(r.zipBytes / 1024).toFixed(0)} KB)`,
       );
     }
   }

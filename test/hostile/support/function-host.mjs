@@ -8,7 +8,7 @@
 //
 // As Lambda does, each function runs as instances that take one invocation at a time: an
 // event goes to an idle instance of its function, or a new one is started (a cold start: the
-// bundle imported afresh, with module state of its own). That matters: middy shares one
+// bundle imported afresh, its chunks too (instance-hook.mjs), with module state of its own). That matters: middy shares one
 // AbortController among the invocations of a module, which is right when they never overlap.
 // The functions' log lines go to stdout, as in Lambda; the runner reads them. IPC:
 // {type: "heap", id} → the heap in use after full collections (run with --expose-gc), and
@@ -22,8 +22,12 @@
 // function's reserved concurrency), and whatever the functions read.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
+import { register } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
+
+// Each instance's chunks are modules of its own, as its index.mjs is.
+register('./instance-hook.mjs', import.meta.url);
 
 const functions = JSON.parse(process.env.HOST_FUNCTIONS ?? '[]');
 const defaultTimeoutMs = Number(process.env.HOST_TIMEOUT_MS ?? 10_000);
@@ -60,7 +64,8 @@ class LambdaFunction {
 
   async start() {
     this.started += 1;
-    // A distinct URL is a distinct module instance: fresh module state, as in a new sandbox.
+    // A distinct URL is a distinct module instance: fresh module state, as in a new sandbox; the
+    // chunks it imports get the same query (instance-hook.mjs), so they are fresh too.
     const { handler } = await import(`${this.url}?instance=${this.started}`);
     return { handler, id: `${this.functionName}#${this.started}` };
   }

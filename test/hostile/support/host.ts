@@ -35,28 +35,21 @@ function sourceHash(): string {
 }
 
 /**
- * Every function's bundle, as scripts/build.mjs builds it for a deploy: `{name: path}`. Built
- * into a fresh directory and renamed into place, so suites running at once never see half a file.
+ * Every function's bundle, as scripts/build.mjs builds it for a deploy (each function on its own,
+ * its entry and its chunks in a folder of its own): `{name: path of its index.mjs}`. Built into a
+ * fresh directory and renamed into place, so suites running at once never see half a bundle.
  */
 export async function functionBundles(): Promise<Record<string, string>> {
-  const { functionNames, lambdaBuildOptions } = (await import(join(ROOT, 'scripts', 'build.mjs'))) as {
+  const { functionNames, buildFunction } = (await import(join(ROOT, 'scripts', 'build.mjs'))) as {
     functionNames: string[];
-    lambdaBuildOptions(entry: string, outfile: string, extra?: Record<string, unknown>): Record<string, unknown>;
+    buildFunction(name: string, outDir: string): Promise<{ outfile: string }>;
   };
   const dir = join(OUT_DIR, 'bundles', sourceHash());
   const paths = Object.fromEntries(functionNames.map((name) => [name, join(dir, name, 'index.mjs')]));
   if (Object.values(paths).every((path) => existsSync(path))) return paths;
-  const { build } = await import('esbuild');
   const staging = `${dir}.${randomUUID()}`;
   mkdirSync(staging, { recursive: true });
-  const options = lambdaBuildOptions('', '', {
-    entryPoints: Object.fromEntries(functionNames.map((name) => [`${name}/index`, join(ROOT, 'functions', `${name}.ts`)])),
-    outfile: undefined,
-    outdir: staging,
-    outExtension: { '.js': '.mjs' },
-    metafile: false,
-  });
-  await build(options as Parameters<typeof build>[0]);
+  await Promise.all(functionNames.map((name) => buildFunction(name, join(staging, name))));
   try {
     renameSync(staging, dir);
   } catch {
