@@ -20,16 +20,20 @@ export interface AssumedRole {
   sessionPolicy?: string;
   /** The caller in full (callerIdentity): part of the token-cache key, never sent. */
   caller: string;
-  /** DurationSeconds sent to the vendor (sessionLifetime): at least what the caller asked. */
+  /** DurationSeconds sent to the vendor (sessionLifetime): at least what the caller asked, and less than twice it. */
   durationSeconds: number;
   /** Least lifetime (ms) cached credentials must have left to be served to this request (sessionLifetime). */
   minimumLeftMs: number;
-  /** The body without `durationSeconds`: what the token-cache key covers, so a duration cannot bust the cache. */
+  /**
+   * What the token-cache key covers: the body with `durationSeconds` replaced by the lifetime
+   * asked of the vendor, so many durations share a few entries and none is served a longer one.
+   */
   cacheBody: Record<string, unknown>;
 }
 
-/** What DurationSeconds an operation's vendor takes: its default (what it gives when none is sent) and its most. */
+/** What DurationSeconds an operation's vendor takes: its least, its default (what it gives when none is sent) and its most. */
 export interface SessionLifetimes {
+  minSeconds: number;
   defaultSeconds: number;
   maxSeconds: number;
 }
@@ -51,19 +55,21 @@ export const SERVE_WHILE_LEFT_OF_ASKED = 0.75;
 
 /**
  * What to ask the vendor for, and what a cached answer must still have, for a caller asking
- * `asked` seconds (or nothing). The vendor is asked for its default lifetime, or, for more,
- * the default doubled until it covers `asked` (capped at the most): a handful of distinct
- * lifetimes, so 60 requests with 60 durations make at most a few AssumeRole calls. Cached
- * credentials serve a request while they live at least 3/4 of what it asked.
+ * `asked` seconds (or nothing: the vendor's default). An asked lifetime is rounded up to the
+ * vendor's least doubled until it covers it (capped at the most): 900, 1800, 3600, … seconds.
+ * So 60 requests with 60 durations make one AssumeRole call per step at most, and a caller
+ * never gets credentials that live twice what it asked, or longer: a lifetime is reach too.
+ * Cached credentials serve a request while they live at least 3/4 of what it asked.
  */
 export function sessionLifetime(
   lifetimes: SessionLifetimes,
   asked: number | undefined,
 ): { durationSeconds: number; minimumLeftMs: number } {
-  let durationSeconds = lifetimes.defaultSeconds;
-  while (asked !== undefined && durationSeconds < asked && durationSeconds < lifetimes.maxSeconds) durationSeconds *= 2;
+  if (asked === undefined) return { durationSeconds: lifetimes.defaultSeconds, minimumLeftMs: 0 };
+  let durationSeconds = lifetimes.minSeconds;
+  while (durationSeconds < asked && durationSeconds < lifetimes.maxSeconds) durationSeconds *= 2;
   durationSeconds = Math.min(durationSeconds, lifetimes.maxSeconds);
-  return { durationSeconds, minimumLeftMs: asked === undefined ? 0 : Math.ceil(asked * SERVE_WHILE_LEFT_OF_ASKED * 1000) };
+  return { durationSeconds, minimumLeftMs: Math.ceil(asked * SERVE_WHILE_LEFT_OF_ASKED * 1000) };
 }
 
 /**
@@ -84,14 +90,15 @@ export function assumesRole(roleArn: RoleArnVariable, lifetimes: SessionLifetime
         // decide never allows this; kept as a last guard before the vendor.
         throw new BrokerError('Forbidden', `${operation} assumes a role, and no session policy scopes it.`);
       }
-      const { durationSeconds: asked, ...cacheBody } = body;
+      const { durationSeconds: asked, ...rest } = body;
+      const lifetime = sessionLifetime(lifetimes, typeof asked === 'number' ? asked : undefined);
       return {
         roleArn: arn,
         sessionName: roleSessionName(caller),
         ...(decision.sessionPolicy !== undefined && { sessionPolicy: decision.sessionPolicy }),
         caller: callerIdentity(caller),
-        ...sessionLifetime(lifetimes, typeof asked === 'number' ? asked : undefined),
-        cacheBody,
+        ...lifetime,
+        cacheBody: asked === undefined ? rest : { ...rest, durationSeconds: lifetime.durationSeconds },
       };
     },
   };

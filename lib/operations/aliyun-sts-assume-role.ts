@@ -30,7 +30,7 @@ export const aliyunStsAssumeRole = defineOperation({
   }),
   // The vendor's default lifetime, and the most the request schema takes: a request asking less is
   // asked of the vendor at the default, and its credentials are cached for every duration (lib/assumed-role.ts).
-  assumesRole: assumesRole('ALIYUN_STS_ROLE_ARN', { defaultSeconds: 3600, maxSeconds: 3600 }),
+  assumesRole: assumesRole('ALIYUN_STS_ROLE_ARN', { minSeconds: 900, defaultSeconds: 3600, maxSeconds: 3600 }),
   toParams: (_body, role) => ({
     RoleArn: role?.roleArn,
     RoleSessionName: role?.sessionName,

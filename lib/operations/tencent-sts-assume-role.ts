@@ -28,7 +28,7 @@ export const tencentStsAssumeRole = defineOperation({
   }),
   // The vendor's default lifetime, and the most the request schema takes: a request asking less is
   // asked of the vendor at the default, and its credentials are cached for every duration (lib/assumed-role.ts).
-  assumesRole: assumesRole('TENCENT_STS_ROLE_ARN', { defaultSeconds: 7200, maxSeconds: 43_200 }),
+  assumesRole: assumesRole('TENCENT_STS_ROLE_ARN', { minSeconds: 900, defaultSeconds: 7200, maxSeconds: 43_200 }),
   toParams: (_body, role) => ({
     RoleArn: role?.roleArn,
     RoleSessionName: role?.sessionName,
