@@ -15,7 +15,8 @@
  * web page may use it.
  */
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
+import { type AwsJsonBody, parseAwsJsonBody, replyAwsJson } from './aws-json.js';
 import { listenOnLoopback, readBody } from './loopback-server.js';
 
 /** The key a local world seals token items with: the alias TOKEN_KEY_ID names. */
@@ -49,7 +50,7 @@ export interface FakeKms {
   close(): Promise<void>;
 }
 
-type Body = Record<string, unknown>;
+type Body = AwsJsonBody;
 
 /** A service error: the SDK maps `__type` to its exception classes. */
 class KmsError extends Error {
@@ -216,24 +217,10 @@ const OPERATIONS: Record<string, Operation> = {
 // HTTP
 // ---------------------------------------------------------------------------
 
-function reply(res: ServerResponse, status: number, body: Body): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/x-amz-json-1.1',
-    'content-length': Buffer.byteLength(text),
-    'x-amzn-requestid': randomUUID(),
-  });
-  res.end(text);
-}
-
 function parseBody(text: string): Body {
-  try {
-    const value: unknown = JSON.parse(text === '' ? '{}' : text);
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Body;
-  } catch {
-    // fall through
-  }
-  throw new KmsError('SerializationException', 'The request body is not a JSON object.');
+  const body = parseAwsJsonBody(text);
+  if (body === undefined) throw new KmsError('SerializationException', 'The request body is not a JSON object.');
+  return body;
 }
 
 /** Starts a fake KMS on loopback holding one key under `alias` (default LOCAL_TOKEN_KEY_ALIAS), and any created later. */
@@ -271,10 +258,10 @@ export async function startFakeKms(options: { port?: number; region?: string; al
 
   const server = createServer((req, res) => {
     readBody(req)
-      .then((raw) => reply(res, 200, handle(req, raw.toString('utf8'))))
+      .then((raw) => replyAwsJson(res, '1.1', 200, handle(req, raw.toString('utf8'))))
       .catch((error: unknown) => {
-        if (error instanceof KmsError) reply(res, error.status, { __type: error.type, message: error.message });
-        else reply(res, 500, { __type: 'KMSInternalException', message: 'internal error' });
+        if (error instanceof KmsError) replyAwsJson(res, '1.1', error.status, { __type: error.type, message: error.message });
+        else replyAwsJson(res, '1.1', 500, { __type: 'KMSInternalException', message: 'internal error' });
       });
   });
   const loopback = await listenOnLoopback(server, options.port);

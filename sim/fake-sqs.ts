@@ -10,7 +10,8 @@
  * client checks, and MD5OfMessageAttributes as SQS does.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
+import { type AwsJsonBody, parseAwsJsonBody, replyAwsJson } from './aws-json.js';
 import { listenOnLoopback, readBody } from './loopback-server.js';
 
 /** A message attribute as SendMessage carries it in JSON (BinaryValue base64). */
@@ -51,7 +52,7 @@ export interface FakeSqs {
   close(): Promise<void>;
 }
 
-type Body = Record<string, unknown>;
+type Body = AwsJsonBody;
 
 /** A service error: `__type` maps to the SDK's exception class, `x-amzn-query-error` to its awsQueryCompatible code. */
 class SqsError extends Error {
@@ -232,25 +233,10 @@ const OPERATIONS: Record<string, Operation> = {
 // HTTP
 // ---------------------------------------------------------------------------
 
-function reply(res: ServerResponse, status: number, body: Body, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/x-amz-json-1.0',
-    'content-length': Buffer.byteLength(text),
-    'x-amzn-requestid': randomUUID(),
-    ...headers,
-  });
-  res.end(text);
-}
-
 function parseBody(text: string): Body {
-  try {
-    const value: unknown = JSON.parse(text === '' ? '{}' : text);
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Body;
-  } catch {
-    // fall through
-  }
-  throw new SqsError('SerializationException', 'SerializationException', 'The request body is not a JSON object.');
+  const body = parseAwsJsonBody(text);
+  if (body === undefined) throw new SqsError('SerializationException', 'SerializationException', 'The request body is not a JSON object.');
+  return body;
 }
 
 function handle(ctx: OperationContext, requests: FakeSqsRequest[], req: IncomingMessage, text: string): Body {
@@ -281,16 +267,17 @@ export async function startFakeSqs(options: { port?: number; queues?: string[] }
   const ctx: OperationContext = { queues, urlOf: (name) => `${origin}/${ACCOUNT}/${name}`, record: () => undefined };
   const server = createServer((req, res) => {
     readBody(req)
-      .then((raw) => reply(res, 200, handle(ctx, requests, req, raw.toString('utf8'))))
+      .then((raw) => replyAwsJson(res, '1.0', 200, handle(ctx, requests, req, raw.toString('utf8'))))
       .catch((error: unknown) => {
         if (error instanceof SqsError) {
-          reply(
+          replyAwsJson(
             res,
+            '1.0',
             400,
             { __type: `com.amazonaws.sqs#${error.type}`, message: error.message },
             { 'x-amzn-query-error': `${error.queryCode};Sender` },
           );
-        } else reply(res, 500, { __type: 'com.amazonaws.sqs#InternalError', message: String(error) });
+        } else replyAwsJson(res, '1.0', 500, { __type: 'com.amazonaws.sqs#InternalError', message: String(error) });
       });
   });
   const loopback = await listenOnLoopback(server, options.port);

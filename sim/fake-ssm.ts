@@ -6,8 +6,9 @@
  * It requires a SigV4 Authorization header (like the real service, a client with no
  * credentials is refused) but does not verify the signature: any dummy credentials work.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage } from 'node:http';
+import { type AwsJsonBody, parseAwsJsonBody, replyAwsJson } from './aws-json.js';
 import { listenOnLoopback, readBody } from './loopback-server.js';
 
 export type ParameterType = 'String' | 'SecureString' | 'StringList';
@@ -43,7 +44,7 @@ interface StoredParameter {
 }
 
 type Store = Map<string, StoredParameter>;
-type Body = Record<string, unknown>;
+type Body = AwsJsonBody;
 
 /** A service error: the SDK maps `__type` to its exception classes. */
 class SsmError extends Error {
@@ -267,29 +268,15 @@ const OPERATIONS: Record<string, Operation> = {
 // HTTP
 // ---------------------------------------------------------------------------
 
-function reply(res: ServerResponse, status: number, body: Body): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/x-amz-json-1.1',
-    'content-length': Buffer.byteLength(text),
-    'x-amzn-requestid': randomUUID(),
-  });
-  res.end(text);
-}
-
 /** The region from the SigV4 credential scope: `Credential=AKID/date/region/ssm/aws4_request`. */
 function regionOf(authorization: string): string {
   return /Credential=[^/]+\/\d+\/([^/]+)\//.exec(authorization)?.[1] ?? 'us-east-1';
 }
 
 function parseBody(text: string): Body {
-  try {
-    const value: unknown = JSON.parse(text === '' ? '{}' : text);
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Body;
-  } catch {
-    // fall through
-  }
-  throw new SsmError('SerializationException', 'The request body is not a JSON object.');
+  const body = parseAwsJsonBody(text);
+  if (body === undefined) throw new SsmError('SerializationException', 'The request body is not a JSON object.');
+  return body;
 }
 
 function handle(params: Store, requests: FakeSsmRequest[], req: IncomingMessage, text: string): Body {
@@ -317,10 +304,10 @@ export async function startFakeSsm(options: { port?: number } = {}): Promise<Fak
   const requests: FakeSsmRequest[] = [];
   const server = createServer((req, res) => {
     readBody(req)
-      .then((raw) => reply(res, 200, handle(params, requests, req, raw.toString('utf8'))))
+      .then((raw) => replyAwsJson(res, '1.1', 200, handle(params, requests, req, raw.toString('utf8'))))
       .catch((error: unknown) => {
-        if (error instanceof SsmError) reply(res, 400, { __type: error.type, message: error.message });
-        else reply(res, 500, { __type: 'InternalServerError', message: String(error) });
+        if (error instanceof SsmError) replyAwsJson(res, '1.1', 400, { __type: error.type, message: error.message });
+        else replyAwsJson(res, '1.1', 500, { __type: 'InternalServerError', message: String(error) });
       });
   });
   const loopback = await listenOnLoopback(server, options.port);
