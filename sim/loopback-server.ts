@@ -20,13 +20,10 @@ export function fromWebPage(headers: IncomingHttpHeaders): boolean {
   return headers.origin !== undefined || (site !== undefined && site !== 'none');
 }
 
-/** 403 to a page, with no CORS header at all: nothing for a page to read, nothing reflected. */
-export function refuseWebPage(req: IncomingMessage, res: ServerResponse): void {
-  req.resume();
-  const body = JSON.stringify({
-    error: { code: 'Forbidden', message: 'Requests from a web page (an Origin header) are refused by the local servers.' },
-  });
-  res.writeHead(403, {
+/** A JSON error answer of the local servers: never cached, never sniffed, no CORS header at all. */
+export function refuseJson(res: ServerResponse, status: number, code: string, message: string): void {
+  const body = JSON.stringify({ error: { code, message } });
+  res.writeHead(status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
     'cache-control': 'no-store',
@@ -34,6 +31,12 @@ export function refuseWebPage(req: IncomingMessage, res: ServerResponse): void {
     vary: 'Origin',
   });
   res.end(body);
+}
+
+/** 403 to a page, with no CORS header at all: nothing for a page to read, nothing reflected. */
+export function refuseWebPage(req: IncomingMessage, res: ServerResponse): void {
+  req.resume();
+  refuseJson(res, 403, 'Forbidden', 'Requests from a web page (an Origin header) are refused by the local servers.');
 }
 
 /**

@@ -16,8 +16,8 @@
  * and, for an allowed origin only, names that origin (no credentials) and answers its
  * preflight itself.
  */
-import { Agent, createServer, type IncomingHttpHeaders, type IncomingMessage, request, type ServerResponse } from 'node:http';
-import { fromWebPage, type LoopbackServer, listenOnLoopback } from './loopback-server.js';
+import { Agent, createServer, type IncomingHttpHeaders, type IncomingMessage, request } from 'node:http';
+import { fromWebPage, type LoopbackServer, listenOnLoopback, refuseJson } from './loopback-server.js';
 
 export interface OriginGuardOptions {
   /** The server requests are forwarded to, e.g. http://127.0.0.1:40123, or `unix:/path/to/socket` for one on a Unix socket. */
@@ -46,18 +46,6 @@ export function parseAllowedOrigin(value: string): string | Error {
     return new Error(`not an origin: ${JSON.stringify(value)} (expected http(s)://host[:port], no path or trailing slash)`);
   }
   return url.origin;
-}
-
-function refuse(res: ServerResponse, status: number, code: string, message: string): void {
-  const body = JSON.stringify({ error: { code, message } });
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-    vary: 'Origin',
-  });
-  res.end(body);
 }
 
 function forwardedRequestHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
@@ -92,7 +80,12 @@ export async function startOriginGuard(options: OriginGuardOptions): Promise<Loo
     // An allowed origin's page passes; any other request a page sent does not.
     if (origin === undefined ? fromWebPage(req.headers) : !allowed.has(origin)) {
       req.resume();
-      refuse(res, 403, 'Forbidden', 'Requests from a web page (an Origin header) are refused; allow an origin explicitly to accept it.');
+      refuseJson(
+        res,
+        403,
+        'Forbidden',
+        'Requests from a web page (an Origin header) are refused; allow an origin explicitly to accept it.',
+      );
       return;
     }
     if (origin !== undefined && req.method === 'OPTIONS') {
@@ -124,7 +117,7 @@ export async function startOriginGuard(options: OriginGuardOptions): Promise<Loo
     }
     upstream.on('error', () => {
       if (res.headersSent) res.destroy();
-      else refuse(res, 502, 'Unavailable', 'The local server is not answering (still starting, or stopped).');
+      else refuseJson(res, 502, 'Unavailable', 'The local server is not answering (still starting, or stopped).');
     });
     req.pipe(upstream);
   });
