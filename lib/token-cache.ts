@@ -205,7 +205,7 @@ async function refresh(
   // A miss: the vendor call will need the keys, so read them alongside the lease, not after it.
   // Not before the table answers: on a cold instance that would build the SSM client and read a
   // key that a table hit never needs. A failure is left for the vendor call's own read to report.
-  if (!servable(item)) readKeys(op.vendor).catch(() => undefined);
+  if (!servable(item)) readKeys(op.api).catch(() => undefined);
   let delay = POLL_FIRST_MS;
   for (;;) {
     if (item?.unreadable) {
