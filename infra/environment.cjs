@@ -1,7 +1,7 @@
 // provider.environment: custom.environment of serverless.yml, plus what the operations of the
-// registry derive, for each vendor they call as its adapter declares it (lib/vendors/<vendor>.ts):
+// registry derive, for each vendor they call as its adapter declares it (lib/vendor/<vendor>.ts):
 //   - its key parameter, named after the vendor: <VENDOR>_KEYS_PARAMETER =
-//     /cloud-token-broker/<stage>/keys/<vendor> (lib/vendors/types.ts keysParameterVariable; the
+//     /cloud-token-broker/<stage>/keys/<vendor> (lib/vendor/api.ts keysParameterVariable; the
 //     very parameter infra/roles.cjs lets that vendor's functions read);
 //   - its deployed settings (the adapter's `deploySettings`: ALIYUN_SIGNATURE, TENCENT_REGION);
 //   - one variable per vendor endpoint they call (each spec's `endpoint`, e.g. ALIYUN_CAMS_ENDPOINT).
@@ -24,7 +24,7 @@ module.exports = async ({ resolveConfigurationProperty, resolveVariable }) => {
   const fromParam = async (variable) => param(await configParam(variable), { fallback: await configDefault(variable) });
   for (const name of [...new Set(ops.map((op) => op.vendor))].sort()) {
     const vendor = byName.get(name);
-    if (vendor === undefined) throw new Error(`an operation calls the vendor ${name}, which lib/vendors/ does not declare`);
+    if (vendor === undefined) throw new Error(`an operation calls the vendor ${name}, which lib/vendor/ does not declare`);
     set(`${name.toUpperCase()}_KEYS_PARAMETER`, `${SERVICE_PREFIX}/\${sls:stage}/keys/${name}`);
     for (const variable of vendor.deploySettings ?? []) set(variable, await fromParam(variable));
   }

@@ -1,5 +1,5 @@
 // What the generators in infra/ share: the operation registry (lib/operations/index.ts), the
-// vendor registry (lib/vendors/index.ts), the names derived from them, and reading stage params
+// vendor registry (lib/vendor/index.ts), the names derived from them, and reading stage params
 // with a default.
 //
 // serverless.yml includes the generators with `${file(./infra/<name>.cjs)}`: osls requires the
@@ -21,8 +21,8 @@ function load() {
     const { tsImport } = await import('tsx/esm/api');
     const [{ loadOperations }, { loadVendors, vendorDefaults }, { configDefaults, stageParamName }] = await Promise.all([
       tsImport('../lib/operations/index.ts', __filename),
-      tsImport('../lib/vendors/index.ts', __filename),
-      tsImport('../lib/config.ts', __filename),
+      tsImport('../lib/vendor/index.ts', __filename),
+      tsImport('../lib/core/config.ts', __filename),
     ]);
     const vendors = await loadVendors();
     return {
@@ -40,15 +40,15 @@ async function operations() {
   return (await load()).operations;
 }
 
-/** Every vendor (lib/vendors/<vendor>.ts, defineVendor), sorted by name. */
+/** Every vendor (lib/vendor/<vendor>.ts, defineVendor), sorted by name. */
 async function vendors() {
   return (await load()).vendors;
 }
 
-/** The broker's default for a configuration variable (lib/config.ts, or a vendor's settings), e.g. an endpoint's URL. */
+/** The broker's default for a configuration variable (lib/core/config.ts, or a vendor's settings), e.g. an endpoint's URL. */
 async function configDefault(variable) {
   const value = (await load()).configDefaults[variable];
-  if (value === undefined) throw new Error(`neither lib/config.ts nor a vendor's settings have a default for ${variable}`);
+  if (value === undefined) throw new Error(`neither lib/core/config.ts nor a vendor's settings have a default for ${variable}`);
   return String(value);
 }
 
@@ -89,7 +89,7 @@ const ids = {
   eventBus: 'EventBus',
   /** The token table (one, shared by the functions, each confined to its own items). */
   table: 'TokenTable',
-  /** The KMS key whose data keys seal the token items (infra/table.cjs, lib/token-seal.ts). */
+  /** The KMS key whose data keys seal the token items (infra/table.cjs, lib/state/token-seal.ts). */
   tokenKey: 'TokenKey',
   tokenKeyAlias: 'TokenKeyAlias',
   /** The stage's CloudWatch dashboard (infra/dashboard.cjs). */
@@ -103,7 +103,7 @@ async function stageNames(resolveVariable) {
   return {
     service,
     stage,
-    /** The broker's own metrics (EMF on its log lines, lib/metrics.ts): serverless.yml's custom.metricsNamespace. */
+    /** The broker's own metrics (EMF on its log lines, lib/core/metrics.ts): serverless.yml's custom.metricsNamespace. */
     namespace: await resolveVariable('self:custom.metricsNamespace'),
     /** osls's name for the function of an operation. */
     function: (op) => `${service}-${stage}-${op.functionName}`,
@@ -138,7 +138,7 @@ function rateSeconds(expression) {
 /** Whether an operation keeps state in the token table: tokens (it returns credentials) or rate slots. */
 const usesTable = (op) => op.expiresAt !== undefined || op.ratePerSecond !== undefined;
 
-/** The stage param that sets a configuration variable (lib/config.ts names it). */
+/** The stage param that sets a configuration variable (lib/core/config.ts names it). */
 async function configParam(variable) {
   return (await load()).stageParamName(variable);
 }

@@ -2,7 +2,7 @@
  * The local world's wiring: a vendor simulator, a fake SSM seeded with keys, a fake SQS
  * holding the dead-letter queues, a fake KMS whose key seals the token items, and the variables that point the broker at them. Which endpoint variables exist is read from the
  * operation registry (lib/operations), and which vendors there are from the vendor registry
- * (lib/vendors) with each one's local side (sim/vendors), never listed here, so a new
+ * (lib/vendor) with each one's local side (sim/vendors), never listed here, so a new
  * operation or vendor is wired as soon as its files exist. Used by `npm start`,
  * scripts/measure-paths.ts and the tests.
  *
@@ -11,10 +11,10 @@
  * @module
  */
 import * as z from 'zod/mini';
-import type { Operation } from '../lib/operation.js';
 import { loadOperations } from '../lib/operations/index.js';
-import { loadVendors } from '../lib/vendors/index.js';
-import { keysParameterVariable } from '../lib/vendors/types.js';
+import type { Operation } from '../lib/spec/operation.js';
+import { keysParameterVariable } from '../lib/vendor/api.js';
+import { loadVendors } from '../lib/vendor/index.js';
 import { type FakeKms, LOCAL_TOKEN_KEY_ALIAS, startFakeKms } from './fake-kms.js';
 import { type FakeSqs, startFakeSqs } from './fake-sqs.js';
 import { type FakeSsm, startFakeSsm } from './fake-ssm.js';
@@ -23,7 +23,7 @@ import { type SimulatorOptions, startVendorSimulator, type VendorSimulator } fro
 import { loadLocalVendors } from './vendors/index.js';
 import type { LocalVendor } from './vendors/types.js';
 
-/** Every vendor's name, from the vendor registry (lib/vendors), sorted. */
+/** Every vendor's name, from the vendor registry (lib/vendor), sorted. */
 export const VENDOR_NAMES: readonly string[] = (await loadVendors()).map((vendor) => vendor.name);
 /** Each vendor's local side (sim/vendors): its seeded key, local role and session policy, its simulator when not built in. */
 const LOCAL_VENDORS = await loadLocalVendors();

@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import type { Operation } from '../operation.js';
+import type { Operation } from '../spec/operation.js';
 
 /** A Lambda handler as the runtime calls it. */
 export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;

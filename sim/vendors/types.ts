@@ -1,7 +1,7 @@
 /**
  * A vendor's side of the local world: what `npm start` and the tests seed and answer for it.
  * Each vendor has one file in sim/vendors/, found by sim/vendors/index.ts, as its adapter is
- * one file in lib/vendors/. Nothing here imports lib/: the simulator must not share the
+ * one file in lib/vendor/. Nothing here imports lib/: the simulator must not share the
  * broker's signing code.
  * @module
  */
@@ -9,7 +9,7 @@ import type { SimulatorVendorHandler } from '../vendor-simulator.js';
 
 /** What the local world needs of a vendor. */
 export interface LocalVendor {
-  /** The vendor's name, as lib/vendors/<vendor>.ts names it. */
+  /** The vendor's name, as lib/vendor/<vendor>.ts names it. */
   vendor: string;
   /** The master key seeded into the fake SSM: one the simulator accepts. */
   seedKey(world: { ucloudProjectId: string }): Record<string, unknown>;

@@ -129,7 +129,7 @@ describe('scripts/build.mjs: one vendor per bundle', () => {
         ),
       );
       // What the vendor's own adapter reaches through its imports.
-      const own = `lib/vendors/${vendor}.ts`;
+      const own = `lib/vendor/${vendor}.ts`;
       const reached = new Set<string>();
       const visit = (path: string) => {
         if (reached.has(path)) return;
@@ -139,9 +139,9 @@ describe('scripts/build.mjs: one vendor per bundle', () => {
       visit(own);
       expect(shipped).toContain(own);
       const vendorCode = [...shipped].filter((path) => /^lib\/(vendors|signing)\//.test(path));
-      // lib/vendors/types.ts is shared machinery (defineVendor); everything else of vendors/ and signing/ is the vendor's own.
+      // lib/vendor/api.ts is shared machinery (defineVendor); everything else of vendors/ and signing/ is the vendor's own.
       expect(vendorCode.filter((path) => !reached.has(path))).toEqual([]);
-      expect(shipped).not.toContain('lib/vendors/index.ts');
+      expect(shipped).not.toContain('lib/vendor/index.ts');
       expect(shipped).not.toContain('lib/operations/index.ts');
     },
   );

@@ -14,12 +14,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { crc32, inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { METRIC_UNITS } from '../../lib/metrics.js';
-import { type Operation, triggerOf } from '../../lib/operation.js';
+import { METRIC_UNITS } from '../../lib/core/metrics.js';
 import { loadOperations } from '../../lib/operations/index.js';
-import { ROTATE_WHEN_LEFT, SERVE_WHILE_LEFT } from '../../lib/token-cache.js';
+import { type Operation, triggerOf } from '../../lib/spec/operation.js';
+import { ROTATE_WHEN_LEFT, SERVE_WHILE_LEFT } from '../../lib/state/token-cache.js';
 import type { TriggerKind } from '../../lib/triggers/trigger.js';
-import { loadVendors } from '../../lib/vendors/index.js';
+import { loadVendors } from '../../lib/vendor/index.js';
 
 const exec = promisify(execFile);
 /** `cfn-lint x.y.z`, or undefined when it is not installed (a Python package: `pip install cfn-lint`). */
@@ -1353,7 +1353,7 @@ describe('alarms', () => {
     ]);
   });
 
-  it("name only metrics the broker writes (lib/metrics.ts), in the stage's namespace", () => {
+  it("name only metrics the broker writes (lib/core/metrics.ts), in the stage's namespace", () => {
     for (const [run, stage] of [
       [dev, 'dev'],
       [prod, variant.stage],
@@ -1503,7 +1503,7 @@ describe('the dashboard', () => {
     },
   );
 
-  it("graphs only metrics the broker writes (lib/metrics.ts), in the stage's namespace, or AWS's own", () => {
+  it("graphs only metrics the broker writes (lib/core/metrics.ts), in the stage's namespace, or AWS's own", () => {
     for (const [run, stage] of [
       [dev, 'dev'],
       [prod, variant.stage],

@@ -26,7 +26,7 @@ const NAME = 'zztoy:GetToken';
 // field of its own (`tier`), and a trivial signer (HMAC-SHA256 of the tier and the body).
 const ADAPTER = `import { createHmac } from 'node:crypto';
 import * as z from 'zod/mini';
-import { baseUrl, keysParameter } from '../config.js';
+import { baseUrl, keysParameter } from '../core/config.js';
 import { defineVendor, parseJsonObject, type VendorAdapter, type VendorOutcome } from './types.js';
 
 const toyKeys = z.object({ toyId: z.string().check(z.minLength(1)), toySecret: z.string().check(z.minLength(1)) });
@@ -102,8 +102,8 @@ export const zztoyLocal = defineLocalVendor({
 `;
 
 const SPEC = `import * as z from 'zod/mini';
-import { defineOperation } from '../operation.js';
-import { http } from '../triggers/http.js';
+import { defineOperation } from '../spec/operation.js';
+import { http } from '../runtime/triggers/http.js';
 import { zztoyApi } from '../vendors/${VENDOR}.js';
 
 /** Toy Cloud GetToken, added by test/registry/new-vendor.test.ts. */
@@ -124,7 +124,7 @@ export const zzToyGetToken = defineOperation({
 });
 `;
 
-const FUNCTION_FILE = `import { createHandler } from '../lib/handler.js';
+const FUNCTION_FILE = `import { createHandler } from '../lib/runtime/handler.js';
 import { zzToyGetToken } from '../lib/operations/${FUNCTION}.js';
 
 export const handler = createHandler(zzToyGetToken);
@@ -132,9 +132,9 @@ export const handler = createHandler(zzToyGetToken);
 
 // Not part of the vendor: the test's probe that the spec type is the vendor's own.
 const TYPE_PROBE = `import * as z from 'zod/mini';
-import { defineOperation } from '../lib/operation.js';
-import { http } from '../lib/triggers/http.js';
-import { zztoyApi } from '../lib/vendors/${VENDOR}.js';
+import { defineOperation } from '../lib/spec/operation.js';
+import { http } from '../lib/runtime/triggers/http.js';
+import { zztoyApi } from '../lib/vendor/${VENDOR}.js';
 
 const common = {
   name: 'zztoy:Probe',
@@ -186,7 +186,7 @@ beforeAll(async () => {
   }
   symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'));
   // The whole change: the vendor (adapter, simulator side, docs) and one operation of it.
-  writeFileSync(join(copy, 'lib/vendors', `${VENDOR}.ts`), ADAPTER);
+  writeFileSync(join(copy, 'lib/vendor', `${VENDOR}.ts`), ADAPTER);
   writeFileSync(join(copy, 'sim/vendors', `${VENDOR}.ts`), SIM_SIDE);
   appendFileSync(join(copy, 'docs/vendors.md'), DOCS);
   writeFileSync(join(copy, 'lib/operations', `${FUNCTION}.ts`), SPEC);
