@@ -1,8 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { BrokerError } from './errors.js';
 import { createLogger } from './logger.js';
-import type { Operation } from './operation.js';
-import type { LambdaHandler, Trigger } from './triggers/trigger.js';
+import type { LambdaHandler, Operation, Trigger } from './operation.js';
 
 /**
  * The exported Lambda handler of a function: it hands each event to the one trigger of the

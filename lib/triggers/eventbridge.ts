@@ -2,10 +2,9 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { toBrokerError } from '../errors.js';
 import { plainId } from '../logger.js';
 import { countFault, metricMembers } from '../metrics.js';
-import type { Operation } from '../operation.js';
+import type { EventBridgeTrigger, LambdaHandler, Operation } from '../operation.js';
 import { runForEvent } from '../run-operation.js';
 import { triggerStack, withInvocation } from './stack.js';
-import type { EventBridgeTrigger, LambdaHandler } from './trigger.js';
 
 /** An EventBridge event whose detail is a request body. */
 export type BrokerEventBridgeEvent = EventBridgeEvent<string, unknown>;

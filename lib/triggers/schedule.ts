@@ -2,11 +2,10 @@ import { bodyKey } from '../body-key.js';
 import { BrokerError, toBrokerError } from '../errors.js';
 import { countFault, metricMembers } from '../metrics.js';
 import type { Invocation } from '../middleware/invocation-context.js';
-import type { Operation } from '../operation.js';
+import type { LambdaHandler, Operation, ScheduleTrigger } from '../operation.js';
 import { validateBody } from '../run-operation.js';
 import { type RotationReport, rotateOne } from '../token-cache.js';
 import { triggerStack, withInvocation } from './stack.js';
-import type { LambdaHandler, ScheduleTrigger } from './trigger.js';
 
 /** The schedule's input: the bodies whose credentials to keep fresh. */
 export interface RotationEvent {

@@ -6,11 +6,10 @@ import { BrokerError, isPermanentFailure, toBrokerError } from '../errors.js';
 import { plainId } from '../logger.js';
 import { countFault, createMeasures, metricMembers } from '../metrics.js';
 import type { Invocation } from '../middleware/invocation-context.js';
-import type { Operation } from '../operation.js';
+import type { LambdaHandler, Operation, SqsTrigger } from '../operation.js';
 import { runForEvent } from '../run-operation.js';
 import { isEventBridgeEvent } from './eventbridge.js';
 import { triggerStack, withInvocation } from './stack.js';
-import type { LambdaHandler, SqsTrigger } from './trigger.js';
 
 /** A message larger than this (an EventBridge envelope around a body) fails without being parsed. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;

@@ -15,10 +15,9 @@ import { promisify } from 'node:util';
 import { crc32, inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRIC_UNITS } from '../../lib/metrics.js';
-import { type Operation, triggerOf } from '../../lib/operation.js';
+import { type Operation, type TriggerKind, triggerOf } from '../../lib/operation.js';
 import { loadOperations } from '../../lib/operations/index.js';
 import { ROTATE_WHEN_LEFT, SERVE_WHILE_LEFT } from '../../lib/token-cache.js';
-import type { TriggerKind } from '../../lib/triggers/trigger.js';
 
 const exec = promisify(execFile);
 /** `cfn-lint x.y.z`, or undefined when it is not installed (a Python package: `pip install cfn-lint`). */

@@ -6,8 +6,8 @@ import { handler as ims } from '../../functions/ims-provision-external-applicati
 import { handler as ufile } from '../../functions/ufile-describe-token.js';
 import { ERROR_STATUS } from '../../lib/errors.js';
 import { METRIC_UNITS } from '../../lib/metrics.js';
+import type { LambdaHandler } from '../../lib/operation.js';
 import { loadOperations } from '../../lib/operations/index.js';
-import type { LambdaHandler } from '../../lib/triggers/trigger.js';
 import { eventBridgeEvent, httpApiEvent, lambdaContext, sqsBatch, sqsRecord } from '../../sim/lambda-events.js';
 import { SIMULATOR_DEFAULT_KEYS } from '../../sim/vendor-simulator.js';
 import { KEY_PARAMETERS, useBrokerEnv } from '../support/broker-env.js';

@@ -1,9 +1,9 @@
 import { fork } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { bodyKey } from '../../lib/body-key.js';
+import type { LambdaHandler } from '../../lib/operation.js';
 import { camsGetUploadAuthorization } from '../../lib/operations/cams-get-upload-authorization.js';
 import { LEASE_MS, tokenKey } from '../../lib/token-lease.js';
-import type { LambdaHandler } from '../../lib/triggers/trigger.js';
 import { httpApiEvent, lambdaContext } from '../../sim/lambda-events.js';
 import { type TableItems, tableItems } from '../../sim/table-items.js';
 import { useBrokerEnv } from '../support/broker-env.js';

@@ -5,7 +5,7 @@ import { BrokerError } from '../../../lib/errors.js';
 import { auditLog } from '../../../lib/middleware/audit-log.js';
 import { httpAnswers } from '../../../lib/middleware/http-answers.js';
 import { type HttpEvent, httpJsonBody } from '../../../lib/middleware/http-json-body.js';
-import { type BrokerContext, type Invocation, invocationContext } from '../../../lib/middleware/invocation-context.js';
+import { type BrokerContext, type Invocation, invocationCaller, invocationContext } from '../../../lib/middleware/invocation-context.js';
 import { camsGetUploadAuthorization } from '../../../lib/operations/cams-get-upload-authorization.js';
 import { validateBody } from '../../../lib/run-operation.js';
 import { httpApiEvent, lambdaContext } from '../../../sim/lambda-events.js';
@@ -24,6 +24,7 @@ function stack(core: Core) {
   return middy<HttpEvent, unknown, Error, BrokerContext>({ timeoutEarlyInMillis: 0 })
     .use(invocationContext({ op, marginMs: 0 }))
     .use(httpAnswers())
+    .use(invocationCaller())
     .use(auditLog())
     .use(httpJsonBody({ maxBytes: 16 * 1024 }))
     .handler((event, context) => core(event, context.invocation));
