@@ -8,10 +8,10 @@
  * the broker's signing code); only this file does.
  */
 import * as z from 'zod/mini';
-import type { EndpointVariable } from '../lib/config.js';
-import { keysParameterVariable, VENDORS, type Vendor } from '../lib/keys.js';
-import type { Operation } from '../lib/operation.js';
+import type { EndpointVariable } from '../lib/core/config.js';
 import { loadOperations } from '../lib/operations/index.js';
+import type { Operation } from '../lib/spec/operation.js';
+import { keysParameterVariable, VENDORS, type Vendor } from '../lib/vendor/keys.js';
 import { type FakeKms, LOCAL_TOKEN_KEY_ALIAS, startFakeKms } from './fake-kms.js';
 import { type FakeSqs, startFakeSqs } from './fake-sqs.js';
 import { type FakeSsm, startFakeSsm } from './fake-ssm.js';
