@@ -3,7 +3,7 @@ import { authorize } from '../../access/policy.js';
 import { credentialsServed } from '../../core/metrics.js';
 import type { HttpTrigger, LambdaHandler, Operation } from '../../spec/operation.js';
 import { bodyKey, scopedBodyKey } from '../../state/body-key.js';
-import { cachedCredentials } from '../../state/token-cache.js';
+import { cachedCredentials } from '../credentials.js';
 import { auditLog } from '../middleware/audit-log.js';
 import { httpAnswers } from '../middleware/http-answers.js';
 import { type HttpEvent, httpJsonBody } from '../middleware/http-json-body.js';
