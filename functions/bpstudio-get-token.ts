@@ -1,4 +1,4 @@
-import { createHandler } from '../lib/handler.js';
 import { bpstudioGetToken } from '../lib/operations/bpstudio-get-token.js';
+import { createHandler } from '../lib/runtime/handler.js';
 
 export const handler = createHandler(bpstudioGetToken);

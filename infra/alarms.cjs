@@ -1,7 +1,7 @@
 // CloudWatch alarms, per operation of the registry: Lambda's own (each function's Errors and
 // Throttles), the two dead-letter queues of each queued operation (infra/queues.cjs: the function's,
 // and the EventBridge rule's for events it could not deliver to the queue), and the broker's
-// own metrics (EMF on its log lines, lib/metrics.ts, namespace custom.metricsNamespace):
+// own metrics (EMF on its log lines, lib/core/metrics.ts, namespace custom.metricsNamespace):
 //   - vendor throttling sustained: throttled vendor attempts plus requests the rate limiter refused,
 //     at least 5 in each of 3 consecutive 5-minute periods;
 //   - vendor errors: at least 5 failed vendor attempts (5xx, timeouts, network, unreadable answers,

@@ -4,7 +4,7 @@
 // left, faults and denials, and its rotation or its queue and dead-letter queue), then the
 // latest refusals and failures from the audit lines (Logs Insights).
 //
-// The graphs read the broker's own metrics (EMF on its log lines, lib/metrics.ts, namespace
+// The graphs read the broker's own metrics (EMF on its log lines, lib/core/metrics.ts, namespace
 // custom.metricsNamespace, dimension `operation`, and `code` for Requests) and AWS/Lambda and
 // AWS/SQS. Names are the stage's literal names (infra/registry.cjs stageNames); the body is one
 // Fn::Sub whose only variable is ${AWS::Region}. A dashboard costs $3 a month beyond the account's

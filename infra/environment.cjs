@@ -1,13 +1,13 @@
 // provider.environment: custom.environment of serverless.yml, plus what the operations of the
 // registry derive:
 //   - one key parameter per vendor they call, named after the vendor: <VENDOR>_KEYS_PARAMETER =
-//     /cloud-token-broker/<stage>/keys/<vendor> (lib/keys.ts keysParameterVariable; the very
+//     /cloud-token-broker/<stage>/keys/<vendor> (lib/vendor/keys.ts keysParameterVariable; the very
 //     parameter infra/roles.cjs lets that vendor's functions read);
 //   - the settings of those vendors (VENDOR_SETTINGS: TENCENT_REGION for Tencent Cloud);
 //   - one variable per vendor endpoint they call (each spec's `endpoint`, e.g. ALIYUN_CAMS_ENDPOINT).
 // A setting's or an endpoint's value is the stage param named after the variable in camelCase
 // (ALIYUN_CAMS_ENDPOINT → aliyunCamsEndpoint, TENCENT_REGION → tencentRegion), by default the
-// broker's own default (lib/config.ts).
+// broker's own default (lib/core/config.ts).
 'use strict';
 
 const { SERVICE_PREFIX, configDefault, configParam, operations, stageParams } = require('./registry.cjs');

@@ -1,7 +1,7 @@
 // For each operation with an sqs trigger, events to the function with nothing lost:
 //   EventBridge rule → <Fn>Queue → Lambda (partial batch responses, infra/functions.cjs)
 //   → <Fn>DeadLetterQueue (alarmed in infra/alarms.cjs): the function sends a message refused for
-//     good there itself (lib/dead-letter.ts), SQS moves one there after maxReceiveCount failed receives.
+//     good there itself (lib/runtime/triggers/dead-letter.ts), SQS moves one there after maxReceiveCount failed receives.
 // <Fn> is the PascalCase functionName, <fn> the camelCase one. The rule matches the events of the
 // stage params <fn>EventSource and <fn>EventDetailType (no default: they say which events feed the
 // queue, so serverless.yml sets them in params.default) on the stage's own event bus, never the

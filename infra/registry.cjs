@@ -20,7 +20,7 @@ function load() {
     const { tsImport } = await import('tsx/esm/api');
     const [{ loadOperations }, { configDefaults, stageParamName }] = await Promise.all([
       tsImport('../lib/operations/index.ts', __filename),
-      tsImport('../lib/config.ts', __filename),
+      tsImport('../lib/core/config.ts', __filename),
     ]);
     return { operations: await loadOperations(), configDefaults: configDefaults(), stageParamName };
   })();
@@ -32,10 +32,10 @@ async function operations() {
   return (await load()).operations;
 }
 
-/** The broker's default for a configuration variable (lib/config.ts), e.g. an endpoint's URL. */
+/** The broker's default for a configuration variable (lib/core/config.ts), e.g. an endpoint's URL. */
 async function configDefault(variable) {
   const value = (await load()).configDefaults[variable];
-  if (value === undefined) throw new Error(`lib/config.ts has no default for ${variable}`);
+  if (value === undefined) throw new Error(`lib/core/config.ts has no default for ${variable}`);
   return String(value);
 }
 
@@ -76,7 +76,7 @@ const ids = {
   eventBus: 'EventBus',
   /** The token table (one, shared by the functions, each confined to its own items). */
   table: 'TokenTable',
-  /** The KMS key whose data keys seal the token items (infra/table.cjs, lib/token-seal.ts). */
+  /** The KMS key whose data keys seal the token items (infra/table.cjs, lib/state/token-seal.ts). */
   tokenKey: 'TokenKey',
   tokenKeyAlias: 'TokenKeyAlias',
   /** The stage's CloudWatch dashboard (infra/dashboard.cjs). */
@@ -90,7 +90,7 @@ async function stageNames(resolveVariable) {
   return {
     service,
     stage,
-    /** The broker's own metrics (EMF on its log lines, lib/metrics.ts): serverless.yml's custom.metricsNamespace. */
+    /** The broker's own metrics (EMF on its log lines, lib/core/metrics.ts): serverless.yml's custom.metricsNamespace. */
     namespace: await resolveVariable('self:custom.metricsNamespace'),
     /** osls's name for the function of an operation. */
     function: (op) => `${service}-${stage}-${op.functionName}`,
@@ -125,7 +125,7 @@ function rateSeconds(expression) {
 /** Whether an operation keeps state in the token table: tokens (it returns credentials) or rate slots. */
 const usesTable = (op) => op.expiresAt !== undefined || op.ratePerSecond !== undefined;
 
-/** The stage param that sets a configuration variable (lib/config.ts names it). */
+/** The stage param that sets a configuration variable (lib/core/config.ts names it). */
 async function configParam(variable) {
   return (await load()).stageParamName(variable);
 }

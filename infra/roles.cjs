@@ -14,11 +14,11 @@
 // get, put and update the items of the token table (infra/table.cjs) whose pk begins with its own
 // function's file name and `#` (dynamodb:LeadingKeys), and, when the table has a customer managed
 // key (tokenTableKmsKeyArn), use that key through DynamoDB only; and make and open the data keys
-// that seal its token items (lib/token-seal.ts) with the stage's token key, in its own encryption
+// that seal its token items (lib/state/token-seal.ts) with the stage's token key, in its own encryption
 // context only (kms:EncryptionContext:function equal to its function's file name): a role cannot
 // open another function's data keys. An operation with an sqs trigger
 // may also consume its own queue (infra/queues.cjs) and look up and send to its own dead-letter
-// queue (lib/dead-letter.ts: GetQueueUrl once, SendMessage per refused message); the queues are
+// queue (lib/runtime/triggers/dead-letter.ts: GetQueueUrl once, SendMessage per refused message); the queues are
 // encrypted with SQS's own keys (SqsManagedSseEnabled), so no kms: grant goes with it. With the
 // stage param tracing: Active, every role may also write X-Ray segments (what osls would add to
 // its own shared role, which the functions do not use; X-Ray has no resource-level permissions,
@@ -39,7 +39,7 @@ const { SERVICE_PREFIX, arn, hasTrigger, ids, operations, pascal, stageParams, u
 
 const STAGE_PREFIX = `${SERVICE_PREFIX}/\${sls:stage}`;
 const READ_PARAMETER = ['ssm:GetParameters', 'ssm:GetParameter'];
-/** What the shared-state code does to its items (lib/token-table.ts, lib/token-lease.ts, lib/rate-budget.ts). */
+/** What the shared-state code does to its items (lib/state/token-table.ts, lib/state/token-lease.ts, lib/state/rate-budget.ts). */
 const TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
 const ANY_KEY_IN_REGION = arn('kms', 'key/*');
 

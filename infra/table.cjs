@@ -5,7 +5,7 @@
 //   - TTL on `ttl` (epoch seconds): the table cleans itself;
 //   - on-demand billing; encrypted with an AWS owned key, or with the customer managed key of
 //     the stage param tokenTableKmsKeyArn when it is set.
-// With it, the KMS key that seals its token items (lib/token-seal.ts): a customer managed
+// With it, the KMS key that seals its token items (lib/state/token-seal.ts): a customer managed
 // symmetric key with yearly rotation, aliased alias/cloud-token-broker-<stage>-tokens (the
 // functions' TOKEN_KEY_ID, serverless.yml); its key policy gives the account root admin (the
 // standard policy, so IAM policies decide), and each function's role may make and open data

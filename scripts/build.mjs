@@ -90,14 +90,16 @@ export function bundleFiles(metafile, outDir) {
 
 /**
  * Lambda gives every function its role's credentials in the environment: the bundles take the
- * SDK's default credential chain from lib/lambda-credentials.ts (the environment only) instead of
+ * SDK's default credential chain from lib/aws/lambda-credentials.ts (the environment only) instead of
  * `@aws-sdk/credential-provider-node`, whose SSO, shared-file, process, web-identity and
  * metadata providers, with the STS, SSO and sign-in clients they bring, never answer there.
  */
 const lambdaCredentials = {
   name: 'lambda-credentials',
   setup(build) {
-    build.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({ path: join(root, 'lib', 'lambda-credentials.ts') }));
+    build.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({
+      path: join(root, 'lib', 'aws', 'lambda-credentials.ts'),
+    }));
   },
 };
 

@@ -4,10 +4,10 @@
 import { performance } from 'node:perf_hooks';
 import { handler as cams } from '../functions/cams-get-upload-authorization.js';
 import { handler as ufile } from '../functions/ufile-describe-token.js';
-import { bodyKey } from '../lib/body-key.js';
 import { ufileDescribeToken } from '../lib/operations/ufile-describe-token.js';
-import { clearTokenMemory } from '../lib/token-cache.js';
-import { tokenKey } from '../lib/token-lease.js';
+import { clearTokenMemory } from '../lib/runtime/credentials.js';
+import { bodyKey } from '../lib/state/body-key.js';
+import { tokenKey } from '../lib/state/token-lease.js';
 import { httpApiEvent, lambdaContext } from '../sim/lambda-events.js';
 import { keyParametersUnder, startLocalWorld } from '../sim/local-world.js';
 import { tableItems } from '../sim/table-items.js';

@@ -14,7 +14,7 @@
 //                                   carries an Origin header is answered 403
 //   PORT=3000 LAMBDA_PORT=3002      where the HTTP API and the Lambda invoke API listen
 //
-// The functions' metric lines (EMF, lib/metrics.ts) pass through as they are and are summed
+// The functions' metric lines (EMF, lib/core/metrics.ts) pass through as they are and are summed
 // (sim/metrics-summary.ts): a summary is printed on Ctrl-C, and at any time on SIGUSR2
 // (`kill -USR2 <pid>`, the pid the banner shows).
 //
@@ -28,10 +28,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { stageParamName } from '../lib/config.js';
-import { VENDORS } from '../lib/keys.js';
-import { triggerOf } from '../lib/operation.js';
+import { stageParamName } from '../lib/core/config.js';
 import { loadOperations } from '../lib/operations/index.js';
+import { triggerOf } from '../lib/spec/operation.js';
+import { VENDORS } from '../lib/vendor/keys.js';
 import { endpointVariables, exampleBody, keyParametersUnder, startLocalWorld } from '../sim/local-world.js';
 import { createMetricsSummary } from '../sim/metrics-summary.js';
 import { parseAllowedOrigin, startOriginGuard } from '../sim/origin-guard.js';
@@ -121,7 +121,7 @@ let banner: string[];
 
 if (realVendors) {
   // The functions run the deployment zips, whose AWS credential chain is Lambda's: the environment
-  // only (lib/lambda-credentials.ts). Yours are resolved here with the SDK's whole chain
+  // only (lib/aws/lambda-credentials.ts). Yours are resolved here with the SDK's whole chain
   // (AWS_PROFILE, SSO, shared files, …) and handed over as Lambda hands over a role's.
   try {
     const credentials = await new SSMClient({}).config.credentials();

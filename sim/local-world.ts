@@ -1,17 +1,20 @@
 /**
  * The local world's wiring: a vendor simulator, a fake SSM seeded with keys, a fake SQS
- * holding the dead-letter queues, a fake KMS whose key seals the token items, and the variables that point the broker at them. Which endpoint variables exist is read from the
+ * holding the dead-letter queues, a fake KMS whose key seals the token items, and the
+ * variables that point the broker at them. Which endpoint variables exist is read from the
  * operation registry (lib/operations), never listed here, so a new operation is wired as
  * soon as its spec exists. Used by `npm start`, scripts/measure-paths.ts and the tests.
  *
  * The simulator and the fake SSM themselves import nothing from lib/ (they must not share
  * the broker's signing code); only this file does.
+ *
+ * @module
  */
 import * as z from 'zod/mini';
-import type { EndpointVariable } from '../lib/config.js';
-import { keysParameterVariable, VENDORS, type Vendor } from '../lib/keys.js';
-import type { Operation } from '../lib/operation.js';
+import type { EndpointVariable } from '../lib/core/config.js';
 import { loadOperations } from '../lib/operations/index.js';
+import type { Operation } from '../lib/spec/operation.js';
+import { keysParameterVariable, VENDORS, type Vendor } from '../lib/vendor/keys.js';
 import { type FakeKms, LOCAL_TOKEN_KEY_ALIAS, startFakeKms } from './fake-kms.js';
 import { type FakeSqs, startFakeSqs } from './fake-sqs.js';
 import { type FakeSsm, startFakeSsm } from './fake-ssm.js';
@@ -22,8 +25,6 @@ import { SIMULATOR_DEFAULT_KEYS, type SimulatorOptions, startVendorSimulator, ty
 export function endpointVariables(operations: readonly Operation[]): EndpointVariable[] {
   return [...new Set(operations.map((op) => op.endpoint))].sort();
 }
-
-/** The serverless.yml stage param that sets a variable: ALIYUN_CAMS_ENDPOINT → aliyunCamsEndpoint. */
 
 /** The role an STS operation assumes in the local world, by vendor: shaped like the vendor's, owned by no one. */
 const LOCAL_ROLE_ARNS: Partial<Record<Vendor, string>> = {

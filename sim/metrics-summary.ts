@@ -1,5 +1,5 @@
 /**
- * The metrics of a local run, summed from the EMF lines the functions print (lib/metrics.ts)
+ * The metrics of a local run, summed from the EMF lines the functions print (lib/core/metrics.ts)
  * the way CloudWatch would read them: each line's `_aws.CloudWatchMetrics` names the metrics
  * and their dimensions, the values are at the root. `npm start` feeds it every output line
  * and prints `render()` on Ctrl-C and on SIGUSR2.

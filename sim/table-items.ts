@@ -6,8 +6,8 @@ import {
   PutItemCommand,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
-import { readTokenItem, refreshAt, type TokenItem } from '../lib/token-lease.js';
-import { sealData } from '../lib/token-seal.js';
+import { readTokenItem, refreshAt, type TokenItem } from '../lib/state/token-lease.js';
+import { sealData } from '../lib/state/token-seal.js';
 import type { LocalTable } from './local-table.js';
 
 /** Reads and writes the local token table behind the broker's back, as a test needs to. */

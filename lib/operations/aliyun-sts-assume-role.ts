@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
-import { assumesRole } from '../assumed-role.js';
-import { defineOperation } from '../operation.js';
-import { http } from '../triggers/http.js';
-import { aliyunApi } from '../vendors/aliyun.js';
+import { assumesRole } from '../access/assumed-role.js';
+import { http } from '../runtime/triggers/http.js';
+import { defineOperation } from '../spec/operation.js';
+import { aliyunApi } from '../vendor/aliyun.js';
 import { stsCredentialFields } from './sts-credentials.js';
 
 /**
@@ -29,7 +29,7 @@ export const aliyunStsAssumeRole = defineOperation({
     durationSeconds: z.optional(z.int().check(z.minimum(900), z.maximum(3600))),
   }),
   // The vendor's default lifetime, and the most the request schema takes: a request asking less is
-  // asked of the vendor at the default, and its credentials are cached for every duration (lib/assumed-role.ts).
+  // asked of the vendor at the default, and its credentials are cached for every duration (lib/access/assumed-role.ts).
   assumesRole: assumesRole('ALIYUN_STS_ROLE_ARN', { minSeconds: 900, defaultSeconds: 3600, maxSeconds: 3600 }),
   toParams: (_body, role) => ({
     RoleArn: role?.roleArn,

@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
-import { defineOperation } from '../operation.js';
-import { http } from '../triggers/http.js';
-import { schedule } from '../triggers/schedule.js';
-import { aliyunApi } from '../vendors/aliyun.js';
+import { http } from '../runtime/triggers/http.js';
+import { schedule } from '../runtime/triggers/schedule.js';
+import { defineOperation } from '../spec/operation.js';
+import { aliyunApi } from '../vendor/aliyun.js';
 import { stsCredentialFields } from './sts-credentials.js';
 
 /** Alibaba Cloud CAMS GetChatappUploadAuthorization: OSS upload credentials for a sub-customer space. */

@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
-import { defineOperation } from '../operation.js';
-import { eventBridge } from '../triggers/eventbridge.js';
-import { http } from '../triggers/http.js';
-import { sqs } from '../triggers/sqs.js';
-import { aliyunApi } from '../vendors/aliyun.js';
+import { eventBridge } from '../runtime/triggers/eventbridge.js';
+import { http } from '../runtime/triggers/http.js';
+import { sqs } from '../runtime/triggers/sqs.js';
+import { defineOperation } from '../spec/operation.js';
+import { aliyunApi } from '../vendor/aliyun.js';
 
 /**
  * A scope: no semicolon (the vendor's separator) and no control character (C0, DEL, C1), so a

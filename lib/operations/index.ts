@@ -1,5 +1,5 @@
 import { readdir } from 'node:fs/promises';
-import { isOperation, type Operation } from '../operation.js';
+import { isOperation, type Operation } from '../spec/operation.js';
 
 /**
  * The registry: every operation spec in this folder, found by reading the folder, so that

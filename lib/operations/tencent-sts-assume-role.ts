@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
-import { assumesRole } from '../assumed-role.js';
-import { defineOperation } from '../operation.js';
-import { http } from '../triggers/http.js';
-import { tencentApi } from '../vendors/tencent.js';
+import { assumesRole } from '../access/assumed-role.js';
+import { http } from '../runtime/triggers/http.js';
+import { defineOperation } from '../spec/operation.js';
+import { tencentApi } from '../vendor/tencent.js';
 
 /**
  * Tencent Cloud STS AssumeRole: credentials of the CAM role the deployment configures
@@ -27,7 +27,7 @@ export const tencentStsAssumeRole = defineOperation({
     durationSeconds: z.optional(z.int().check(z.minimum(900), z.maximum(43_200))),
   }),
   // The vendor's default lifetime, and the most the request schema takes: a request asking less is
-  // asked of the vendor at the default, and its credentials are cached for every duration (lib/assumed-role.ts).
+  // asked of the vendor at the default, and its credentials are cached for every duration (lib/access/assumed-role.ts).
   assumesRole: assumesRole('TENCENT_STS_ROLE_ARN', { minSeconds: 900, defaultSeconds: 7200, maxSeconds: 43_200 }),
   toParams: (_body, role) => ({
     RoleArn: role?.roleArn,

@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
-import { defineOperation } from '../operation.js';
-import { http } from '../triggers/http.js';
-import { schedule } from '../triggers/schedule.js';
-import { ucloudApi } from '../vendors/ucloud.js';
+import { http } from '../runtime/triggers/http.js';
+import { schedule } from '../runtime/triggers/schedule.js';
+import { defineOperation } from '../spec/operation.js';
+import { ucloudApi } from '../vendor/ucloud.js';
 
 const stringList = z.optional(z.array(z.string()));
 

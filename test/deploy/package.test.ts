@@ -14,11 +14,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { crc32, inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { METRIC_UNITS } from '../../lib/metrics.js';
-import { type Operation, triggerOf } from '../../lib/operation.js';
+import { METRIC_UNITS } from '../../lib/core/metrics.js';
 import { loadOperations } from '../../lib/operations/index.js';
-import { ROTATE_WHEN_LEFT, SERVE_WHILE_LEFT } from '../../lib/token-cache.js';
-import type { TriggerKind } from '../../lib/triggers/trigger.js';
+import { type Operation, type TriggerKind, triggerOf } from '../../lib/spec/operation.js';
+import { ROTATE_WHEN_LEFT, SERVE_WHILE_LEFT } from '../../lib/state/token-cache.js';
 
 const exec = promisify(execFile);
 /** `cfn-lint x.y.z`, or undefined when it is not installed (a Python package: `pip install cfn-lint`). */
@@ -648,7 +647,7 @@ describe('npm run package', () => {
 
 // ---------------------------------------------------------------------------------------------
 describe('functions', () => {
-  /** The broker's own endpoint defaults (lib/config.ts). */
+  /** The broker's own endpoint defaults (lib/core/config.ts). */
   const defaultEndpoints: Record<string, string> = {
     ALIYUN_BPSTUDIO_ENDPOINT: 'https://bpstudio.cn-hangzhou.aliyuncs.com',
     ALIYUN_CAMS_ENDPOINT: 'https://cams.ap-southeast-1.aliyuncs.com',
@@ -1341,7 +1340,7 @@ describe('alarms', () => {
     ]);
   });
 
-  it("name only metrics the broker writes (lib/metrics.ts), in the stage's namespace", () => {
+  it("name only metrics the broker writes (lib/core/metrics.ts), in the stage's namespace", () => {
     for (const [run, stage] of [
       [dev, 'dev'],
       [prod, variant.stage],
@@ -1491,7 +1490,7 @@ describe('the dashboard', () => {
     },
   );
 
-  it("graphs only metrics the broker writes (lib/metrics.ts), in the stage's namespace, or AWS's own", () => {
+  it("graphs only metrics the broker writes (lib/core/metrics.ts), in the stage's namespace, or AWS's own", () => {
     for (const [run, stage] of [
       [dev, 'dev'],
       [prod, variant.stage],

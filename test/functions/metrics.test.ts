@@ -4,10 +4,10 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler as cams } from '../../functions/cams-get-upload-authorization.js';
 import { handler as ims } from '../../functions/ims-provision-external-application.js';
 import { handler as ufile } from '../../functions/ufile-describe-token.js';
-import { ERROR_STATUS } from '../../lib/errors.js';
-import { METRIC_UNITS } from '../../lib/metrics.js';
+import { ERROR_STATUS } from '../../lib/core/errors.js';
+import { METRIC_UNITS } from '../../lib/core/metrics.js';
 import { loadOperations } from '../../lib/operations/index.js';
-import type { LambdaHandler } from '../../lib/triggers/trigger.js';
+import type { LambdaHandler } from '../../lib/spec/operation.js';
 import { eventBridgeEvent, httpApiEvent, lambdaContext, sqsBatch, sqsRecord } from '../../sim/lambda-events.js';
 import { SIMULATOR_DEFAULT_KEYS } from '../../sim/vendor-simulator.js';
 import { KEY_PARAMETERS, useBrokerEnv } from '../support/broker-env.js';
@@ -266,7 +266,7 @@ describe('metrics of events, on their own lines', () => {
 });
 
 describe('the metric names', () => {
-  it('every metric a line carries is one lib/metrics.ts declares', async () => {
+  it('every metric a line carries is one lib/core/metrics.ts declares', async () => {
     const { withMetrics } = await lines(async () => {
       await invokeHttp(cams, as(ALLOWED));
       await invokeHttp(cams, as(REFUSED));

@@ -1,9 +1,9 @@
 import { fork } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { bodyKey } from '../../lib/body-key.js';
 import { camsGetUploadAuthorization } from '../../lib/operations/cams-get-upload-authorization.js';
-import { LEASE_MS, tokenKey } from '../../lib/token-lease.js';
-import type { LambdaHandler } from '../../lib/triggers/trigger.js';
+import type { LambdaHandler } from '../../lib/spec/operation.js';
+import { bodyKey } from '../../lib/state/body-key.js';
+import { LEASE_MS, tokenKey } from '../../lib/state/token-lease.js';
 import { httpApiEvent, lambdaContext } from '../../sim/lambda-events.js';
 import { type TableItems, tableItems } from '../../sim/table-items.js';
 import { useBrokerEnv } from '../support/broker-env.js';
@@ -45,7 +45,7 @@ const ask = (
   authorizer?: Record<string, unknown>,
 ): Promise<HttpAnswer> =>
   invokeHttp(instance, httpApiEvent(CAMS, { custSpaceId }, authorizer && { authorizer }), lambdaContext(remainingMs));
-/** An IAM caller: its own tenant of the rate budget (lib/tenant.ts). */
+/** An IAM caller: its own tenant of the rate budget (lib/access/tenant.ts). */
 const iamCaller = (n: number) => ({ iam: { userArn: `arn:aws:iam::123456789012:user/caller-${n}`, accountId: '123456789012' } });
 
 /** The most calls that fall in any window of `windowMs`, by when the simulator received them. */

@@ -22,10 +22,10 @@ const NAME = 'throwaway:GetToken';
 // An operation the simulator already answers (BPStudio's GetToken), under its own name, route
 // and function: what is under test is the wiring, not a new vendor behaviour.
 const SPEC = `import * as z from 'zod/mini';
-import { defineOperation } from '../operation.js';
-import { http } from '../triggers/http.js';
-import { schedule } from '../triggers/schedule.js';
-import { aliyunApi } from '../vendors/aliyun.js';
+import { defineOperation } from '../spec/operation.js';
+import { http } from '../runtime/triggers/http.js';
+import { schedule } from '../runtime/triggers/schedule.js';
+import { aliyunApi } from '../vendor/aliyun.js';
 
 /** A throwaway operation added by test/registry/new-operation.test.ts. */
 export const zzThrowawayToken = defineOperation({
@@ -46,7 +46,7 @@ export const zzThrowawayToken = defineOperation({
   expiresAt: (_data, issuedAt) => issuedAt + 30 * 60_000,
 });
 `;
-const FUNCTION_FILE = `import { createHandler } from '../lib/handler.js';
+const FUNCTION_FILE = `import { createHandler } from '../lib/runtime/handler.js';
 import { zzThrowawayToken } from '../lib/operations/${FUNCTION}.js';
 
 export const handler = createHandler(zzThrowawayToken);

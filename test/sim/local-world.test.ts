@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
-import type { Caller } from '../../lib/caller.js';
-import { stageParamName } from '../../lib/config.js';
+import type { Caller } from '../../lib/access/caller.js';
+import { compilePolicy, decide, policySchema } from '../../lib/access/policy.js';
+import { stageParamName } from '../../lib/core/config.js';
 import { loadOperations } from '../../lib/operations/index.js';
-import { compilePolicy, decide, policySchema } from '../../lib/policy.js';
 import {
   endpointsAt,
   endpointVariables,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMeasures, metricFields, servedFrom, vendorAttempt } from '../../lib/metrics.js';
+import { createMeasures, metricFields, servedFrom, vendorAttempt } from '../../lib/core/metrics.js';
 import { createMetricsSummary } from '../../sim/metrics-summary.js';
 
 /** A metric line as a function prints it: the log line's own fields and its EMF. */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { resetDeadLetterQueue } from '../../lib/dead-letter.js';
-import { clearKeys } from '../../lib/keys.js';
-import { clearTokenMemory } from '../../lib/token-cache.js';
+import { clearTokenMemory } from '../../lib/runtime/credentials.js';
+import { resetDeadLetterQueue } from '../../lib/runtime/triggers/dead-letter.js';
+import { clearKeys } from '../../lib/vendor/keys.js';
 import type { FakeKms } from '../../sim/fake-kms.js';
 import type { FakeSqs } from '../../sim/fake-sqs.js';
 import type { FakeSsm } from '../../sim/fake-ssm.js';

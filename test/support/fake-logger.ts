@@ -1,5 +1,5 @@
 import { vi } from 'vitest';
-import type { Logger } from '../../lib/logger.js';
+import type { Logger } from '../../lib/core/logger.js';
 
 /** A Logger whose calls are recorded (vi.fn) and printed nowhere. */
 export function fakeLogger() {

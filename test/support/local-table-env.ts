@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
-import { clearDataKeys } from '../../lib/token-seal.js';
-import { resetTable } from '../../lib/token-table.js';
+import { clearDataKeys } from '../../lib/state/token-seal.js';
+import { resetTable } from '../../lib/state/token-table.js';
 import { type FakeKms, LOCAL_TOKEN_KEY_ALIAS, startFakeKms } from '../../sim/fake-kms.js';
 import { type LocalTable, startLocalTable } from '../../sim/local-table.js';
 

@@ -1,11 +1,11 @@
 /**
- * A reference reading of the caller policy (docs/contracts.md, "Routes"; lib/policy.ts's
+ * A reference reading of the caller policy (docs/contracts.md, "Routes"; lib/access/policy.ts's
  * documented rules), written without lib/ and without building a RegExp from policy text:
  * globs, `${claim}` templates and the pattern subset the property tests generate (a small
  * regex AST) are matched here by plain string and set-of-positions code. The property tests
- * compare lib/policy.ts's decisions with these.
+ * compare lib/access/policy.ts's decisions with these.
  */
-import type { Caller } from '../../lib/caller.js';
+import type { Caller } from '../../lib/access/caller.js';
 
 // ---------------------------------------------------------------------------
 // Globs: `*` matches any run of characters, everything else itself; the whole value.

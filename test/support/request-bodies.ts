@@ -6,7 +6,7 @@
  */
 import * as fc from 'fast-check';
 import * as z from 'zod/mini';
-import type { Operation } from '../../lib/operation.js';
+import type { Operation } from '../../lib/spec/operation.js';
 
 interface JsonSchema {
   type?: string;

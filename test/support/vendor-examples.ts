@@ -1,5 +1,5 @@
 // The vendors' worked signing examples, each written out once (docs/vendors.md: "ACS3-HMAC-SHA256", "HMAC-SHA1", UCloud).
-import type { Acs3Credentials, Acs3Request } from '../../lib/signing/acs3-hmac-sha256.js';
+import type { Acs3Credentials, Acs3Request } from '../../lib/vendor/signing/acs3-hmac-sha256.js';
 
 /** SHA-256 of the empty string: the payload hash of a request without a body. */
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';

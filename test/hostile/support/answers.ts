@@ -1,5 +1,5 @@
 /** What every HTTP answer must be (docs/contracts.md, "Answers" and "Errors"). */
-import { ERROR_STATUS, type ErrorCode } from '../../../lib/errors.js';
+import { ERROR_STATUS, type ErrorCode } from '../../../lib/core/errors.js';
 import type { LoadAnswer } from './load.js';
 
 /** The statuses a function may answer; 500 means a bug and is not among them. */

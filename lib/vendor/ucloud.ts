@@ -1,0 +1,74 @@
+import {
+  type FailureClass,
+  parseJsonObject,
+  type ResponseHeaders,
+  retryAfterMs,
+  type VendorAdapter,
+  type VendorApi,
+  type VendorOutcome,
+} from './api.js';
+import type { UcloudKeys } from './keys.js';
+import { flattenUcloudParams, ucloudSignature } from './signing/ucloud-sha1.js';
+
+/** docs/vendors.md, "UCloud errors (RetCode)": RetCode classes. */
+const RETCODE_CLASS: Record<number, FailureClass> = {
+  153: 'throttled',
+  110: 'transient',
+  130: 'transient',
+  150: 'transient',
+  171: 'key',
+  172: 'key',
+  174: 'key',
+  160: 'bug',
+  161: 'bug',
+  292: 'notFound',
+  293: 'accessDenied',
+  294: 'accessDenied',
+  295: 'accessDenied',
+  299: 'accessDenied',
+};
+
+/** The failure class of a non-zero RetCode. */
+export function classifyUcloudRetCode(retCode: number): FailureClass {
+  return RETCODE_CLASS[retCode] ?? 'rejected';
+}
+
+/** Signs UCloud requests (SHA-1 over sorted parameters) and classifies their answers. */
+export const ucloudAdapter: VendorAdapter<UcloudKeys> = {
+  sign({ endpoint, target, params, keys }) {
+    // The key parameter's projectId is the default project; a body's projectId wins.
+    const withProject = { ProjectId: keys.projectId, ...params };
+    const flat = flattenUcloudParams({ Action: target.action, ...withProject });
+    const signature = ucloudSignature(flat, keys.publicKey, keys.privateKey);
+    // The official JS SDK posts the flattened parameters as JSON.
+    return {
+      url: new URL('/', endpoint).toString(),
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ ...flat, PublicKey: keys.publicKey, Signature: signature }),
+    };
+  },
+  classify: classifyUcloudAnswer,
+};
+
+/** A UCloud answer as success or one failure class, with its RetCode and request id. */
+export function classifyUcloudAnswer(status: number, headers: ResponseHeaders, text: string): VendorOutcome {
+  const body = parseJsonObject(text);
+  // The official JS SDK reads the request id from this header; some answers also carry it in the body.
+  const uuid = headers.get('x-ucloud-request-uuid') ?? (typeof body?.RequestUUID === 'string' ? body.RequestUUID : null);
+  const requestUuid = uuid === null ? {} : { vendorRequestId: uuid };
+  if (!body || typeof body.RetCode !== 'number') {
+    return { kind: status >= 500 ? 'transient' : 'malformed', vendorCode: `HTTP ${status}`, ...requestUuid };
+  }
+  if (body.RetCode === 0 && status >= 200 && status < 300) return { kind: 'ok', payload: body, ...requestUuid };
+  const hint = retryAfterMs(headers);
+  return {
+    kind: status >= 500 && body.RetCode === 0 ? 'transient' : classifyUcloudRetCode(body.RetCode),
+    vendorCode: `RetCode ${body.RetCode}`,
+    ...requestUuid,
+    ...(hint !== undefined && { retryAfterMs: hint }),
+  };
+}
+
+/** UCloud, as a spec names it. */
+export const ucloudApi: VendorApi<'ucloud'> = { name: 'ucloud', adapter: () => ucloudAdapter };
