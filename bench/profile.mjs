@@ -84,7 +84,7 @@ function labeller(bundleFile, detail) {
     } else if (frame.url.startsWith('node:')) label = nodeLabel(frame.url);
     else if (frame.url.startsWith('wasm:')) label = 'node: undici (fetch)';
     else if (frame.url === '') label = frame.functionName.startsWith('(') ? frame.functionName : '';
-    else if (frame.url.includes('[eval') || frame.url.endsWith('/bench/worker.mjs')) label = 'bench harness';
+    else if (frame.url.includes('[eval') || /\/bench\/(worker\.mjs|\.out\/events\.mjs)$/.test(frame.url)) label = 'bench harness';
     else label = frame.url;
     cache.set(key, label);
     return label;

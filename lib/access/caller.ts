@@ -1,5 +1,3 @@
-import type { HttpEvent } from '../runtime/middleware/http-json-body.js';
-
 /**
  * Who is calling, as the API Gateway authorizer put it on the event: an IAM principal
  * (AWS_IAM authorizer) or the claims of a JWT (JWT authorizer). Without an authorizer
@@ -51,9 +49,12 @@ function jwtCaller(claims: Record<string, unknown>): Caller {
   };
 }
 
-/** The caller of an API Gateway request, from whatever its authorizer put on the event. */
-export function callerOf(event: HttpEvent): Caller {
-  const context = event.requestContext as unknown as Record<string, unknown>;
+/**
+ * The caller of an API Gateway request, from whatever its authorizer put on the event's
+ * `requestContext` (taken loosely: payload 2.0 and 1.0 put it in different places).
+ */
+export function callerOf(requestContext: unknown): Caller {
+  const context = (requestContext ?? {}) as Record<string, unknown>;
   const authorizer = context.authorizer as Loose;
   // HTTP API (payload 2.0)
   const iam = authorizer?.iam as Loose;

@@ -28,6 +28,7 @@ const MOST_BYTES_PER_UNIT = 3;
 
 /** A session policy as the caller policy holds it: a JSON object, `${claim}` allowed in string values only. */
 export const sessionPolicySchema = z.record(z.string(), z.json());
+/** A session-policy template: JSON whose string values may hold `${claim}` references. */
 export type SessionPolicyTemplate = z.infer<typeof sessionPolicySchema>;
 type Json = SessionPolicyTemplate[string];
 

@@ -26,5 +26,6 @@ export const defaultProvider = () => async () => {
 
 /** What `@aws-sdk/credential-provider-node` exports besides the chain. */
 export const credentialsWillNeedRefresh = (credentials?: { expiration?: Date }) => credentials?.expiration !== undefined;
+/** Whether credentials expire within five minutes: the SDK then fetches new ones first. */
 export const credentialsTreatedAsExpired = (credentials?: { expiration?: Date }) =>
   credentials?.expiration !== undefined && credentials.expiration.getTime() - Date.now() < 300_000;

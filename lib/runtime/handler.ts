@@ -1,8 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { BrokerError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
-import type { Operation } from '../spec/operation.js';
-import type { LambdaHandler, Trigger } from '../triggers/trigger.js';
+import type { LambdaHandler, Operation, Trigger } from '../spec/operation.js';
 
 /**
  * The exported Lambda handler of a function: it hands each event to the one trigger of the

@@ -28,14 +28,17 @@ import { conditionalWrite, N, S, tableFailed, tableWorked, usableTable } from '.
  * asking for many distinct bodies leaves the other slots to the others, on every instance.
  */
 export const SLOT_SPACING = 1.25;
+/** A call starts within this many ms of its slot's start, or takes another slot. */
 export const SLOT_GRACE_MS = 25;
 /** Slot items outlive their slot by this much, then DynamoDB removes them. */
 const SLOT_TTL_S = 60;
 
+/** The time between two slots of a rate of `ratePerSecond`, widened by SLOT_SPACING. */
 export function slotSpacingMs(ratePerSecond: number): number {
   return Math.ceil((1_000 / ratePerSecond) * SLOT_SPACING);
 }
 
+/** The table key of the rate slot `slot` of `op`. */
 export function slotKey(op: Pick<Operation, 'functionName'>, slot: number): string {
   return `${op.functionName}#rate#${slot}`;
 }

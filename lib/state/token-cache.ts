@@ -1,40 +1,19 @@
+/**
+ * A cache of expiring tokens, and nothing else: served from memory, then from a shared store,
+ * then from a fetch the caller supplies (docs/contracts.md, "Shared state"), once for every
+ * request waiting on one key: in this instance (one promise) and across instances (a lease in
+ * the store). It knows no vendor, key or rate budget: lib/runtime/credentials.ts wires it to
+ * operations and lib/state/token-store.ts to the token table.
+ *
+ * @module
+ */
 import { randomUUID } from 'node:crypto';
 import { sleep } from '../core/backoff.js';
-import { readConfig } from '../core/config.js';
 import { BrokerError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { Invocation } from '../runtime/middleware/invocation-context.js';
-import { type OperationResult, type RunOptions, runOperation } from '../runtime/run-operation.js';
-import type { Operation } from '../spec/operation.js';
-import { readKeys } from '../vendor/keys.js';
-import { bodyKey } from './body-key.js';
-import { clearRateBudgets } from './rate-budget.js';
-import {
-  LEASE_RENEW_MS,
-  leaseLive,
-  readTokenItem,
-  releaseLease,
-  renewLease,
-  SERVE_WHILE_LEFT,
-  type StoredToken,
-  type TokenItem,
-  takeLease,
-  tokenKey,
-  writeToken,
-} from './token-lease.js';
-import { createTokenMemory, holdToken } from './token-memory.js';
-import { clearDataKeys, KmsFailure, prepareKms } from './token-seal.js';
-import { resetTable, tableFailed, tableWorked, usableTable } from './token-table.js';
-
-/** An invocation, with the role an STS operation assumes for its caller (whose scope `hash` covers too) and the caller's tenant. */
-type ScopedInvocation = Invocation & Pick<RunOptions, 'role' | 'tenant'>;
-
-/**
- * Credentials served from memory, then the token table, then the vendor (docs/contracts.md,
- * "Shared state"): once for every request waiting on one body, in this instance (one promise)
- * and across instances (a lease in the table). Without TOKEN_TABLE, memory only; with it but
- * without TOKEN_KEY_ID too, since the table never holds a token unsealed.
- */
+import type { Measures } from '../core/metrics.js';
+import { LEASE_RENEW_MS, leaseLive, SERVE_WHILE_LEFT, type StoredToken, type TokenItem } from './token-lease.js';
+import { holdToken, type TokenMemory } from './token-memory.js';
 
 /** Where an answer came from: told to the audit log, never changes the answer. */
 export type AnswerSource = 'memory' | 'table' | 'vendor';
@@ -43,7 +22,7 @@ export { SERVE_WHILE_LEFT };
 /** Scheduled rotation leaves credentials alone while at least this share is left. */
 export const ROTATE_WHEN_LEFT = 0.5;
 
-/** A request waiting on another instance's lease looks at the table again after these delays (ms), doubling up to the cap. */
+/** A request waiting on another instance's lease looks at the store again after these delays (ms), doubling up to the cap. */
 const POLL_FIRST_MS = 10;
 const POLL_MAX_MS = 200;
 
@@ -57,302 +36,338 @@ function leftOf(fetched: number, expires: number, now: number): number {
   return Math.max(0, (expires - now) / (expires - fetched));
 }
 
-function toStored(result: OperationResult, fetchedAt: number): StoredToken {
-  return {
-    data: result.data,
-    expiresAt: result.expiresAt!,
-    fetchedAt: new Date(fetchedAt).toISOString(),
-    ...(result.vendorRequestId !== undefined && { vendorRequestId: result.vendorRequestId }),
-  };
+/** The shared store of tokens and their leases (the token table), as the cache uses it. */
+export interface TokenStore {
+  /** Called before the first read of a refresh: warms what reading needs (the KMS client). */
+  prepare?(): void;
+  read(pk: string, consistent: boolean): Promise<TokenItem | undefined>;
+  /** False when another instance holds a live lease. */
+  takeLease(pk: string, owner: string): Promise<boolean>;
+  /** False when the lease is no longer `owner`'s. */
+  renewLease(pk: string, owner: string): Promise<boolean>;
+  releaseLease(pk: string, owner: string): Promise<void>;
+  /** Writes unless the store holds a token that expires no earlier; may replace an unreadable item. */
+  write(pk: string, token: StoredToken, replacing?: TokenItem['unreadable']): Promise<boolean>;
+  /** Told of each answer the store gave, and of each failure (then the cache degrades to fetching). */
+  worked(): void;
+  failed(error: unknown, action: string): void;
+  /** Whether a failed write surely stored nothing (no data key to seal with): the lease is released at once. */
+  wroteNothing(error: unknown): boolean;
 }
 
-function fromStored(op: Operation, token: StoredToken): OperationResult {
-  return {
-    operation: op.name,
-    ...(token.vendorRequestId !== undefined && { vendorRequestId: token.vendorRequestId }),
-    expiresAt: token.expiresAt,
-    data: token.data,
-  };
+/** What a fetch brings back: the answer, and the token to keep (none when the answer does not expire). */
+export interface Fetched<R> {
+  result: R;
+  token?: StoredToken;
 }
 
-/** An answer, where it came from, and the share of its credentials' lifetime left when served (1 when just fetched). */
-type Served = { result: OperationResult; source: AnswerSource; left: number };
-
-const memory = createTokenMemory(() => readConfig().TOKEN_MEMORY_ENTRIES);
-/** Memory and in-flight requests are keyed per function and body hash. */
-const memoryKey = (op: Operation, hash: string) => `${op.functionName}#${hash}`;
-const inFlight = new Map<string, Promise<Served>>();
-
-/** How many tokens this instance holds in memory. */
-export function tokensInMemory(): number {
-  return memory.size;
+/** One ask of the cache: its keys, where to keep tokens, and how to fetch one. */
+export interface TokenRequest<R> {
+  /** The key in memory and of in-flight fetches. */
+  key: string;
+  /** The key in the store. */
+  pk: string;
+  /** The shared store, or none (memory only); asked only when memory cannot serve. */
+  store(): TokenStore | undefined;
+  fetch(): Promise<Fetched<R>>;
+  /** Called when the store shows no servable token, before the lease: start what `fetch` will need. */
+  onMiss?(): void;
+  /** The answer a held token gives. */
+  fromToken(token: StoredToken): R;
+  /** Epoch ms after which no wait on another instance's lease goes on. */
+  deadline: number;
+  logger: Logger;
+  metrics: Measures;
 }
 
-/** Forget what this instance holds: memory, waits, rate budgets, data keys and the table client (tests; a cold start does the same). */
-export function clearTokenMemory(): void {
-  memory.clear();
-  inFlight.clear();
-  clearRateBudgets();
-  resetTable();
-  clearDataKeys();
-  warnedNoKey = false;
+/** An answer, where it came from, and the share of its lifetime left when served (1 when just fetched). */
+export interface Served<R> {
+  result: R;
+  source: AnswerSource;
+  left: number;
+  /** When its token expires (ISO 8601); absent when the answer does not. */
+  expiresAt?: string;
 }
 
-let warnedNoKey = false;
+/** A served answer with the token it came from (none when it does not expire). */
+type Kept<R> = Served<R> & { token?: StoredToken };
 
-/**
- * The table tokens may be kept in: `table` (configured, or usable now), unless TOKEN_KEY_ID is
- * unset: tokens are never stored unsealed, so they stay in memory, with one warning per instance.
- */
-function tokenTable(table: string | undefined, logger: Logger): string | undefined {
-  if (table === undefined || readConfig().TOKEN_KEY_ID !== undefined) return table;
-  if (!warnedNoKey) {
-    warnedNoKey = true;
-    logger.warn('TOKEN_TABLE is set but TOKEN_KEY_ID is not: tokens are kept in memory only, never unsealed in the table', {
-      table,
+/** What a refresh does with what the store said. */
+type Step = 'degrade' | 'replace' | 'outlive' | 'serve' | 'lease' | 'wait';
+
+/** A token cache over one instance's memory. */
+export interface TokenCache {
+  /**
+   * A token's answer: from memory, else from the store, else fetched, once for every request
+   * waiting on the same key. Held tokens are served only while a quarter of their lifetime is
+   * left, and at least `minimumLeftMs`.
+   */
+  serve<R>(request: TokenRequest<R>, minimumLeftMs?: number): Promise<Served<R>>;
+  /**
+   * One scheduled rotation: leaves the stored token alone while half its lifetime is left, else
+   * fetches and writes, unless a concurrent rotation wrote a later one: the store never goes
+   * back in time. Writing is the point of rotation, so a store failure fails it.
+   */
+  rotate<R>(request: TokenRequest<R>): Promise<'rotated' | 'fresh'>;
+  /** How many tokens memory holds. */
+  readonly size: number;
+  /** Forgets memory and in-flight fetches. */
+  clear(): void;
+}
+
+/** A token cache keeping tokens in `memory`. */
+export function createTokenCache(memory: TokenMemory): TokenCache {
+  const inFlight = new Map<string, Promise<Served<unknown>>>();
+
+  /** Fetches and keeps the token in memory; concurrent fetches of different lifetimes (STS) keep the longest. */
+  async function fetchToMemory<R>(request: TokenRequest<R>): Promise<Kept<R>> {
+    const { result, token } = await request.fetch();
+    if (token === undefined) return { result, source: 'vendor', left: 1 };
+    const held = memory.get(request.key);
+    if (held === undefined || held.expiresAt <= Date.parse(token.expiresAt)) memory.set(request.key, holdToken(token));
+    return { result, source: 'vendor', left: lifetimeLeft(token), expiresAt: token.expiresAt, token };
+  }
+
+  function fromMemory<R>(request: TokenRequest<R>, minimumLeftMs: number): Served<R> | undefined {
+    const now = Date.now();
+    const held = memory.get(request.key, now);
+    const left = held ? leftOf(held.fetchedAt, held.expiresAt, now) : 0;
+    const usable = held !== undefined && left >= SERVE_WHILE_LEFT && held.expiresAt - now >= minimumLeftMs;
+    return usable ? { result: request.fromToken(held.token), source: 'memory', left, expiresAt: held.token.expiresAt } : undefined;
+  }
+
+  async function refresh<R>(request: TokenRequest<R>, minimumLeftMs: number): Promise<Served<R>> {
+    const store = request.store();
+    if (store === undefined) return fetchToMemory(request);
+    store.prepare?.();
+    const wait = leaseWait(request);
+    let item = await readItem(store, request.pk, false);
+    // A miss: start what the fetch needs (the keys) alongside the lease, not after it.
+    if (item !== 'failed' && !servable(item)) request.onMiss?.();
+    let served = await settle(request, store, item, minimumLeftMs, wait);
+    while (served === undefined) {
+      await wait.next();
+      item = await readItem(store, request.pk, true);
+      served = await settle(request, store, item, minimumLeftMs, wait);
+    }
+    return served;
+  }
+
+  /** Acts on what the store said; undefined while another instance's lease is to be waited on. */
+  async function settle<R>(
+    request: TokenRequest<R>,
+    store: TokenStore,
+    item: TokenItem | undefined | 'failed',
+    minimumLeftMs: number,
+    wait: LeaseWait,
+  ): Promise<Served<R> | undefined> {
+    const step = stepFor(item, minimumLeftMs);
+    if (step !== 'lease' && step !== 'wait') wait.stop();
+    const known = item === 'failed' ? undefined : item;
+    let next: Promise<Served<R> | undefined> | undefined;
+    if (step === 'degrade') next = fetchToMemory(request);
+    else if (step === 'replace') next = replaceUnreadable(request, store, known?.unreadable);
+    // Servable, but shorter-lived than asked (STS): no lease can be taken over a servable token,
+    // so fetch longer-lived ones and write them over it (the store keeps the later expiry).
+    else if (step === 'outlive') next = fetchAndWrite(request, store);
+    else if (step === 'serve') next = Promise.resolve(fromStore(request, known!.token!));
+    else if (step === 'lease') next = tryLease(request, store, wait);
+    return next;
+  }
+
+  function replaceUnreadable<R>(request: TokenRequest<R>, store: TokenStore, unreadable: TokenItem['unreadable']): Promise<Served<R>> {
+    request.logger.warn('token item unreadable; replacing it with fresh credentials', {
+      pk: request.pk,
+      sealed: unreadable?.sealedData !== undefined,
     });
+    return fetchAndWrite(request, store, unreadable);
   }
-  return undefined;
+
+  function fromStore<R>(request: TokenRequest<R>, token: StoredToken): Served<R> {
+    memory.set(request.key, holdToken(token));
+    return { result: request.fromToken(token), source: 'table', left: lifetimeLeft(token), expiresAt: token.expiresAt };
+  }
+
+  /** Takes the lease and fetches under it; undefined when another instance took it first. */
+  async function tryLease<R>(request: TokenRequest<R>, store: TokenStore, wait: LeaseWait): Promise<Served<R> | undefined> {
+    const owner = randomUUID();
+    let taken: boolean | 'failed';
+    try {
+      taken = await store.takeLease(request.pk, owner);
+    } catch (error) {
+      store.failed(error, 'take lease');
+      taken = 'failed';
+    }
+    if (taken !== false) wait.stop();
+    if (taken === 'failed') return fetchToMemory(request);
+    return taken ? holdLease(request, store, owner) : undefined;
+  }
+
+  /** This instance holds the lease: it fetches, keeping the lease alive meanwhile, and writes the token. */
+  async function holdLease<R>(request: TokenRequest<R>, store: TokenStore, owner: string): Promise<Served<R>> {
+    const { pk } = request;
+    const heartbeat = keepLease(store, pk, owner);
+    let kept: Kept<R>;
+    try {
+      kept = await fetchToMemory(request);
+    } catch (error) {
+      heartbeat.stop();
+      // Waiting requests may try for themselves now rather than when the lease expires.
+      await store.releaseLease(pk, owner).catch((failure: unknown) => store.failed(failure, 'release lease'));
+      throw error;
+    }
+    heartbeat.stop();
+    await writeUnderLease(store, pk, owner, kept.token);
+    return served(kept);
+  }
+
+  async function writeUnderLease(store: TokenStore, pk: string, owner: string, token: StoredToken | undefined): Promise<void> {
+    try {
+      // write's false: another instance wrote a later token meanwhile; it stays.
+      if (token === undefined) await store.releaseLease(pk, owner);
+      else await store.write(pk, token);
+      store.worked();
+    } catch (error) {
+      store.failed(error, 'write token');
+      // Nothing written: waiting requests need not wait for the lease to expire.
+      if (store.wroteNothing(error)) await store.releaseLease(pk, owner).catch(() => undefined);
+    }
+  }
+
+  /** Fetches without a lease and writes the token unless the store holds one that expires no earlier. */
+  async function fetchAndWrite<R>(request: TokenRequest<R>, store: TokenStore, replacing?: TokenItem['unreadable']): Promise<Served<R>> {
+    const kept = await fetchToMemory(request);
+    if (kept.token !== undefined) {
+      try {
+        await store.write(request.pk, kept.token, replacing);
+        store.worked();
+      } catch (error) {
+        store.failed(error, 'write token');
+      }
+    }
+    return served(kept);
+  }
+
+  async function rotateInMemory<R>(request: TokenRequest<R>): Promise<'rotated' | 'fresh'> {
+    const held = memory.get(request.key);
+    const fresh = held !== undefined && leftOf(held.fetchedAt, held.expiresAt, Date.now()) >= ROTATE_WHEN_LEFT;
+    if (!fresh) await fetchToMemory(request);
+    return fresh ? 'fresh' : 'rotated';
+  }
+
+  async function rotateInStore<R>(request: TokenRequest<R>, store: TokenStore): Promise<'rotated' | 'fresh'> {
+    const item = await store.read(request.pk, true);
+    const fresh = item?.token !== undefined && lifetimeLeft(item.token) >= ROTATE_WHEN_LEFT;
+    if (!fresh) {
+      const { token } = await fetchToMemory(request);
+      if (token !== undefined) await store.write(request.pk, token, item?.unreadable);
+    }
+    return fresh ? 'fresh' : 'rotated';
+  }
+
+  return {
+    async serve<R>(request: TokenRequest<R>, minimumLeftMs = 0): Promise<Served<R>> {
+      const held = fromMemory(request, minimumLeftMs);
+      if (held !== undefined) return held;
+      let pending = inFlight.get(request.key) as Promise<Served<R>> | undefined;
+      if (!pending) {
+        pending = refresh(request, minimumLeftMs).finally(() => inFlight.delete(request.key));
+        inFlight.set(request.key, pending);
+      }
+      const joined = await pending;
+      // A request that joined another's fetch of shorter-lived tokens than it needs fetches its own.
+      const longEnough = joined.expiresAt === undefined || expiresAfter({ expiresAt: joined.expiresAt }, minimumLeftMs);
+      return minimumLeftMs === 0 || longEnough ? joined : refresh(request, minimumLeftMs);
+    },
+    rotate(request) {
+      const store = request.store();
+      return store === undefined ? rotateInMemory(request) : rotateInStore(request, store);
+    },
+    get size() {
+      return memory.size;
+    },
+    clear() {
+      memory.clear();
+      inFlight.clear();
+    },
+  };
 }
 
-/**
- * Credentials for a validated body: from memory, else from the table, else from the vendor,
- * once for every request waiting on the same body. Cached credentials are served only while
- * a quarter of their lifetime is left, and (STS) at least `minimumLeftMs`.
- */
-export async function cachedCredentials(
-  op: Operation,
-  body: Record<string, unknown>,
-  invocation: ScopedInvocation,
-  hash = bodyKey(body),
-  minimumLeftMs = 0,
-): Promise<Served> {
-  const key = memoryKey(op, hash);
-  const now = Date.now();
-  const held = memory.get(key, now);
-  const heldLeft = held ? leftOf(held.fetchedAt, held.expiresAt, now) : 0;
-  if (held && heldLeft >= SERVE_WHILE_LEFT && held.expiresAt - now >= minimumLeftMs) {
-    return { result: fromStored(op, held.token), source: 'memory', left: heldLeft };
-  }
-  let pending = inFlight.get(key);
-  if (!pending) {
-    pending = refresh(op, body, hash, invocation, minimumLeftMs).finally(() => inFlight.delete(key));
-    inFlight.set(key, pending);
-  }
-  const served = await pending;
-  // A request that joined another's fetch of shorter-lived credentials than it needs fetches its own.
-  if (minimumLeftMs === 0 || longEnough(served.result, minimumLeftMs)) return served;
-  return refresh(op, body, hash, invocation, minimumLeftMs);
-}
-
-function longEnough(result: OperationResult, minimumLeftMs: number, now = Date.now()): boolean {
-  return result.expiresAt === undefined || Date.parse(result.expiresAt) - now >= minimumLeftMs;
+/** What a refresh does next with what the store said (`failed`: the store could not be read). */
+function stepFor(item: TokenItem | undefined | 'failed', minimumLeftMs: number): Step {
+  if (item === 'failed') return 'degrade';
+  if (item?.unreadable) return 'replace';
+  if (servable(item)) return expiresAfter(item.token, minimumLeftMs) ? 'serve' : 'outlive';
+  return leaseLive(item) ? 'wait' : 'lease';
 }
 
 function servable(item: TokenItem | undefined, now = Date.now()): item is TokenItem & { token: StoredToken } {
   return item?.token !== undefined && lifetimeLeft(item.token, now) >= SERVE_WHILE_LEFT;
 }
 
-/** Calls the vendor and holds what it returns in memory; `token` is what the table would hold. */
-async function fromVendor(
-  op: Operation,
-  body: Record<string, unknown>,
-  hash: string,
-  invocation: ScopedInvocation,
-): Promise<Served & { token?: StoredToken }> {
-  const fetchedAt = Date.now();
-  const result = await runOperation(op, body, invocation);
-  if (result.expiresAt === undefined) return { result, source: 'vendor', left: 1 };
-  const token = toStored(result, fetchedAt);
-  const key = memoryKey(op, hash);
-  const held = memory.get(key);
-  // Concurrent fetches of different lifetimes (STS): memory keeps the one that lives longest.
-  if (held === undefined || held.expiresAt <= Date.parse(token.expiresAt)) memory.set(key, holdToken(token));
-  return { result, source: 'vendor', left: lifetimeLeft(token), token };
+function expiresAfter(token: Pick<StoredToken, 'expiresAt'>, minimumLeftMs: number, now = Date.now()): boolean {
+  return Date.parse(token.expiresAt) - now >= minimumLeftMs;
 }
 
-async function refresh(
-  op: Operation,
-  body: Record<string, unknown>,
-  hash: string,
-  invocation: ScopedInvocation,
-  minimumLeftMs = 0,
-): Promise<Served> {
-  const { logger, deadline, metrics } = invocation;
-  const table = tokenTable(usableTable(), logger);
-  if (table === undefined) return fromVendor(op, body, hash, invocation);
-  const pk = tokenKey(op, hash);
-  const look = async (consistent: boolean) => {
-    const item = await readTokenItem(table, pk, consistent);
-    tableWorked(logger);
-    return item;
-  };
-  /** Since when this request waits on another instance's lease; measured once it stops waiting. */
-  let waitingSince: number | undefined;
-  const stopWaiting = () => {
-    if (waitingSince !== undefined) metrics.sample('LeaseWait', Date.now() - waitingSince);
-    waitingSince = undefined;
-  };
+function served<R>({ token: _token, ...kept }: Kept<R>): Served<R> {
+  return kept;
+}
 
-  let item: TokenItem | undefined;
-  prepareKms();
+async function readItem(store: TokenStore, pk: string, consistent: boolean): Promise<TokenItem | undefined | 'failed'> {
   try {
-    item = await look(false);
+    const item = await store.read(pk, consistent);
+    store.worked();
+    return item;
   } catch (error) {
-    tableFailed(error, logger, 'read token', metrics);
-    return fromVendor(op, body, hash, invocation);
-  }
-  // A miss: the vendor call will need the keys, so read them alongside the lease, not after it.
-  // Not before the table answers: on a cold instance that would build the SSM client and read a
-  // key that a table hit never needs. A failure is left for the vendor call's own read to report.
-  if (!servable(item)) readKeys(op.api).catch(() => undefined);
-  let delay = POLL_FIRST_MS;
-  for (;;) {
-    if (item?.unreadable) {
-      stopWaiting();
-      invocation.logger.warn('token item unreadable; replacing it with fresh credentials', {
-        pk,
-        sealed: item.unreadable.sealedData !== undefined,
-      });
-      return fetchAndWrite(op, body, hash, invocation, table, pk, item.unreadable);
-    }
-    if (servable(item) && !longEnough(fromStored(op, item.token), minimumLeftMs)) {
-      // Servable, but shorter-lived than this request asked (STS): no lease can be taken over a
-      // servable token, so fetch longer ones and write them over it (the table keeps the later expiry).
-      stopWaiting();
-      return fetchAndWrite(op, body, hash, invocation, table, pk);
-    }
-    if (servable(item)) {
-      stopWaiting();
-      memory.set(memoryKey(op, hash), holdToken(item.token));
-      return { result: fromStored(op, item.token), source: 'table', left: lifetimeLeft(item.token) };
-    }
-    if (!leaseLive(item)) {
-      const owner = randomUUID();
-      let taken: boolean;
-      try {
-        taken = await takeLease(table, pk, owner);
-      } catch (error) {
-        stopWaiting();
-        tableFailed(error, logger, 'take lease', metrics);
-        return fromVendor(op, body, hash, invocation);
-      }
-      if (taken) {
-        stopWaiting();
-        return holdLease(op, body, hash, invocation, table, pk, owner);
-      }
-    }
-    // Another instance holds the lease (or just took it): wait for its token to land.
-    if (Date.now() + delay >= deadline) {
-      stopWaiting();
-      throw new BrokerError('Timeout', 'Another instance is fetching these credentials and did not finish before the function deadline.');
-    }
-    waitingSince ??= Date.now();
-    await sleep(delay);
-    delay = Math.min(POLL_MAX_MS, delay * 2);
-    try {
-      item = await look(true);
-    } catch (error) {
-      stopWaiting();
-      tableFailed(error, logger, 'read token', metrics);
-      return fromVendor(op, body, hash, invocation);
-    }
+    store.failed(error, 'read token');
+    return 'failed';
   }
 }
 
-/** This instance holds the lease: it calls the vendor, keeping the lease alive meanwhile, and writes the token. */
-async function holdLease(
-  op: Operation,
-  body: Record<string, unknown>,
-  hash: string,
-  invocation: ScopedInvocation,
-  table: string,
-  pk: string,
-  owner: string,
-): Promise<Served> {
-  const { logger, metrics } = invocation;
+/** The heartbeat that keeps a lease alive while its owner fetches. */
+function keepLease(store: TokenStore, pk: string, owner: string): { stop(): void } {
   let holding = true;
-  const heartbeat = setInterval(() => {
+  const timer = setInterval(() => {
     if (!holding) return;
-    renewLease(table, pk, owner).then(
+    store.renewLease(pk, owner).then(
       (held) => {
         holding &&= held;
       },
-      (error: unknown) => tableFailed(error, logger, 'renew lease', metrics),
+      (error: unknown) => store.failed(error, 'renew lease'),
     );
   }, LEASE_RENEW_MS);
-  let served: Served & { token?: StoredToken };
-  try {
-    served = await fromVendor(op, body, hash, invocation);
-  } catch (error) {
-    clearInterval(heartbeat);
-    // Waiting requests may try for themselves now rather than when the lease expires.
-    await releaseLease(table, pk, owner).catch((failure: unknown) => tableFailed(failure, logger, 'release lease', metrics));
-    throw error;
-  }
-  clearInterval(heartbeat);
-  holding = false;
-  try {
-    // writeToken's false: another instance wrote newer credentials meanwhile; they stay.
-    if (served.token === undefined) await releaseLease(table, pk, owner);
-    else await writeToken(table, pk, served.token);
-    tableWorked(logger);
-  } catch (error) {
-    tableFailed(error, logger, 'write token', metrics);
-    // No data key, so no token written: waiting requests need not wait for the lease to expire.
-    if (error instanceof KmsFailure) await releaseLease(table, pk, owner).catch(() => undefined);
-  }
-  return { result: served.result, source: served.source, left: served.left };
+  return {
+    stop() {
+      clearInterval(timer);
+      holding = false;
+    },
+  };
 }
 
-/** Fetches without a lease and writes the token unless the table holds one that expires no earlier. */
-async function fetchAndWrite(
-  op: Operation,
-  body: Record<string, unknown>,
-  hash: string,
-  invocation: ScopedInvocation,
-  table: string,
-  pk: string,
-  replacing?: TokenItem['unreadable'],
-): Promise<Served> {
-  const served = await fromVendor(op, body, hash, invocation);
-  if (served.token !== undefined) {
-    try {
-      await writeToken(table, pk, served.token, replacing);
-      tableWorked(invocation.logger);
-    } catch (error) {
-      tableFailed(error, invocation.logger, 'write token', invocation.metrics);
-    }
-  }
-  return { result: served.result, source: served.source, left: served.left };
+/** A wait on another instance's lease: doubling delays, never past the deadline, measured (LeaseWait) once it stops. */
+interface LeaseWait {
+  /** Sleeps the next delay; Timeout when it would end past the deadline. */
+  next(): Promise<void>;
+  stop(): void;
 }
 
-export interface RotationReport {
-  rotated: number;
-  fresh: number;
-  failed: { key: string; code: string; message: string; vendorCode?: string }[];
-}
-
-/**
- * One scheduled rotation of one body: leaves the table's credentials alone while half their
- * lifetime is left, else fetches new ones and writes them, unless a concurrent rotation wrote
- * newer ones meanwhile: the table never goes back in time. Writing the table is the point of
- * rotation, so here a table failure fails the body. Without TOKEN_TABLE, it fills memory.
- */
-export async function rotateOne(op: Operation, body: Record<string, unknown>, invocation: Invocation): Promise<'rotated' | 'fresh'> {
-  const hash = bodyKey(body);
-  const key = memoryKey(op, hash);
-  const table = tokenTable(readConfig().TOKEN_TABLE, invocation.logger);
-  if (table === undefined) {
-    const held = memory.get(key);
-    if (held && leftOf(held.fetchedAt, held.expiresAt, Date.now()) >= ROTATE_WHEN_LEFT) return 'fresh';
-    await fromVendor(op, body, hash, invocation);
-    return 'rotated';
-  }
-  const pk = tokenKey(op, hash);
-  const item = await readTokenItem(table, pk, true);
-  if (item?.token && lifetimeLeft(item.token) >= ROTATE_WHEN_LEFT) return 'fresh';
-  const { token } = await fromVendor(op, body, hash, invocation);
-  if (token !== undefined) await writeToken(table, pk, token, item?.unreadable);
-  return 'rotated';
+function leaseWait(request: Pick<TokenRequest<unknown>, 'deadline' | 'metrics'>): LeaseWait {
+  let delay = POLL_FIRST_MS;
+  let since: number | undefined;
+  const stop = () => {
+    if (since !== undefined) request.metrics.sample('LeaseWait', Date.now() - since);
+    since = undefined;
+  };
+  return {
+    stop,
+    async next() {
+      if (Date.now() + delay >= request.deadline) {
+        stop();
+        throw new BrokerError('Timeout', 'Another instance is fetching these credentials and did not finish before the function deadline.');
+      }
+      since ??= Date.now();
+      await sleep(delay);
+      delay = Math.min(POLL_MAX_MS, delay * 2);
+    },
+  };
 }

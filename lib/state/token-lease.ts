@@ -20,6 +20,7 @@ export const storedTokenSchema = z.object({
   fetchedAt: z.iso.datetime(),
   vendorRequestId: z.optional(z.string()),
 });
+/** Credentials as the table holds them (once opened): their data, expiry, fetch time and vendor request id. */
 export type StoredToken = z.infer<typeof storedTokenSchema>;
 
 /** A lease not renewed for this long is dead: another instance may take it over. */
@@ -32,6 +33,7 @@ const LEASE_ITEM_TTL_S = 3_600;
 /** The HTTPS path serves cached credentials while at least this share of their lifetime is left. */
 export const SERVE_WHILE_LEFT = 0.25;
 
+/** The table key of the token item of `op` for the body (and scope) hashed as `hash`. */
 export function tokenKey(op: Pick<Operation, 'functionName'>, hash: string): string {
   return `${op.functionName}#token#${hash}`;
 }
@@ -43,6 +45,7 @@ export function refreshAt(token: Pick<StoredToken, 'fetchedAt' | 'expiresAt'>): 
   return Math.floor(expires - SERVE_WHILE_LEFT * Math.max(0, expires - fetched));
 }
 
+/** A token item as read from the table: its token, or why it cannot be served, and its lease. */
 export interface TokenItem {
   /** Absent when the item holds none, or nothing that reads as one. */
   token?: StoredToken;
@@ -97,6 +100,7 @@ export async function readTokenItem(table: string, pk: string, consistent: boole
   return item === undefined ? undefined : parseItem(pk, item);
 }
 
+/** Whether `item` carries a lease that has not yet run out at `now`. */
 export function leaseLive(item: TokenItem | undefined, now = Date.now()): boolean {
   return item?.leaseUntil !== undefined && item.leaseUntil >= now;
 }

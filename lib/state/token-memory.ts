@@ -8,10 +8,12 @@ export interface HeldToken {
   expiresAt: number;
 }
 
+/** A stored token as memory holds it, its instants parsed. */
 export function holdToken(token: StoredToken): HeldToken {
   return { token, fetchedAt: Date.parse(token.fetchedAt), expiresAt: Date.parse(token.expiresAt) };
 }
 
+/** A bounded, least-recently-used memory of tokens. */
 export interface TokenMemory {
   /** The token held under `key`, unless it has expired (then it is dropped); counts as a use. */
   get(key: string, now?: number): HeldToken | undefined;

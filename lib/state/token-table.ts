@@ -106,9 +106,12 @@ export async function withTable<T>(call: (client: DynamoDBClient, options: { abo
   }
 }
 
+/** A DynamoDB item. */
 export type Item = Record<string, AttributeValue>;
 
+/** A DynamoDB string attribute. */
 export const S = (value: string): AttributeValue => ({ S: value });
+/** A DynamoDB number attribute. */
 export const N = (value: number): AttributeValue => ({ N: String(value) });
 
 /** A number attribute's value, or undefined when the attribute is absent or not a number. */

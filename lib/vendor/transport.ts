@@ -23,6 +23,7 @@ export interface RawAnswer {
 /** Why an attempt has no answer: the per-attempt timeout, the invocation's deadline, or the network. */
 export type SendFailure = 'timeout' | 'deadline' | 'network';
 
+/** What one attempt ended with: the raw answer, or why there is none. */
 export type Sent = { answer: RawAnswer } | { failure: SendFailure };
 
 // Keep-alive: a warm instance reuses its connection to the vendor. Node's agent drops an idle

@@ -16,9 +16,8 @@ import { crc32, inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRIC_UNITS } from '../../lib/core/metrics.js';
 import { loadOperations } from '../../lib/operations/index.js';
-import { type Operation, triggerOf } from '../../lib/spec/operation.js';
+import { type Operation, type TriggerKind, triggerOf } from '../../lib/spec/operation.js';
 import { ROTATE_WHEN_LEFT, SERVE_WHILE_LEFT } from '../../lib/state/token-cache.js';
-import type { TriggerKind } from '../../lib/triggers/trigger.js';
 import { loadVendors } from '../../lib/vendor/index.js';
 
 const exec = promisify(execFile);

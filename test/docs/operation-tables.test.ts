@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
 import { loadOperations } from '../../lib/operations/index.js';
-import type { Operation } from '../../lib/spec/operation.js';
-import type { TriggerKind } from '../../lib/triggers/trigger.js';
+import type { Operation, TriggerKind } from '../../lib/spec/operation.js';
 import { endpointVariables, exampleBody } from '../../sim/local-world.js';
 
 /**

@@ -7,7 +7,7 @@ import { handler as ufile } from '../../functions/ufile-describe-token.js';
 import { ERROR_STATUS } from '../../lib/core/errors.js';
 import { METRIC_UNITS } from '../../lib/core/metrics.js';
 import { loadOperations } from '../../lib/operations/index.js';
-import type { LambdaHandler } from '../../lib/triggers/trigger.js';
+import type { LambdaHandler } from '../../lib/spec/operation.js';
 import { eventBridgeEvent, httpApiEvent, lambdaContext, sqsBatch, sqsRecord } from '../../sim/lambda-events.js';
 import { SIMULATOR_DEFAULT_KEYS } from '../../sim/vendor-simulator.js';
 import { KEY_PARAMETERS, useBrokerEnv } from '../support/broker-env.js';

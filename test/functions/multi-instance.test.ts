@@ -1,9 +1,9 @@
 import { fork } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { camsGetUploadAuthorization } from '../../lib/operations/cams-get-upload-authorization.js';
+import type { LambdaHandler } from '../../lib/spec/operation.js';
 import { bodyKey } from '../../lib/state/body-key.js';
 import { LEASE_MS, tokenKey } from '../../lib/state/token-lease.js';
-import type { LambdaHandler } from '../../lib/triggers/trigger.js';
 import { httpApiEvent, lambdaContext } from '../../sim/lambda-events.js';
 import { type TableItems, tableItems } from '../../sim/table-items.js';
 import { useBrokerEnv } from '../support/broker-env.js';

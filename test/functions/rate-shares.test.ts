@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { LambdaHandler } from '../../lib/spec/operation.js';
 import { tenantHash } from '../../lib/state/rate-budget.js';
-import type { LambdaHandler } from '../../lib/triggers/trigger.js';
 import { httpApiEvent, lambdaContext } from '../../sim/lambda-events.js';
 import { type TableItems, tableItems } from '../../sim/table-items.js';
 import { useBrokerEnv } from '../support/broker-env.js';

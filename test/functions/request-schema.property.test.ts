@@ -10,7 +10,7 @@ import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
 import { loadOperations } from '../../lib/operations/index.js';
-import type { LambdaHandler } from '../../lib/triggers/trigger.js';
+import type { LambdaHandler } from '../../lib/spec/operation.js';
 import { httpApiEvent } from '../../sim/lambda-events.js';
 import { localCallerPolicy } from '../../sim/local-world.js';
 import { useBrokerEnv } from '../support/broker-env.js';

@@ -8,8 +8,7 @@
 import * as fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadOperations } from '../../lib/operations/index.js';
-import type { Operation } from '../../lib/spec/operation.js';
-import type { LambdaHandler } from '../../lib/triggers/trigger.js';
+import type { LambdaHandler, Operation } from '../../lib/spec/operation.js';
 import { httpApiEvent, lambdaContext } from '../../sim/lambda-events.js';
 import type { Fault, SimulatorCall } from '../../sim/vendor-simulator.js';
 import { KEY_PARAMETERS, useBrokerEnv } from '../support/broker-env.js';

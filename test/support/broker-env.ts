@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { clearTokenMemory } from '../../lib/runtime/credentials.js';
 import { resetDeadLetterQueue } from '../../lib/runtime/triggers/dead-letter.js';
-import { clearTokenMemory } from '../../lib/state/token-cache.js';
 import { clearKeys } from '../../lib/vendor/keys.js';
 import type { FakeKms } from '../../sim/fake-kms.js';
 import type { FakeSqs } from '../../sim/fake-sqs.js';

@@ -5,7 +5,7 @@
  * Run with `node --expose-gc --import tsx`, the environment pointing at the simulator.
  */
 import { handler } from '../../functions/bpstudio-get-token.js';
-import { tokensInMemory } from '../../lib/state/token-cache.js';
+import { tokensInMemory } from '../../lib/runtime/credentials.js';
 import { httpApiEvent, lambdaContext } from '../../sim/lambda-events.js';
 import { invokeHttp } from './invoke-http.js';
 

@@ -1,5 +1,5 @@
 import type middy from '@middy/core';
-import { callerForAudit, callerOf } from '../../access/caller.js';
+import { callerForAudit } from '../../access/caller.js';
 import { type BrokerError, toBrokerError } from '../../core/errors.js';
 import { countFault, metricMembers, servedFrom } from '../../core/metrics.js';
 import type { HttpEvent } from './http-json-body.js';
@@ -10,11 +10,13 @@ import type { BrokerContext, Invocation } from './invocation-context.js';
  * answer came from, the outcome, the request's trace and vendor request ids, and the
  * request's metrics (EMF, lib/core/metrics.ts). Never a secret, never a body value (a hash names
  * the body). A failure also gets a warn or error line with its cause, for the operator.
+ * The caller is the one invocationCaller put on the invocation (anonymous without it).
  */
 export function auditLog(): middy.MiddlewareObj<HttpEvent, unknown, Error, BrokerContext> {
   return {
     before: (request) => {
-      request.context.invocation.audit.caller = callerForAudit(callerOf(request.event));
+      const { invocation } = request.context;
+      if (invocation.caller !== undefined) invocation.audit.caller = callerForAudit(invocation.caller);
     },
     after: (request) => record(request.context.invocation, 200),
     onError: (request) => {

@@ -1,5 +1,6 @@
 import type middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { type Caller, callerOf } from '../../access/caller.js';
 import { createLogger, type Logger } from '../../core/logger.js';
 import { createMeasures, type Measures } from '../../core/metrics.js';
 import type { Operation } from '../../spec/operation.js';
@@ -34,6 +35,8 @@ export interface Invocation {
   signal?: AbortSignal;
   startedAt: number;
   audit: AuditFacts;
+  /** An HTTP request's caller, read once from the event by invocationCaller; absent for other events. */
+  caller?: Caller;
   /** What the invocation measures; the line that ends it writes them (lib/core/metrics.ts). */
   metrics: Measures;
 }
@@ -85,6 +88,18 @@ export function invocationContext({ op, marginMs }: InvocationContextOptions): m
         audit: {},
         metrics: createMeasures(),
       };
+    },
+  };
+}
+
+/**
+ * Puts an HTTP request's caller on `context.invocation.caller`, read once from the event's
+ * authorizer, so the audit record and the caller policy see the same caller.
+ */
+export function invocationCaller(): middy.MiddlewareObj<{ requestContext?: unknown }, unknown, Error, BrokerContext> {
+  return {
+    before: (request) => {
+      request.context.invocation.caller = callerOf(request.event.requestContext);
     },
   };
 }

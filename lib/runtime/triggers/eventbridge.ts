@@ -2,8 +2,7 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { toBrokerError } from '../../core/errors.js';
 import { plainId } from '../../core/logger.js';
 import { countFault, metricMembers } from '../../core/metrics.js';
-import type { Operation } from '../../spec/operation.js';
-import type { EventBridgeTrigger, LambdaHandler } from '../../triggers/trigger.js';
+import type { EventBridgeTrigger, LambdaHandler, Operation } from '../../spec/operation.js';
 import { runForEvent } from '../run-operation.js';
 import { triggerStack, withInvocation } from './stack.js';
 

@@ -1,14 +1,13 @@
-import { callerIdentity, callerOf } from '../../access/caller.js';
+import { type Caller, callerIdentity } from '../../access/caller.js';
 import { authorize } from '../../access/policy.js';
 import { credentialsServed } from '../../core/metrics.js';
-import type { Operation } from '../../spec/operation.js';
+import type { HttpTrigger, LambdaHandler, Operation } from '../../spec/operation.js';
 import { bodyKey, scopedBodyKey } from '../../state/body-key.js';
-import { cachedCredentials } from '../../state/token-cache.js';
-import type { HttpTrigger, LambdaHandler } from '../../triggers/trigger.js';
+import { cachedCredentials } from '../credentials.js';
 import { auditLog } from '../middleware/audit-log.js';
 import { httpAnswers } from '../middleware/http-answers.js';
 import { type HttpEvent, httpJsonBody } from '../middleware/http-json-body.js';
-import type { Invocation } from '../middleware/invocation-context.js';
+import { type Invocation, invocationCaller } from '../middleware/invocation-context.js';
 import { type OperationResult, runOperation, validateBody } from '../run-operation.js';
 import { triggerStack, withInvocation } from './stack.js';
 
@@ -34,7 +33,7 @@ async function serveHttp(op: Operation, event: HttpEvent, invocation: Invocation
   audit.bodyHash = bodyKey(body);
   // Denied until the policy says otherwise, so a refusal is recorded as one.
   audit.decision = { allowed: false };
-  const caller = callerOf(event);
+  const caller: Caller = invocation.caller ?? { kind: 'anonymous' };
   const decision = await authorize(op.name, caller, body, invocation.logger, { assumesRole: op.assumesRole !== undefined });
   audit.decision = { allowed: true, ...(decision.rule !== undefined && { rule: decision.rule }) };
   const role = op.assumesRole?.resolve(op.name, caller, decision, body);
@@ -77,6 +76,7 @@ export function http(): HttpTrigger {
     handler: (op) =>
       triggerStack<HttpEvent>(op)
         .use(httpAnswers())
+        .use(invocationCaller())
         .use(auditLog())
         .use(httpJsonBody({ maxBytes: MAX_BODY_BYTES }))
         .handler(withInvocation((event: HttpEvent, invocation) => serveHttp(op, event, invocation))) as unknown as LambdaHandler,

@@ -1,9 +1,8 @@
 import { BrokerError, toBrokerError } from '../../core/errors.js';
 import { countFault, metricMembers } from '../../core/metrics.js';
-import type { Operation } from '../../spec/operation.js';
+import type { LambdaHandler, Operation, ScheduleTrigger } from '../../spec/operation.js';
 import { bodyKey } from '../../state/body-key.js';
-import { type RotationReport, rotateOne } from '../../state/token-cache.js';
-import type { LambdaHandler, ScheduleTrigger } from '../../triggers/trigger.js';
+import { type RotationReport, rotateOne } from '../credentials.js';
 import type { Invocation } from '../middleware/invocation-context.js';
 import { validateBody } from '../run-operation.js';
 import { triggerStack, withInvocation } from './stack.js';

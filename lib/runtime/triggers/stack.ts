@@ -18,6 +18,7 @@ function deadlineMargin(): number {
 /** A trigger's core: what is left once its middlewares have run. */
 export type Core<E, R> = (event: E, invocation: Invocation) => Promise<R>;
 
+/** Options of triggerStack. */
 export interface TriggerStackOptions {
   /**
    * Whether middy answers Timeout for the whole invocation at the deadline (the default).

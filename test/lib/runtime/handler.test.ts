@@ -8,8 +8,7 @@ import { isEventBridgeEvent } from '../../../lib/runtime/triggers/eventbridge.js
 import { isHttpEvent } from '../../../lib/runtime/triggers/http.js';
 import { isRotationEvent, RotationFailed } from '../../../lib/runtime/triggers/schedule.js';
 import { isSqsEvent } from '../../../lib/runtime/triggers/sqs.js';
-import { defineOperation, type Operation } from '../../../lib/spec/operation.js';
-import type { LambdaHandler, Trigger } from '../../../lib/triggers/trigger.js';
+import { defineOperation, type LambdaHandler, type Operation, type Trigger } from '../../../lib/spec/operation.js';
 import { eventBridgeEvent, httpApiEvent, lambdaContext, restApiEvent, sqsBatch, sqsRecord } from '../../../sim/lambda-events.js';
 import { useBrokerEnv } from '../../support/broker-env.js';
 import { captureLogs } from '../../support/log-capture.js';

@@ -16,6 +16,18 @@ import { resetTable } from '../../../lib/state/token-table.js';
 import { fakeLogger } from '../../support/fake-logger.js';
 import { useLocalTable } from '../../support/local-table-env.js';
 
+/** Runs `body` with the token table unreachable (nothing listens on port 9), as the per-instance fallback sees it. */
+async function withTableDown(body: () => Promise<void>): Promise<void> {
+  const endpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB;
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = 'http://127.0.0.1:9';
+  resetTable();
+  try {
+    await body();
+  } finally {
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
+  }
+}
+
 /** The rate budget against the local table, through the broker's own client. */
 const local = useLocalTable();
 afterEach(() => {
@@ -91,10 +103,7 @@ describe('acquireVendorSlot', () => {
 
   it('falls back to the per-instance limiter when the table is down, warning once', async () => {
     const op = rateOp(5);
-    const endpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB;
-    process.env.AWS_ENDPOINT_URL_DYNAMODB = 'http://127.0.0.1:9'; // nothing listens there
-    resetTable();
-    try {
+    await withTableDown(async () => {
       const logger = fakeLogger();
       const sent: number[] = [];
       await Promise.all(
@@ -107,9 +116,7 @@ describe('acquireVendorSlot', () => {
       expect(sent[5]! - sent[0]!).toBeGreaterThanOrEqual(990);
       expect(logger.warn).toHaveBeenCalledTimes(1);
       expect(logger.warn.mock.calls[0]![1]).toMatchObject({ cause: 'ECONNREFUSED', action: 'rate slot' });
-    } finally {
-      process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
-    }
+    });
   });
 });
 
@@ -144,10 +151,7 @@ describe('tenant shares', () => {
 
   it('without the table, each instance holds every tenant to its share as well', async () => {
     const op = rateOp(5);
-    const endpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB;
-    process.env.AWS_ENDPOINT_URL_DYNAMODB = 'http://127.0.0.1:9'; // nothing listens there
-    resetTable();
-    try {
+    await withTableDown(async () => {
       const logger = fakeLogger();
       const sent: number[] = [];
       await Promise.all(
@@ -162,9 +166,7 @@ describe('tenant shares', () => {
       const asked = Date.now();
       await acquireVendorSlot(op, Date.now() + 5_000, logger, undefined, 'iam:other');
       expect(Date.now() - asked).toBeLessThan(500);
-    } finally {
-      process.env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
-    }
+    });
   });
 });
 

@@ -6,7 +6,12 @@ import { camsGetUploadAuthorization } from '../../../../lib/operations/cams-get-
 import { auditLog } from '../../../../lib/runtime/middleware/audit-log.js';
 import { httpAnswers } from '../../../../lib/runtime/middleware/http-answers.js';
 import { type HttpEvent, httpJsonBody } from '../../../../lib/runtime/middleware/http-json-body.js';
-import { type BrokerContext, type Invocation, invocationContext } from '../../../../lib/runtime/middleware/invocation-context.js';
+import {
+  type BrokerContext,
+  type Invocation,
+  invocationCaller,
+  invocationContext,
+} from '../../../../lib/runtime/middleware/invocation-context.js';
 import { validateBody } from '../../../../lib/runtime/run-operation.js';
 import { httpApiEvent, lambdaContext } from '../../../../sim/lambda-events.js';
 import { metricsOf, withoutMetrics } from '../../../support/emf.js';
@@ -24,6 +29,7 @@ function stack(core: Core) {
   return middy<HttpEvent, unknown, Error, BrokerContext>({ timeoutEarlyInMillis: 0 })
     .use(invocationContext({ op, marginMs: 0 }))
     .use(httpAnswers())
+    .use(invocationCaller())
     .use(auditLog())
     .use(httpJsonBody({ maxBytes: 16 * 1024 }))
     .handler((event, context) => core(event, context.invocation));
