@@ -10,7 +10,7 @@ import { isVendor, type VendorApi } from './api.js';
 
 /** Every vendor of lib/vendor/, sorted by name. */
 export async function loadVendors(): Promise<VendorApi[]> {
-  const folder = new URL('../vendors/', import.meta.url);
+  const folder = new URL('./', import.meta.url);
   const files = (await readdir(folder)).filter(
     (file) => /\.[cm]?[jt]s$/.test(file) && !file.endsWith('.d.ts') && !/^(index|types)\./.test(file),
   );
