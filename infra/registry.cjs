@@ -1,5 +1,6 @@
 // What the generators in infra/ share: the operation registry (lib/operations/index.ts), the
-// names derived from it, and reading stage params with a default.
+// vendor registry (lib/vendor/index.ts), the names derived from them, and reading stage params
+// with a default.
 //
 // serverless.yml includes the generators with `${file(./infra/<name>.cjs)}`: osls requires the
 // file and calls its exported function with { options, resolveVariable, resolveConfigurationProperty }.
@@ -10,19 +11,26 @@
 
 const SERVICE_PREFIX = '/cloud-token-broker';
 
-/** @type {Promise<{ operations: any[], configDefaults: Record<string, unknown> }> | undefined} */
+/** @type {Promise<{ operations: any[], vendors: any[], configDefaults: Record<string, unknown> }> | undefined} */
 let loading;
 
-/** The registry and the broker's configuration defaults, loaded once per osls run. */
+/** The registries and the broker's configuration defaults (its own and every vendor's), loaded once per osls run. */
 function load() {
   loading ??= (async () => {
-    // The registry is TypeScript: tsx's API loads it (and what it imports) in this process.
+    // The registries are TypeScript: tsx's API loads them (and what they import) in this process.
     const { tsImport } = await import('tsx/esm/api');
-    const [{ loadOperations }, { configDefaults, stageParamName }] = await Promise.all([
+    const [{ loadOperations }, { loadVendors, vendorDefaults }, { configDefaults, stageParamName }] = await Promise.all([
       tsImport('../lib/operations/index.ts', __filename),
+      tsImport('../lib/vendor/index.ts', __filename),
       tsImport('../lib/core/config.ts', __filename),
     ]);
-    return { operations: await loadOperations(), configDefaults: configDefaults(), stageParamName };
+    const vendors = await loadVendors();
+    return {
+      operations: await loadOperations(),
+      vendors,
+      configDefaults: { ...configDefaults(), ...vendorDefaults(vendors) },
+      stageParamName,
+    };
   })();
   return loading;
 }
@@ -32,10 +40,15 @@ async function operations() {
   return (await load()).operations;
 }
 
-/** The broker's default for a configuration variable (lib/core/config.ts), e.g. an endpoint's URL. */
+/** Every vendor (lib/vendor/<vendor>.ts, defineVendor), sorted by name. */
+async function vendors() {
+  return (await load()).vendors;
+}
+
+/** The broker's default for a configuration variable (lib/core/config.ts, or a vendor's settings), e.g. an endpoint's URL. */
 async function configDefault(variable) {
   const value = (await load()).configDefaults[variable];
-  if (value === undefined) throw new Error(`lib/core/config.ts has no default for ${variable}`);
+  if (value === undefined) throw new Error(`neither lib/core/config.ts nor a vendor's settings have a default for ${variable}`);
   return String(value);
 }
 
@@ -193,6 +206,7 @@ module.exports = {
   SERVICE_PREFIX,
   configParam,
   operations,
+  vendors,
   configDefault,
   pascal,
   camel,

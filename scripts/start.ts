@@ -31,8 +31,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { stageParamName } from '../lib/core/config.js';
 import { loadOperations } from '../lib/operations/index.js';
 import { triggerOf } from '../lib/spec/operation.js';
-import { VENDORS } from '../lib/vendor/keys.js';
-import { endpointVariables, exampleBody, keyParametersUnder, startLocalWorld } from '../sim/local-world.js';
+import { endpointVariables, exampleBody, keyParametersUnder, startLocalWorld, VENDOR_NAMES } from '../sim/local-world.js';
 import { createMetricsSummary } from '../sim/metrics-summary.js';
 import { parseAllowedOrigin, startOriginGuard } from '../sim/origin-guard.js';
 
@@ -137,7 +136,7 @@ if (realVendors) {
   }
   banner = [
     `vendors:  real (the endpoints of serverless.yml: ${endpointVariables(operations).join(', ')})`,
-    `keys:     AWS SSM /cloud-token-broker/${stage}/keys/{${VENDORS.join(',')}}, with your AWS credentials (${process.env.AWS_PROFILE ? `profile ${process.env.AWS_PROFILE}` : 'default chain'}, resolved once at start: restart when they expire)`,
+    `keys:     AWS SSM /cloud-token-broker/${stage}/keys/{${VENDOR_NAMES.join(',')}}, with your AWS credentials (${process.env.AWS_PROFILE ? `profile ${process.env.AWS_PROFILE}` : 'default chain'}, resolved once at start: restart when they expire)`,
     `table:    the stage's DynamoDB token table, cloud-token-broker-${stage}-tokens`,
     `queues:   refused provisioning messages go to the stage's SQS dead-letter queue: ${deadLetterQueues.join(', ') || 'none'}`,
   ];

@@ -1,68 +1,56 @@
 /**
  * The local world's wiring: a vendor simulator, a fake SSM seeded with keys, a fake SQS
- * holding the dead-letter queues, a fake KMS whose key seals the token items, and the
- * variables that point the broker at them. Which endpoint variables exist is read from the
- * operation registry (lib/operations), never listed here, so a new operation is wired as
- * soon as its spec exists. Used by `npm start`, scripts/measure-paths.ts and the tests.
+ * holding the dead-letter queues, a fake KMS whose key seals the token items, and the variables that point the broker at them. Which endpoint variables exist is read from the
+ * operation registry (lib/operations), and which vendors there are from the vendor registry
+ * (lib/vendor) with each one's local side (sim/vendors), never listed here, so a new
+ * operation or vendor is wired as soon as its files exist. Used by `npm start`,
+ * scripts/measure-paths.ts and the tests.
  *
  * The simulator and the fake SSM themselves import nothing from lib/ (they must not share
  * the broker's signing code); only this file does.
- *
  * @module
  */
 import * as z from 'zod/mini';
-import type { EndpointVariable } from '../lib/core/config.js';
 import { loadOperations } from '../lib/operations/index.js';
 import type { Operation } from '../lib/spec/operation.js';
-import { keysParameterVariable, VENDORS, type Vendor } from '../lib/vendor/keys.js';
+import { keysParameterVariable } from '../lib/vendor/api.js';
+import { loadVendors } from '../lib/vendor/index.js';
 import { type FakeKms, LOCAL_TOKEN_KEY_ALIAS, startFakeKms } from './fake-kms.js';
 import { type FakeSqs, startFakeSqs } from './fake-sqs.js';
 import { type FakeSsm, startFakeSsm } from './fake-ssm.js';
 import { type LocalTable, startLocalTable } from './local-table.js';
-import { SIMULATOR_DEFAULT_KEYS, type SimulatorOptions, startVendorSimulator, type VendorSimulator } from './vendor-simulator.js';
+import { type SimulatorOptions, startVendorSimulator, type VendorSimulator } from './vendor-simulator.js';
+import { loadLocalVendors } from './vendors/index.js';
+import type { LocalVendor } from './vendors/types.js';
 
-/** The configuration variables that hold a vendor base URL, one per distinct `op.endpoint`, sorted. */
-export function endpointVariables(operations: readonly Operation[]): EndpointVariable[] {
-  return [...new Set(operations.map((op) => op.endpoint))].sort();
+/** Every vendor's name, from the vendor registry (lib/vendor), sorted. */
+export const VENDOR_NAMES: readonly string[] = (await loadVendors()).map((vendor) => vendor.name);
+/** Each vendor's local side (sim/vendors): its seeded key, local role and session policy, its simulator when not built in. */
+const LOCAL_VENDORS = await loadLocalVendors();
+
+/** The local side of `vendor`; a vendor of the registry without one is a missing file in sim/vendors/. */
+function localSide(vendor: string): LocalVendor {
+  const side = LOCAL_VENDORS.get(vendor);
+  if (side === undefined) throw new Error(`the vendor ${vendor} has no local side: add sim/vendors/${vendor}.ts`);
+  return side;
 }
 
-/** The role an STS operation assumes in the local world, by vendor: shaped like the vendor's, owned by no one. */
-const LOCAL_ROLE_ARNS: Partial<Record<Vendor, string>> = {
-  aliyun: 'acs:ram::1234567890123456:role/cloud-token-broker-local',
-  tencent: 'qcs::cam::uin/100000000001:roleName/cloud-token-broker-local',
-};
+/** The configuration variables that hold a vendor base URL, one per distinct `op.endpoint`, sorted. */
+export function endpointVariables(operations: readonly Operation[]): string[] {
+  return [...new Set<string>(operations.map((op) => op.endpoint))].sort();
+}
 
 /** The role variable of every operation that assumes a role (`assumesRole`), set to a local role of its vendor. */
 export function localRoleArns(operations: readonly Operation[]): Record<string, string> {
   const roles: Record<string, string> = {};
   for (const op of operations) {
     if (op.assumesRole === undefined) continue;
-    const arn = LOCAL_ROLE_ARNS[op.vendor];
+    const arn = localSide(op.vendor).localRoleArn;
     if (arn === undefined) throw new Error(`${op.functionName}: no local role for the vendor ${op.vendor}`);
     roles[op.assumesRole.roleArn] = arn;
   }
   return roles;
 }
-
-/** The session policy each vendor's STS route gives local callers: one folder of one local bucket, never the role's whole reach. */
-const LOCAL_SESSION_POLICIES: Partial<Record<Vendor, Record<string, unknown>>> = {
-  aliyun: {
-    Version: '1',
-    Statement: [
-      { Effect: 'Allow', Action: ['oss:GetObject', 'oss:PutObject'], Resource: ['acs:oss:*:*:cloud-token-broker-local/uploads/*'] },
-    ],
-  },
-  tencent: {
-    version: '2.0',
-    statement: [
-      {
-        effect: 'allow',
-        action: ['name/cos:GetObject', 'name/cos:PutObject'],
-        resource: ['qcs::cos:ap-guangzhou:uid/1250000000:cloud-token-broker-local-1250000000/uploads/*'],
-      },
-    ],
-  },
-};
 
 /** Every kind of caller: `npm start` has no authorizer (anonymous), and a test may pose as any. */
 const ANY_CALLER = [{ anonymous: true }, { claims: {} }, { principal: '*' }];
@@ -77,7 +65,7 @@ export function localCallerPolicy(operations: readonly Operation[]): { version: 
   const rules: Record<string, unknown>[] = [{ id: 'local-any-caller', callers: ANY_CALLER, operations: ['*'] }];
   for (const op of operations) {
     if (op.assumesRole === undefined) continue;
-    const sessionPolicy = LOCAL_SESSION_POLICIES[op.vendor];
+    const sessionPolicy = localSide(op.vendor).localSessionPolicy;
     if (sessionPolicy === undefined) throw new Error(`${op.functionName}: no local session policy for the vendor ${op.vendor}`);
     rules.push({ id: `local-${op.functionName}`, callers: ANY_CALLER, operations: [op.name], sessionPolicy });
   }
@@ -133,13 +121,13 @@ export function exampleBody(op: Operation): Record<string, unknown> {
  * Each vendor's key parameter under `prefix`: `<prefix>/<vendor>`, the layout a deployment
  * uses (`/cloud-token-broker/<stage>/keys/<vendor>`, infra/roles.cjs).
  */
-export function keyParametersUnder(prefix: string): Record<Vendor, string> {
-  return Object.fromEntries(VENDORS.map((vendor) => [vendor, `${prefix}/${vendor}`])) as Record<Vendor, string>;
+export function keyParametersUnder(prefix: string): Record<string, string> {
+  return Object.fromEntries(VENDOR_NAMES.map((vendor) => [vendor, `${prefix}/${vendor}`]));
 }
 
 export interface LocalWorldOptions {
   /** Where each vendor's seeded master key is stored in the fake SSM (see keyParametersUnder). */
-  keyParameters: Record<Vendor, string>;
+  keyParameters: Record<string, string>;
   /** The UCloud project stored with the seeded UCloud key. */
   ucloudProjectId: string;
   /** AWS_REGION given to the SSM client. Default ap-southeast-1. */
@@ -177,11 +165,23 @@ export interface LocalWorld {
   close(): Promise<void>;
 }
 
+/** Where `vendor`'s key is seeded: options.keyParameters must name one for every vendor. */
+function keyParameterOf(options: LocalWorldOptions, vendor: string): string {
+  const parameter = options.keyParameters[vendor];
+  if (parameter === undefined) throw new Error(`keyParameters names no parameter for the vendor ${vendor} (see keyParametersUnder)`);
+  return parameter;
+}
+
+/** The simulators of the vendors sim/vendor-simulator.ts does not answer itself. */
+function handlers() {
+  return VENDOR_NAMES.flatMap((vendor) => localSide(vendor).handler ?? []);
+}
+
 /** Starts the simulator, the fake SSM, SQS and KMS and (with a tableName) the local table on loopback; seeds the simulator's keys into SSM. */
 export async function startLocalWorld(options: LocalWorldOptions): Promise<LocalWorld> {
   const operations = await loadOperations();
   const started = await Promise.allSettled([
-    startVendorSimulator(options.simulator),
+    startVendorSimulator({ ...options.simulator, handlers: handlers() }),
     startFakeSsm(),
     startFakeSqs({ queues: options.queues ?? [] }),
     startFakeKms({ region: options.region ?? 'ap-southeast-1', alias: options.tokenKeyAlias ?? LOCAL_TOKEN_KEY_ALIAS }),
@@ -200,13 +200,8 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
     throw started.find((s): s is PromiseRejectedResult => s.status === 'rejected')!.reason;
   }
   const [sim, ssm, sqs, kms, table] = [simStarted.value, ssmStarted.value, sqsStarted.value, kmsStarted.value, tableStarted.value];
-  // The key each vendor's simulator accepts; a vendor without one here fails to compile.
-  const seeded: Record<Vendor, object> = {
-    aliyun: SIMULATOR_DEFAULT_KEYS.aliyun,
-    ucloud: { ...SIMULATOR_DEFAULT_KEYS.ucloud, projectId: options.ucloudProjectId },
-    tencent: SIMULATOR_DEFAULT_KEYS.tencent,
-  };
-  for (const vendor of VENDORS) ssm.put(options.keyParameters[vendor], seeded[vendor]);
+  // The key each vendor's simulator accepts, where the broker's variables will look for it.
+  for (const vendor of VENDOR_NAMES) ssm.put(keyParameterOf(options, vendor), localSide(vendor).seedKey(options));
   if (options.policyParameter !== undefined) ssm.put(options.policyParameter, localCallerPolicy(operations));
   const endpoints = endpointsAt(operations, sim.url);
   const roles = localRoleArns(operations);
@@ -232,7 +227,7 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
     awsEnv,
     env: {
       ...awsEnv,
-      ...Object.fromEntries(VENDORS.map((vendor) => [keysParameterVariable(vendor), options.keyParameters[vendor]])),
+      ...Object.fromEntries(VENDOR_NAMES.map((vendor) => [keysParameterVariable(vendor), keyParameterOf(options, vendor)])),
       ...endpoints,
       ...roles,
       ...(table && { TOKEN_TABLE: table.tableName, TOKEN_KEY_ID: options.tokenKeyAlias ?? LOCAL_TOKEN_KEY_ALIAS }),

@@ -39,6 +39,8 @@ export interface TencentKey {
 }
 
 export interface SimulatorOptions {
+  /** Vendors besides the built-in three (sim/vendors/index.ts loads them for the local world). */
+  handlers?: SimulatorVendorHandler[];
   /** 0 (default) picks a free port. */
   port?: number;
   aliyunKeys?: AliyunKey[];
@@ -103,8 +105,31 @@ export interface ScriptRule {
 
 export type SignatureMethod = 'ACS3-HMAC-SHA256' | 'HMAC-SHA1' | 'UCLOUD-SHA1' | 'TC3-HMAC-SHA256';
 
+/**
+ * A vendor this file does not know, plugged in (sim/vendors/<vendor>.ts `handler`): it claims
+ * the requests that are its own, checks them as its vendor does and answers. Its calls are
+ * recorded like the others; scripted faults and chaos apply to the built-in vendors only.
+ */
+export interface SimulatorVendorHandler {
+  vendor: string;
+  /** Whether a request is this vendor's: asked before the built-in vendors are. */
+  claims(request: SimulatorRequest): boolean;
+  /** The vendor's answer, refusals included; `action` and `code` go into the recorded call. */
+  answer(request: SimulatorRequest): { action: string; code: string; status: number; headers: Record<string, string>; body: string };
+}
+
+/** A request as a plugged-in vendor sees it: header names in lower case. */
+export interface SimulatorRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  query: Record<string, string>;
+  body: string;
+}
+
 export interface SimulatorCall {
-  vendor: 'aliyun' | 'ucloud' | 'tencent';
+  /** aliyun, ucloud, tencent, or a plugged-in vendor's name (SimulatorVendorHandler). */
+  vendor: 'aliyun' | 'ucloud' | 'tencent' | (string & {});
   /** The requested action, '' when the request named none. */
   action: string;
   method: string;
@@ -1014,6 +1039,7 @@ function faultReply(fault: Fault, call: SimulatorCall, host: string): Reply | un
 // ---------------------------------------------------------------------------
 
 interface SimulatorState {
+  handlers: SimulatorVendorHandler[];
   aliyunKeys: AliyunKey[];
   ucloudKeys: UcloudKey[];
   tencentKeys: TencentKey[];
@@ -1083,7 +1109,40 @@ function sleep(sim: SimulatorState, ms: number): Promise<void> {
   });
 }
 
+/** Answers a request a plugged-in vendor claims, recording it like the others. */
+function servePlugged(sim: SimulatorState, handler: SimulatorVendorHandler, request: SimulatorRequest, res: ServerResponse): void {
+  const call: SimulatorCall = {
+    vendor: handler.vendor,
+    action: '',
+    method: request.method,
+    params: {},
+    query: request.query,
+    body: {},
+    code: 'pending',
+    status: 0,
+    delivered: false,
+    receivedAt: Date.now(),
+  };
+  sim.calls.push(call);
+  const reply = handler.answer(request);
+  Object.assign(call, { action: reply.action, code: reply.code, status: reply.status });
+  if (sim.closed || res.destroyed) return;
+  res.once('finish', () => {
+    call.delivered = true;
+  });
+  res.writeHead(reply.status, reply.headers).end(reply.body);
+}
+
 async function serve(sim: SimulatorState, req: ParsedRequest, res: ServerResponse, log: boolean): Promise<void> {
+  const request: SimulatorRequest = {
+    method: req.method,
+    path: req.path,
+    headers: req.headers,
+    query: req.query,
+    body: req.rawBody.toString('utf8'),
+  };
+  const plugged = sim.handlers.find((handler) => handler.claims(request));
+  if (plugged !== undefined) return servePlugged(sim, plugged, request, res);
   const call: SimulatorCall = {
     vendor: detectVendor(req),
     action: '',
@@ -1139,6 +1198,7 @@ async function serve(sim: SimulatorState, req: ParsedRequest, res: ServerRespons
 
 export async function startVendorSimulator(options: SimulatorOptions = {}): Promise<VendorSimulator> {
   const sim: SimulatorState = {
+    handlers: options.handlers ?? [],
     aliyunKeys: options.aliyunKeys ?? [{ ...SIMULATOR_DEFAULT_KEYS.aliyun }],
     ucloudKeys: options.ucloudKeys ?? [{ ...SIMULATOR_DEFAULT_KEYS.ucloud }],
     tencentKeys: options.tencentKeys ?? [{ ...SIMULATOR_DEFAULT_KEYS.tencent }],

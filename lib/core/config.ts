@@ -6,7 +6,13 @@
 import * as z from 'zod/mini';
 import { parseOrThrow } from './schema.js';
 
-const baseUrl = z.url({ protocol: /^https?$/ });
+/** A vendor's base URL (an `…_ENDPOINT` variable): http or https. */
+export const baseUrl = z.url({ protocol: /^https?$/ });
+
+/** A vendor's `<NAME>_KEYS_PARAMETER`: an SSM parameter name, by default the dev stage's. */
+export function keysParameter(vendor: string) {
+  return z._default(z.string().check(z.minLength(1)), `/cloud-token-broker/dev/keys/${vendor}`);
+}
 
 /** A CloudWatch namespace of ours: letters, digits and `. - _ / # :`, never `AWS/…`. */
 export const METRICS_NAMESPACE_PATTERN = /^(?!AWS\/)[\w./#:-]{1,255}$/;
@@ -23,19 +29,9 @@ const commaList = z.pipe(
 );
 
 const configSchema = z.object({
-  ALIYUN_KEYS_PARAMETER: z._default(z.string().check(z.minLength(1)), '/cloud-token-broker/dev/keys/aliyun'),
-  UCLOUD_KEYS_PARAMETER: z._default(z.string().check(z.minLength(1)), '/cloud-token-broker/dev/keys/ucloud'),
-  TENCENT_KEYS_PARAMETER: z._default(z.string().check(z.minLength(1)), '/cloud-token-broker/dev/keys/tencent'),
+  // A vendor's own variables (its key parameter, endpoints, signing settings) are declared by
+  // its adapter (lib/vendor/<vendor>.ts, `settings`) and read with it (VendorApi.readSettings).
   KEYS_CACHE_SECONDS: z._default(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(86_400)), 300),
-  ALIYUN_SIGNATURE: z._default(z.enum(['ACS3-HMAC-SHA256', 'HMAC-SHA1']), 'ACS3-HMAC-SHA256'),
-  ALIYUN_BPSTUDIO_ENDPOINT: z._default(baseUrl, 'https://bpstudio.cn-hangzhou.aliyuncs.com'),
-  ALIYUN_CAMS_ENDPOINT: z._default(baseUrl, 'https://cams.ap-southeast-1.aliyuncs.com'),
-  ALIYUN_IMS_ENDPOINT: z._default(baseUrl, 'https://ims.aliyuncs.com'),
-  ALIYUN_STS_ENDPOINT: z._default(baseUrl, 'https://sts.aliyuncs.com'),
-  UCLOUD_API_ENDPOINT: z._default(baseUrl, 'https://api.ucloud.cn'),
-  TENCENT_STS_ENDPOINT: z._default(baseUrl, 'https://sts.tencentcloudapi.com'),
-  /** X-TC-Region of every Tencent Cloud call (STS AssumeRole requires one; docs/vendors.md, "Tencent Cloud signing"). */
-  TENCENT_REGION: z._default(z.string().check(z.regex(/^[a-z]+(-[a-z0-9]+)+$/)), 'ap-guangzhou'),
   /** The DynamoDB table of shared state (docs/contracts.md, "Shared state"); unset: memory only, per instance. */
   TOKEN_TABLE: z.optional(z.string().check(z.regex(/^[\w.-]{3,255}$/))),
   /**
@@ -80,38 +76,40 @@ export type Config = z.infer<typeof configSchema>;
 export type EventLimitVariable = Extract<keyof Config, `EVENT_ALLOWED_${string}`>;
 /** The variables that hold the role an STS operation assumes: what a spec's `assumesRole` may name. */
 export type RoleArnVariable = Extract<keyof Config, `${string}_ROLE_ARN`>;
-/** The variables that hold a vendor's base URL: what an operation spec may name as its endpoint. */
-export type EndpointVariable = Extract<keyof Config, `${string}_ENDPOINT`>;
-
-const NAMES = Object.keys(configSchema.def.shape);
-let cached: { raw: (string | undefined)[]; config: Config } | undefined;
 
 /**
- * Parsed once and reused while the variables stay the same (always, on Lambda); comparing
- * each raw value with the one parsed is the cheapest way to notice a change, which tests and
- * local runs make.
+ * A reader of the variables `schema` declares, parsed once and reused while they stay the same
+ * (always, on Lambda); comparing each raw value with the one parsed is the cheapest way to
+ * notice a change, which tests and local runs make. `env` defaults to process.env.
  */
-export function readConfig(): Config {
-  const env = process.env;
-  if (cached !== undefined) {
-    const { raw } = cached;
-    let same = true;
-    for (let i = 0; i < NAMES.length; i++) {
-      if (env[NAMES[i]!] !== raw[i]) {
-        same = false;
-        break;
+export function envReader<S extends z.ZodMiniObject>(schema: S, env?: Record<string, string | undefined>): () => z.infer<S> {
+  const names = Object.keys(schema.def.shape);
+  let cached: { raw: (string | undefined)[]; config: z.infer<S> } | undefined;
+  return () => {
+    const source = env ?? process.env;
+    if (cached !== undefined) {
+      const { raw } = cached;
+      let same = true;
+      for (let i = 0; i < names.length; i++) {
+        if (source[names[i]!] !== raw[i]) {
+          same = false;
+          break;
+        }
       }
+      if (same) return cached.config;
     }
-    if (same) return cached.config;
-  }
-  const raw = NAMES.map((name) => env[name]);
-  // Empty variables count as unset, so `FOO=` in a template falls back to the default.
-  const values: Record<string, string> = {};
-  for (let i = 0; i < NAMES.length; i++) if (raw[i]) values[NAMES[i]!] = raw[i]!;
-  const config = parseOrThrow(configSchema, values, 'ConfigurationError', 'The broker is misconfigured; see its logs.');
-  cached = { raw, config };
-  return config;
+    const raw = names.map((name) => source[name]);
+    // Empty variables count as unset, so `FOO=` in a template falls back to the default.
+    const values: Record<string, string> = {};
+    for (let i = 0; i < names.length; i++) if (raw[i]) values[names[i]!] = raw[i]!;
+    const config = parseOrThrow(schema, values, 'ConfigurationError', 'The broker is misconfigured; see its logs.') as z.infer<S>;
+    cached = { raw, config };
+    return config;
+  };
 }
+
+/** The broker's own configuration (every vendor's is its adapter's: VendorApi.readSettings). */
+export const readConfig: () => Config = envReader(configSchema);
 
 /** Every variable at its default: what a deployment gets when it sets nothing (deploy templates read this). */
 export function configDefaults(): Config {

@@ -8,23 +8,20 @@
  */
 const REDACTED = '[REDACTED]';
 
-/** Normalised key names (lower case, letters and digits only) whose values are always secret. */
-const SECRET_KEY_NAMES = new Set([
-  'accesskeysecret',
-  'securitytoken',
-  'sessiontoken',
-  'privatekey',
-  'signature',
-  'authorization',
-  'secret',
-  'password',
-  'xacssecuritytoken',
-  // Tencent Cloud: the master key's secretKey, STS's TmpSecretKey and Token, the X-TC-Token header.
-  'secretkey',
-  'tmpsecretkey',
-  'token',
-  'xtctoken',
-]);
+/** Normalises a key name: lower case, letters and digits only (`X-TC-Token` → `xtctoken`). */
+const normalise = (key: string) => key.toLowerCase().replace(/[^a-z0-9]/g, '');
+
+/**
+ * Normalised key names whose values are always secret: the generic ones here, and each loaded
+ * vendor's (its adapter's `secretFields`: master-key secrets, STS tokens, their headers), which
+ * lib/vendor/api.ts defineVendor adds as the adapter loads.
+ */
+const SECRET_KEY_NAMES = new Set(['sessiontoken', 'signature', 'authorization', 'secret', 'password']);
+
+/** Field names whose values must be masked wherever they are nested, in any spelling (a vendor's secretFields). */
+export function registerSecretNames(names: readonly string[]): void {
+  for (const name of names) SECRET_KEY_NAMES.add(normalise(name));
+}
 
 const secretValues = new Set<string>();
 
@@ -34,7 +31,7 @@ export function registerSecret(value: string | undefined): void {
 }
 
 function isSecretKey(key: string): boolean {
-  return SECRET_KEY_NAMES.has(key.toLowerCase().replace(/[^a-z0-9]/g, ''));
+  return SECRET_KEY_NAMES.has(normalise(key));
 }
 
 function scrubString(value: string): string {

@@ -76,7 +76,7 @@ function tokenRequest(
     },
     // Not before the table answers: on a cold instance that would build the SSM client and read a
     // key that a table hit never needs. A failure is left for the vendor call's own read to report.
-    onMiss: () => void readKeys(op.vendor).catch(() => undefined),
+    onMiss: () => void readKeys(op.api).catch(() => undefined),
     fromToken: (token) => fromStored(op, token),
     deadline,
     logger,

@@ -1,12 +1,12 @@
 import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay, sleep } from '../core/backoff.js';
-import { type Config, readConfig } from '../core/config.js';
+import { readConfig } from '../core/config.js';
 import { BrokerError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { type Measures, vendorAttempt } from '../core/metrics.js';
 import type { Operation } from '../spec/operation.js';
 import { acquireVendorSlot } from '../state/rate-budget.js';
 import type { FailureClass, SignedRequest, VendorAdapter, VendorOutcome, VendorParams } from '../vendor/api.js';
-import { type KeysOf, readKeys } from '../vendor/keys.js';
+import { readKeys } from '../vendor/keys.js';
 import { sendRequest } from '../vendor/transport.js';
 
 /** What a vendor call needs of its invocation. */
@@ -38,9 +38,10 @@ export interface VendorResult {
 /** No attempt starts with less time than this left: it could not finish anyway. */
 const MIN_ATTEMPT_MS = 50;
 
-/** The spec's own vendor's adapter: the spec names it (`api`), so no other vendor's code is bundled. */
-function adapterFor(op: Operation, config: Config): VendorAdapter<KeysOf<typeof op.vendor>> {
-  return op.api.adapter(config) as VendorAdapter<KeysOf<typeof op.vendor>>;
+/** The spec's own vendor's adapter and endpoint: the spec names it (`api`), so no other vendor's code is bundled. */
+function vendorOf(op: Operation): { endpoint: string; adapter: VendorAdapter<Record<string, unknown>> } {
+  const settings = op.api.readSettings() as Record<string, unknown>;
+  return { endpoint: settings[op.endpoint] as string, adapter: op.api.adapter(settings) };
 }
 
 type Attempt = { outcome: VendorOutcome } | { failure: 'timeout' | 'deadline' | 'network' };
@@ -84,9 +85,8 @@ export async function callVendor(op: Operation, params: VendorParams, options: C
   const { deadline, logger } = options;
   const policy = options.backoff ?? DEFAULT_BACKOFF;
   const config = readConfig();
-  const endpoint = config[op.endpoint];
-  const adapter = adapterFor(op, config);
-  let keys = await readKeys(op.vendor);
+  const { endpoint, adapter } = vendorOf(op);
+  let keys = await readKeys(op.api);
   let keysReread = false;
   let resigned = false;
   let retries = 0;
@@ -124,7 +124,7 @@ export async function callVendor(op: Operation, params: VendorParams, options: C
 
     if (outcome.kind === 'key' && !keysReread) {
       logger.warn('vendor refused the master key; reading it again past the cache', retryLog);
-      keys = await readKeys(op.vendor, { fresh: true });
+      keys = await readKeys(op.api, { fresh: true });
       keysReread = true;
       continue;
     }

@@ -20,11 +20,9 @@ const errorSchema = z.object({
   }),
 });
 
-/** Which vendor API an operation calls, for its description. */
+/** Which vendor API an operation calls, for its description: as its vendor's adapter words it. */
 function vendorApi(op: Operation): string {
-  if (op.vendor === 'aliyun') return `Alibaba Cloud API version ${op.version}`;
-  if (op.vendor === 'tencent') return `Tencent Cloud API 3.0, ${op.service} version ${op.version}`;
-  return 'UCloud API';
+  return op.api.describe(op);
 }
 
 function jsonSchema(schema: z.core.$ZodType): Record<string, unknown> {

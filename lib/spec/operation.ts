@@ -1,8 +1,8 @@
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import type { AssumedRole, RoleAssumption } from '../access/assumed-role.js';
-import type { EndpointVariable, EventLimitVariable } from '../core/config.js';
-import type { VendorApi, VendorParams } from '../vendor/api.js';
+import type { EventLimitVariable } from '../core/config.js';
+import type { EndpointOf, ExtrasOf, VendorApi, VendorParams } from '../vendor/api.js';
 
 /** What every operation spec says, whichever vendor it calls. */
 interface CommonSpec<Request extends z.ZodMiniObject, Data extends z.ZodMiniType> {
@@ -12,8 +12,6 @@ interface CommonSpec<Request extends z.ZodMiniObject, Data extends z.ZodMiniType
   functionName: string;
   route: `/v1/${string}`;
   summary: string;
-  /** The configuration variable holding the vendor's base URL. */
-  endpoint: EndpointVariable;
   /** The vendor's action name. */
   action: string;
   /** The events this function accepts; any other kind of event is refused before a key is read. */
@@ -29,12 +27,12 @@ interface CommonSpec<Request extends z.ZodMiniObject, Data extends z.ZodMiniType
    */
   response: { field: string; data: Data };
   /** When the returned credentials stop working (epoch ms); absent for operations that return none. */
-  expiresAt?: (data: z.infer<Data>, issuedAt: number) => number | undefined;
+  expiresAt?(data: z.infer<Data>, issuedAt: number): number | undefined;
   /**
    * Body → vendor parameters; by default each field's first letter is upper-cased. An
    * operation that `assumesRole` gets the role, session name and session policy as `role`.
    */
-  toParams?: (body: z.infer<Request>, role?: AssumedRole) => VendorParams;
+  toParams?(body: z.infer<Request>, role?: AssumedRole): VendorParams;
   /**
    * STS: `assumesRole('<VARIABLE>')` (lib/access/assumed-role.ts). The role's ARN is the value of that
    * configuration variable, never the caller's choice; RoleSessionName is derived from the
@@ -59,72 +57,44 @@ interface CommonSpec<Request extends z.ZodMiniObject, Data extends z.ZodMiniType
    */
   reconcile?: {
     action: string;
-    toParams: (body: z.infer<Request>) => VendorParams;
+    toParams(body: z.infer<Request>): VendorParams;
     /** Why the current state does not satisfy the body, or undefined when it does. */
-    differs: (body: z.infer<Request>, current: z.infer<Data>) => string | undefined;
+    differs(body: z.infer<Request>, current: z.infer<Data>): string | undefined;
   };
 }
 
-/** An Alibaba Cloud operation: RPC style, with the product's API version. */
-export interface AliyunSpec<Request extends z.ZodMiniObject = z.ZodMiniObject, Data extends z.ZodMiniType = z.ZodMiniType>
-  extends CommonSpec<Request, Data> {
-  vendor: 'aliyun';
-  /** lib/vendor/aliyun.ts `aliyunApi`: imported by the spec, so the bundle holds only this vendor's code. */
-  api: VendorApi<'aliyun'>;
-  version: string;
-  style: 'RPC';
-  /** Where the official SDK puts the operation's parameters. */
-  paramsIn: 'query' | 'body';
-  service?: never;
-}
-
-/** A UCloud operation: one API, no version, parameters in a JSON body. */
-export interface UcloudSpec<Request extends z.ZodMiniObject = z.ZodMiniObject, Data extends z.ZodMiniType = z.ZodMiniType>
-  extends CommonSpec<Request, Data> {
-  vendor: 'ucloud';
-  /** lib/vendor/ucloud.ts `ucloudApi`. */
-  api: VendorApi<'ucloud'>;
-  version?: never;
-  style?: never;
-  paramsIn?: never;
-  service?: never;
-}
-
 /**
- * A Tencent Cloud API 3.0 operation: TC3-HMAC-SHA256, POST, the parameters as a JSON body,
- * X-TC-Region from TENCENT_REGION (docs/vendors.md, "Tencent Cloud signing").
+ * One vendor operation, described declaratively; everything else in lib/ is shared machinery.
+ * `Api` is the vendor the spec names (`api`, made by defineVendor in lib/vendor/<vendor>.ts):
+ * it decides which `endpoint` variables the spec may name and which fields of its own the spec
+ * carries (Alibaba Cloud: `version`, `style`, `paramsIn`; Tencent Cloud: `version`, `service`;
+ * UCloud: none), so a new vendor brings its spec fields with it.
  */
-export interface TencentSpec<Request extends z.ZodMiniObject = z.ZodMiniObject, Data extends z.ZodMiniType = z.ZodMiniType>
-  extends CommonSpec<Request, Data> {
-  vendor: 'tencent';
-  /** lib/vendor/tencent.ts `tencentApi`. */
-  api: VendorApi<'tencent'>;
-  /** X-TC-Version, e.g. STS `2018-08-13`. */
-  version: string;
-  /**
-   * The product in the signature's credential scope, e.g. `sts`: the first label of the
-   * vendor's endpoint host (`sts.tencentcloudapi.com`). Declared rather than read from the
-   * endpoint, which may be the simulator's loopback address.
-   */
-  service: string;
-  style?: never;
-  paramsIn?: never;
-}
+export type Operation<
+  Request extends z.ZodMiniObject = z.ZodMiniObject,
+  Data extends z.ZodMiniType = z.ZodMiniType,
+  Api extends VendorApi = VendorApi,
+> = VendorSpec<Request, Data, Api> & ExtrasOf<Api>;
 
-/** One vendor operation, described declaratively; everything else in lib/ is shared machinery. */
-export type Operation<Request extends z.ZodMiniObject = z.ZodMiniObject, Data extends z.ZodMiniType = z.ZodMiniType> =
-  | AliyunSpec<Request, Data>
-  | UcloudSpec<Request, Data>
-  | TencentSpec<Request, Data>;
+/** What every spec says, with the vendor it calls. */
+interface VendorSpec<Request extends z.ZodMiniObject, Data extends z.ZodMiniType, Api extends VendorApi> extends CommonSpec<Request, Data> {
+  /** The vendor's name: `api.name`. */
+  vendor: Api['name'];
+  /** The vendor's adapter (`aliyunApi`, …): imported by the spec, so the bundle holds only this vendor's code. */
+  api: Api;
+  /** The configuration variable holding the vendor's base URL: one its adapter declares. */
+  endpoint: EndpointOf<Api>;
+}
 
 /** Marks a spec made by defineOperation, so the registry can tell specs from other exports. */
 const OPERATION = Symbol.for('cloud-token-broker.operation');
 
 /** Declares an operation; the registry (lib/operations/index.ts) finds every value made here. */
-export function defineOperation<Request extends z.ZodMiniObject, Data extends z.ZodMiniType>(
-  spec: Operation<Request, Data>,
-): Operation<Request, Data> {
-  return Object.freeze({ ...spec, [OPERATION]: true });
+export function defineOperation<Request extends z.ZodMiniObject, Data extends z.ZodMiniType, Api extends VendorApi>(
+  spec: Operation<Request, Data, Api>,
+): Operation<Request, Data, Api> {
+  if (spec.vendor !== spec.api.name) throw new Error(`${spec.functionName}: vendor ${spec.vendor} is not its api's (${spec.api.name})`);
+  return Object.freeze({ ...spec, [OPERATION]: true }) as Operation<Request, Data, Api>;
 }
 
 /** True for a value made by defineOperation. */

@@ -1,19 +1,40 @@
+/**
+ * Alibaba Cloud: its master key, variables, signers (ACS3-HMAC-SHA256, HMAC-SHA1) and answer
+ * classes, in one place (docs/vendors.md, "Alibaba Cloud").
+ * @module
+ */
 import { randomUUID } from 'node:crypto';
+import * as z from 'zod/mini';
+import { baseUrl, keysParameter } from '../core/config.js';
 import {
+  defineVendor,
   type FailureClass,
   parseJsonObject,
   type ResponseHeaders,
   retryAfterMs,
   type SignedRequest,
   type VendorAdapter,
-  type VendorApi,
   type VendorOutcome,
   type VendorParams,
 } from './api.js';
-import type { AliyunKeys } from './keys.js';
 import { acs3Authorization, sha256Hex } from './signing/acs3-hmac-sha256.js';
 import { rpcSignature } from './signing/hmac-sha1.js';
 import { canonicalQuery } from './signing/percent-encode.js';
+
+const aliyunKeysSchema = z.object({
+  accessKeyId: z.string().check(z.minLength(1)),
+  accessKeySecret: z.string().check(z.minLength(1)),
+});
+/** An Alibaba Cloud AccessKey pair. */
+export type AliyunKeys = z.infer<typeof aliyunKeysSchema>;
+
+/** What an Alibaba Cloud spec says besides the common fields: RPC style, with the product's API version. */
+export interface AliyunSpecFields {
+  version: string;
+  style: 'RPC';
+  /** Where the official SDK puts the operation's parameters. */
+  paramsIn: 'query' | 'body';
+}
 
 /** The two Alibaba Cloud signature methods (ALIYUN_SIGNATURE). */
 export type AliyunSignatureMethod = 'ACS3-HMAC-SHA256' | 'HMAC-SHA1';
@@ -57,7 +78,7 @@ function hostOf(endpoint: string): string {
 }
 
 /** Signs Alibaba Cloud RPC requests with `method` and classifies their answers. */
-export function aliyunAdapter(method: AliyunSignatureMethod): VendorAdapter<AliyunKeys> {
+export function aliyunAdapter(method: AliyunSignatureMethod): VendorAdapter<AliyunKeys, Partial<AliyunSpecFields>> {
   return {
     sign({ endpoint, target, params, keys, now }): SignedRequest {
       const opParams = stringParams(params);
@@ -160,5 +181,23 @@ function retryAfterHint(headers: ResponseHeaders): number | undefined {
   return retryAfterMs(headers);
 }
 
-/** Alibaba Cloud, as a spec names it: signed as ALIYUN_SIGNATURE says. */
-export const aliyunApi: VendorApi<'aliyun'> = { name: 'aliyun', adapter: (config) => aliyunAdapter(config.ALIYUN_SIGNATURE) };
+/** Alibaba Cloud, as a spec names it (`api`): signed as ALIYUN_SIGNATURE says. */
+export const aliyunApi = defineVendor({
+  name: 'aliyun',
+  title: 'Alibaba Cloud',
+  keys: aliyunKeysSchema,
+  // The key's secret, STS's SecurityToken and the header that carries it.
+  secretFields: ['accessKeySecret', 'securityToken', 'x-acs-security-token'],
+  settings: z.object({
+    ALIYUN_KEYS_PARAMETER: keysParameter('aliyun'),
+    ALIYUN_SIGNATURE: z._default(z.enum(['ACS3-HMAC-SHA256', 'HMAC-SHA1']), 'ACS3-HMAC-SHA256'),
+    ALIYUN_BPSTUDIO_ENDPOINT: z._default(baseUrl, 'https://bpstudio.cn-hangzhou.aliyuncs.com'),
+    ALIYUN_CAMS_ENDPOINT: z._default(baseUrl, 'https://cams.ap-southeast-1.aliyuncs.com'),
+    ALIYUN_IMS_ENDPOINT: z._default(baseUrl, 'https://ims.aliyuncs.com'),
+    ALIYUN_STS_ENDPOINT: z._default(baseUrl, 'https://sts.aliyuncs.com'),
+  }),
+  // A deployment sets the method per stage (aliyunSignature).
+  deploySettings: ['ALIYUN_SIGNATURE'],
+  describe: (target: AliyunSpecFields) => `Alibaba Cloud API version ${target.version}`,
+  adapter: (settings): VendorAdapter<AliyunKeys, AliyunSpecFields> => aliyunAdapter(settings.ALIYUN_SIGNATURE),
+});

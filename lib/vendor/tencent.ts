@@ -1,16 +1,44 @@
+/**
+ * Tencent Cloud: its master key, variables, signer (TC3-HMAC-SHA256) and error classes, in one
+ * place (docs/vendors.md, "Tencent Cloud").
+ * @module
+ */
+import * as z from 'zod/mini';
+import { baseUrl, keysParameter } from '../core/config.js';
 import {
+  defineVendor,
   type FailureClass,
   parseJsonObject,
   type ResponseHeaders,
   retryAfterMs,
   type SignedRequest,
   type VendorAdapter,
-  type VendorApi,
   type VendorOutcome,
   type VendorParams,
 } from './api.js';
-import type { TencentKeys } from './keys.js';
 import { tc3Authorization } from './signing/tc3-hmac-sha256.js';
+
+const tencentKeysSchema = z.object({
+  secretId: z.string().check(z.minLength(1)),
+  secretKey: z.string().check(z.minLength(1)),
+});
+/** A Tencent Cloud API key pair (SecretId, SecretKey). */
+export type TencentKeys = z.infer<typeof tencentKeysSchema>;
+
+/**
+ * What a Tencent Cloud API 3.0 spec says besides the common fields: TC3-HMAC-SHA256, POST, the
+ * parameters as a JSON body, X-TC-Region from TENCENT_REGION (docs/vendors.md, "Tencent Cloud signing").
+ */
+export interface TencentSpecFields {
+  /** X-TC-Version, e.g. STS `2018-08-13`. */
+  version: string;
+  /**
+   * The product in the signature's credential scope, e.g. `sts`: the first label of the
+   * vendor's endpoint host (`sts.tencentcloudapi.com`). Declared rather than read from the
+   * endpoint, which may be the simulator's loopback address.
+   */
+  service: string;
+}
 
 /** The body's content type, as the vendor's signing example sends it; signed, so it must be sent as is. */
 const CONTENT_TYPE = 'application/json; charset=utf-8';
@@ -23,7 +51,7 @@ function jsonBody(params: VendorParams): string {
 }
 
 /** Signs Tencent Cloud API 3.0 requests (TC3-HMAC-SHA256, X-TC-Region `region`) and classifies their answers. */
-export function tencentAdapter(region: string): VendorAdapter<TencentKeys> {
+export function tencentAdapter(region: string): VendorAdapter<TencentKeys, Partial<TencentSpecFields>> {
   return {
     sign({ endpoint, target, params, keys, now }): SignedRequest {
       if (!target.service || !target.version) throw new Error(`Tencent Cloud operation ${target.action} names no service or version`);
@@ -122,5 +150,21 @@ export function classifyTencentAnswer(status: number, headers: ResponseHeaders, 
   return { kind: classifyTencentCode(code), vendorCode: code, ...vendorRequestId, ...(hint !== undefined && { retryAfterMs: hint }) };
 }
 
-/** Tencent Cloud, as a spec names it: X-TC-Region from TENCENT_REGION. */
-export const tencentApi: VendorApi<'tencent'> = { name: 'tencent', adapter: (config) => tencentAdapter(config.TENCENT_REGION) };
+/** Tencent Cloud, as a spec names it (`api`): X-TC-Region from TENCENT_REGION. */
+export const tencentApi = defineVendor({
+  name: 'tencent',
+  title: 'Tencent Cloud',
+  keys: tencentKeysSchema,
+  // The key's secretKey, STS's TmpSecretKey and Token, the X-TC-Token header.
+  secretFields: ['secretKey', 'tmpSecretKey', 'token', 'x-tc-token'],
+  settings: z.object({
+    TENCENT_KEYS_PARAMETER: keysParameter('tencent'),
+    TENCENT_STS_ENDPOINT: z._default(baseUrl, 'https://sts.tencentcloudapi.com'),
+    /** X-TC-Region of every Tencent Cloud call (STS AssumeRole requires one; docs/vendors.md, "Tencent Cloud signing"). */
+    TENCENT_REGION: z._default(z.string().check(z.regex(/^[a-z]+(-[a-z0-9]+)+$/)), 'ap-guangzhou'),
+  }),
+  // A deployment sets the region per stage (tencentRegion), defaulting to the one above.
+  deploySettings: ['TENCENT_REGION'],
+  describe: (target: TencentSpecFields) => `Tencent Cloud API 3.0, ${target.service} version ${target.version}`,
+  adapter: (settings): VendorAdapter<TencentKeys, TencentSpecFields> => tencentAdapter(settings.TENCENT_REGION),
+});

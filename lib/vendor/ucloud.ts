@@ -1,14 +1,28 @@
+/**
+ * UCloud: its master key, variables, signer (SHA-1 over sorted parameters) and RetCode classes,
+ * in one place (docs/vendors.md, "UCloud").
+ * @module
+ */
+import * as z from 'zod/mini';
+import { baseUrl, keysParameter } from '../core/config.js';
 import {
+  defineVendor,
   type FailureClass,
   parseJsonObject,
   type ResponseHeaders,
   retryAfterMs,
   type VendorAdapter,
-  type VendorApi,
   type VendorOutcome,
 } from './api.js';
-import type { UcloudKeys } from './keys.js';
 import { flattenUcloudParams, ucloudSignature } from './signing/ucloud-sha1.js';
+
+const ucloudKeysSchema = z.object({
+  publicKey: z.string().check(z.minLength(1)),
+  privateKey: z.string().check(z.minLength(1)),
+  projectId: z.optional(z.string().check(z.minLength(1))),
+});
+/** A UCloud API key pair, with an optional default project. */
+export type UcloudKeys = z.infer<typeof ucloudKeysSchema>;
 
 /** docs/vendors.md, "UCloud errors (RetCode)": RetCode classes. */
 const RETCODE_CLASS: Record<number, FailureClass> = {
@@ -70,5 +84,16 @@ export function classifyUcloudAnswer(status: number, headers: ResponseHeaders, t
   };
 }
 
-/** UCloud, as a spec names it. */
-export const ucloudApi: VendorApi<'ucloud'> = { name: 'ucloud', adapter: () => ucloudAdapter };
+/** UCloud, as a spec names it (`api`): one API, no version, parameters in a JSON body. */
+export const ucloudApi = defineVendor({
+  name: 'ucloud',
+  title: 'UCloud',
+  keys: ucloudKeysSchema,
+  secretFields: ['privateKey'],
+  settings: z.object({
+    UCLOUD_KEYS_PARAMETER: keysParameter('ucloud'),
+    UCLOUD_API_ENDPOINT: z._default(baseUrl, 'https://api.ucloud.cn'),
+  }),
+  describe: () => 'UCloud API',
+  adapter: () => ucloudAdapter,
+});

@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadOperations } from '../../lib/operations/index.js';
 
 const exec = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -108,4 +109,40 @@ describe('scripts/build.mjs: code splitting', () => {
     const again = await buildFunction('ims-provision-external-application', join(scratch, 'ims-again'));
     expect(again.files).toEqual(built.files);
   });
+});
+
+const operations = await loadOperations();
+
+describe('scripts/build.mjs: one vendor per bundle', () => {
+  it.each(operations.map((op) => [op.functionName, op.vendor]))(
+    "%s carries only its own vendor's adapter and signing code (%s), and no registry",
+    async (functionName, vendor) => {
+      const entry = join(root, 'functions', `${functionName}.ts`);
+      const result = await build({ ...lambdaBuildOptions(entry, join(scratch, `vendor-${functionName}`)), write: false });
+      const metafile = result.metafile!;
+      // What made it into the output, after tree shaking: every file with bytes in some output.
+      const shipped = new Set(
+        Object.values(metafile.outputs).flatMap((output) =>
+          Object.entries(output.inputs)
+            .filter(([, input]) => input.bytesInOutput > 0)
+            .map(([path]) => path),
+        ),
+      );
+      // What the vendor's own adapter reaches through its imports.
+      const own = `lib/vendor/${vendor}.ts`;
+      const reached = new Set<string>();
+      const visit = (path: string) => {
+        if (reached.has(path)) return;
+        reached.add(path);
+        for (const imported of metafile.inputs[path]?.imports ?? []) visit(imported.path);
+      };
+      visit(own);
+      expect(shipped).toContain(own);
+      const vendorCode = [...shipped].filter((path) => /^lib\/(vendors|signing)\//.test(path));
+      // lib/vendor/api.ts is shared machinery (defineVendor); everything else of vendors/ and signing/ is the vendor's own.
+      expect(vendorCode.filter((path) => !reached.has(path))).toEqual([]);
+      expect(shipped).not.toContain('lib/vendor/index.ts');
+      expect(shipped).not.toContain('lib/operations/index.ts');
+    },
+  );
 });

@@ -129,8 +129,10 @@ describe('docs/vendors.md, "The operations"', () => {
   it('has one row per operation of the registry, naming its action and API version', () => {
     expect(rows).toHaveLength(operations.length);
     for (const op of operations) {
-      const row = rows.find((cells) => cells[0] === `\`${op.action}\`` && cells[1]?.includes(`${op.version ?? '(no version)'}`));
-      expect(row, `${op.functionName}: ${op.action} ${op.version ?? ''}`).toBeDefined();
+      // A vendor's own spec fields: Alibaba and Tencent specs carry a version, UCloud's none.
+      const { version } = op as { version?: string };
+      const row = rows.find((cells) => cells[0] === `\`${op.action}\`` && cells[1]?.includes(`${version ?? '(no version)'}`));
+      expect(row, `${op.functionName}: ${op.action} ${version ?? ''}`).toBeDefined();
     }
   });
 });

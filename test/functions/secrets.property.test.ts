@@ -43,7 +43,7 @@ const tencentKey = fc.record({ secretId: fc.stringMatching(/^AKID[A-Za-z0-9]{16,
 
 /** Vendor failures that still end (no long backoff): refused for good, refused key, one 5xx then success. */
 function faultFor(vendor: Operation['vendor']): fc.Arbitrary<{ fault: Fault; times: number } | undefined> {
-  const faults: Record<Operation['vendor'], { fault: Fault; times: number }[]> = {
+  const faults: Record<string, { fault: Fault; times: number }[]> = {
     aliyun: [
       { fault: { kind: 'aliyunError', status: 403, code: 'Forbidden.RAM' }, times: 1 },
       { fault: { kind: 'aliyunError', status: 400, code: 'InvalidParameter' }, times: 1 },
@@ -63,7 +63,7 @@ function faultFor(vendor: Operation['vendor']): fc.Arbitrary<{ fault: Fault; tim
       { fault: { kind: 'status', status: 503 }, times: 1 },
     ],
   };
-  return fc.option(fc.constantFrom(...faults[vendor]), { nil: undefined, freq: 2 });
+  return fc.option(fc.constantFrom(...(faults[vendor] ?? [])), { nil: undefined, freq: 2 });
 }
 
 /** The signature of each request the vendor received, as the simulator recorded it. */

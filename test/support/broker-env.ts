@@ -9,8 +9,11 @@ import type { LocalTable } from '../../sim/local-table.js';
 import { keyParametersUnder, startLocalWorld } from '../../sim/local-world.js';
 import type { SimulatorOptions, VendorSimulator } from '../../sim/vendor-simulator.js';
 
+/** The vendors tests address by name; every vendor of the registry has its parameter all the same. */
+export type NamedVendor = 'aliyun' | 'ucloud' | 'tencent';
+
 /** `/cloud-token-broker/test/keys/<vendor>` for every vendor. */
-export const KEY_PARAMETERS = keyParametersUnder('/cloud-token-broker/test/keys');
+export const KEY_PARAMETERS = keyParametersUnder('/cloud-token-broker/test/keys') as Record<string, string> & Record<NamedVendor, string>;
 
 export const TOKEN_TABLE = 'cloud-token-broker-test-tokens';
 /** The dead-letter queue the SQS trigger sends refused messages to (DEAD_LETTER_QUEUE), held by the fake SQS. */

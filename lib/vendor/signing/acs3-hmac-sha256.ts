@@ -1,5 +1,4 @@
 import { createHash, createHmac } from 'node:crypto';
-import type { AliyunKeys } from '../keys.js';
 import { compareBytes, percentEncode } from './percent-encode.js';
 
 const ACS3_ALGORITHM = 'ACS3-HMAC-SHA256';
@@ -17,7 +16,7 @@ export interface Acs3Request {
 }
 
 /** The AccessKey pair that signs. */
-export type Acs3Credentials = Pick<AliyunKeys, 'accessKeyId' | 'accessKeySecret'>;
+export type Acs3Credentials = { accessKeyId: string; accessKeySecret: string };
 
 /** Lower-case hex SHA-256 of a UTF-8 string (the payload hash and the canonical request hash). */
 export function sha256Hex(data: string): string {

@@ -1,5 +1,4 @@
 import { createHash, createHmac } from 'node:crypto';
-import type { TencentKeys } from '../keys.js';
 
 const TC3_ALGORITHM = 'TC3-HMAC-SHA256';
 
@@ -24,7 +23,7 @@ export interface Tc3Request {
 }
 
 /** The API key pair that signs. */
-export type Tc3Credentials = Pick<TencentKeys, 'secretId' | 'secretKey'>;
+export type Tc3Credentials = { secretId: string; secretKey: string };
 
 function sha256Hex(data: string): string {
   return createHash('sha256').update(data, 'utf8').digest('hex');

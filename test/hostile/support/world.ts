@@ -7,11 +7,13 @@
 import { randomBytes } from 'node:crypto';
 import { keyParametersUnder, type LocalWorld, startLocalWorld } from '../../../sim/local-world.js';
 import { SIMULATOR_DEFAULT_KEYS } from '../../../sim/vendor-simulator.js';
+import type { NamedVendor } from '../../support/broker-env.js';
 import { type FunctionHost, startFunctionHost } from './host.js';
 import { SecretScan } from './secrets.js';
 
 /** `/cloud-token-broker/hostile/keys/<vendor>` for every vendor. */
-export const KEY_PARAMETERS = keyParametersUnder('/cloud-token-broker/hostile/keys');
+export const KEY_PARAMETERS = keyParametersUnder('/cloud-token-broker/hostile/keys') as Record<string, string> &
+  Record<NamedVendor, string>;
 export const UCLOUD_PROJECT = 'org-hostile';
 export const TABLE_NAME = 'cloud-token-broker-hostile-tokens';
 

@@ -1,8 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger, redact, registerSecret } from '../../../lib/core/logger.js';
+import { createLogger, redact, registerSecret, registerSecretNames } from '../../../lib/core/logger.js';
+import { loadVendors } from '../../../lib/vendor/index.js';
 import { captureLogs } from '../../support/log-capture.js';
 
+// Loading the vendors registers their adapters' secret field names, as a function's own spec
+// registers its vendor's when it loads.
+const vendors = await loadVendors();
+
 describe('redact', () => {
+  it("learns a vendor's secret field names from its adapter (secretFields), in any spelling", () => {
+    expect(redact({ zzToySecretHalf: 'x', zzToyId: 'kept' })).toEqual({ zzToySecretHalf: 'x', zzToyId: 'kept' });
+    registerSecretNames(['zz-toy-secret-half']);
+    expect(redact({ zzToySecretHalf: 'x', zzToyId: 'kept' })).toEqual({ zzToySecretHalf: '[REDACTED]', zzToyId: 'kept' });
+    for (const vendor of vendors) {
+      for (const name of vendor.secretFields) expect(redact({ [name]: 'v' }), `${vendor.name} ${name}`).toEqual({ [name]: '[REDACTED]' });
+    }
+  });
+
   it('masks secret-named fields wherever they are nested, in any case or spelling', () => {
     const out = redact({
       data: { AccessKeySecret: 'a', securityToken: 'b', list: [{ privateKey: 'c', PrivateKey: 'd' }] },

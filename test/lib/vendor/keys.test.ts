@@ -1,10 +1,13 @@
 import { GetParameterCommand, InternalServerError, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { configDefaults } from '../../../lib/core/config.js';
 import { BrokerError } from '../../../lib/core/errors.js';
 import { redact } from '../../../lib/core/logger.js';
-import { clearKeys, keysParameterVariable, readKeys, VENDORS } from '../../../lib/vendor/keys.js';
+import { aliyunApi } from '../../../lib/vendor/aliyun.js';
+import { keysParameterVariable } from '../../../lib/vendor/api.js';
+import { loadVendors } from '../../../lib/vendor/index.js';
+import { clearKeys, readKeys } from '../../../lib/vendor/keys.js';
+import { tencentApi } from '../../../lib/vendor/tencent.js';
 
 /**
  * SSM failure modes a local server cannot be made to show faithfully: the real client's
@@ -37,14 +40,14 @@ describe('readKeys', () => {
     ['an internal error', new InternalServerError({ message: 'boom', $metadata: {} })],
   ])('turns %s into KeysUnavailable', async (_name, error) => {
     ssm.on(GetParameterCommand).rejects(error);
-    const thrown = await readKeys('aliyun').catch((e: unknown) => e);
+    const thrown = await readKeys(aliyunApi).catch((e: unknown) => e);
     expect(thrown).toBeInstanceOf(BrokerError);
     expect(thrown).toMatchObject({ code: 'KeysUnavailable', status: 503 });
   });
 
   it('turns a missing parameter into KeysUnavailable', async () => {
     ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'not found', $metadata: {} }));
-    await expect(readKeys('aliyun')).rejects.toMatchObject({ code: 'KeysUnavailable' });
+    await expect(readKeys(aliyunApi)).rejects.toMatchObject({ code: 'KeysUnavailable' });
   });
 
   it.each([
@@ -53,18 +56,18 @@ describe('readKeys', () => {
     ['an empty secret', JSON.stringify({ accessKeyId: 'id', accessKeySecret: '' })],
   ])('turns a value with %s into KeysUnavailable, naming no value', async (_name, value) => {
     ssm.on(GetParameterCommand).resolves(parameter(value));
-    const thrown = (await readKeys('aliyun').catch((e: unknown) => e)) as BrokerError;
+    const thrown = (await readKeys(aliyunApi).catch((e: unknown) => e)) as BrokerError;
     expect(thrown.code).toBe('KeysUnavailable');
     expect(JSON.stringify({ message: thrown.message, details: thrown.details })).not.toContain('id-only');
   });
 
   it('asks for decryption, caches for KEYS_CACHE_SECONDS and re-reads on demand', async () => {
     ssm.on(GetParameterCommand).resolves(parameter(JSON.stringify(good)));
-    await expect(readKeys('aliyun')).resolves.toEqual(good);
-    await readKeys('aliyun');
+    await expect(readKeys(aliyunApi)).resolves.toEqual(good);
+    await readKeys(aliyunApi);
     expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(1);
     expect(ssm.commandCalls(GetParameterCommand)[0]!.args[0].input).toEqual({ Name: NAME, WithDecryption: true });
-    await readKeys('aliyun', { fresh: true });
+    await readKeys(aliyunApi, { fresh: true });
     expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(2);
   });
 
@@ -73,20 +76,20 @@ describe('readKeys', () => {
       .on(GetParameterCommand)
       .rejectsOnce(awsError('ThrottlingException', 'Rate exceeded'))
       .resolves(parameter(JSON.stringify(good)));
-    await expect(readKeys('aliyun')).rejects.toMatchObject({ code: 'KeysUnavailable' });
-    await expect(readKeys('aliyun')).resolves.toEqual(good);
+    await expect(readKeys(aliyunApi)).rejects.toMatchObject({ code: 'KeysUnavailable' });
+    await expect(readKeys(aliyunApi)).resolves.toEqual(good);
   });
 
   it('expires cached keys by age, on the request that needs them', async () => {
     process.env.KEYS_CACHE_SECONDS = '1';
     try {
       ssm.on(GetParameterCommand).resolves(parameter(JSON.stringify(good)));
-      await readKeys('aliyun');
-      await readKeys('aliyun');
+      await readKeys(aliyunApi);
+      await readKeys(aliyunApi);
       expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(1);
       const now = Date.now();
       const clock = vi.spyOn(Date, 'now').mockReturnValue(now + 1_500);
-      await readKeys('aliyun');
+      await readKeys(aliyunApi);
       clock.mockRestore();
       expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(2);
     } finally {
@@ -103,10 +106,10 @@ describe('readKeys', () => {
         .on(GetParameterCommand)
         .resolvesOnce(parameter(JSON.stringify(good)))
         .rejects(awsError('ThrottlingException', 'Rate exceeded'));
-      await readKeys('aliyun');
+      await readKeys(aliyunApi);
       await new Promise((resolve) => setTimeout(resolve, 1_300));
       expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(1);
-      await expect(readKeys('aliyun')).rejects.toMatchObject({ code: 'KeysUnavailable' });
+      await expect(readKeys(aliyunApi)).rejects.toMatchObject({ code: 'KeysUnavailable' });
     } finally {
       delete process.env.KEYS_CACHE_SECONDS;
     }
@@ -132,7 +135,7 @@ describe('the Tencent Cloud key', () => {
     ssm
       .on(GetParameterCommand, { Name: TENCENT })
       .resolves({ Parameter: { Name: TENCENT, Type: 'SecureString', Value: JSON.stringify(key) } });
-    await expect(readKeys('tencent')).resolves.toEqual(key);
+    await expect(readKeys(tencentApi)).resolves.toEqual(key);
     expect(JSON.stringify(redact({ message: `signed with ${key.secretKey}` }))).not.toContain(key.secretKey);
   });
 
@@ -140,7 +143,7 @@ describe('the Tencent Cloud key', () => {
     ssm
       .on(GetParameterCommand, { Name: TENCENT })
       .resolves({ Parameter: { Name: TENCENT, Type: 'SecureString', Value: '{"secretId":"AKIDonly"}' } });
-    const thrown = (await readKeys('tencent').catch((e: unknown) => e)) as BrokerError;
+    const thrown = (await readKeys(tencentApi).catch((e: unknown) => e)) as BrokerError;
     expect(thrown.code).toBe('KeysUnavailable');
     expect(thrown.message).toContain('tencent');
     expect(JSON.stringify({ message: thrown.message, details: thrown.details })).not.toContain('AKIDonly');
@@ -148,11 +151,12 @@ describe('the Tencent Cloud key', () => {
 });
 
 describe('keysParameterVariable', () => {
-  it('names a declared variable for every vendor, defaulting to /cloud-token-broker/dev/keys/<vendor>', () => {
-    const defaults = configDefaults();
-    expect(VENDORS).toEqual(['aliyun', 'ucloud', 'tencent']);
-    for (const vendor of VENDORS) {
-      expect(defaults[keysParameterVariable(vendor)]).toBe(`/cloud-token-broker/dev/keys/${vendor}`);
+  it('names a declared variable for every vendor, defaulting to /cloud-token-broker/dev/keys/<vendor>', async () => {
+    const vendors = await loadVendors();
+    expect(vendors.map((vendor) => vendor.name)).toEqual(['aliyun', 'tencent', 'ucloud']);
+    for (const vendor of vendors) {
+      const defaults = vendor.settingsDefaults() as Record<string, unknown>;
+      expect(defaults[keysParameterVariable(vendor.name)]).toBe(`/cloud-token-broker/dev/keys/${vendor.name}`);
     }
     expect(keysParameterVariable('tencent')).toBe('TENCENT_KEYS_PARAMETER');
   });
