@@ -1,19 +1,19 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type NpmStart, startNpmStart } from '../support/npm-start.js';
+import { buildCopy, copyRepository } from '../support/repository-copy.js';
 
 /**
  * The registry's promise: an operation is its spec file and its three-line function file.
- * A throwaway fifth operation is added to a copy of the repository, with no other edit, and
+ * A throwaway operation is added to a copy of the repository, with no other edit, and
  * the packaged template, openapi.json and `npm start` must all pick it up.
  */
-const exec = promisify(execFile);
-const root = new URL('../..', import.meta.url).pathname;
-const copy = mkdtempSync(join(tmpdir(), 'ctb-fifth-'));
+const _exec = promisify(execFile);
+const _root = new URL('../..', import.meta.url).pathname;
+let copy: string;
 
 const FUNCTION = 'zz-throwaway-token';
 const ROUTE = '/v1/throwaway/token';
@@ -52,38 +52,18 @@ import { zzThrowawayToken } from '../lib/operations/${FUNCTION}.js';
 export const handler = createHandler(zzThrowawayToken);
 `;
 
-/** The files git knows (tracked, or new and not ignored), as they are in the work tree. */
-async function repositoryFiles(): Promise<string[]> {
-  const { stdout } = await exec('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], {
-    cwd: root,
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  return stdout.split('\0').filter((file) => file !== '' && file !== 'node_modules');
-}
-
 let template: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
 let openapi: { paths: Record<string, unknown> };
 let npmStart: NpmStart;
 
 beforeAll(async () => {
-  for (const file of await repositoryFiles()) {
-    try {
-      mkdirSync(dirname(join(copy, file)), { recursive: true });
-      cpSync(join(root, file), join(copy, file));
-    } catch {
-      // A file deleted in the work tree but not yet in git's index.
-    }
-  }
-  symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'));
+  copy = await copyRepository('ctb-operation-');
   // The whole change: two new files.
   writeFileSync(join(copy, 'lib/operations', `${FUNCTION}.ts`), SPEC);
   writeFileSync(join(copy, 'functions', `${FUNCTION}.ts`), FUNCTION_FILE);
 
-  const env = { ...process.env, npm_config_update_notifier: 'false' };
-  await exec('npm', ['run', '--silent', 'openapi'], { cwd: copy, env });
-  openapi = JSON.parse(readFileSync(join(copy, 'openapi.json'), 'utf8'));
-  await exec('npm', ['run', '--silent', 'package'], { cwd: copy, env, maxBuffer: 32 * 1024 * 1024, timeout: 180_000 });
-  template = JSON.parse(readFileSync(join(copy, '.serverless/cloudformation-template-update-stack.json'), 'utf8'));
+  const _env = { ...process.env, npm_config_update_notifier: 'false' };
+  ({ openapi, template } = await buildCopy<typeof openapi, typeof template>(copy));
   npmStart = await startNpmStart(copy);
 }, 400_000);
 
@@ -94,7 +74,7 @@ afterAll(() => {
 
 const resourcesOfType = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
 
-describe('a fifth operation, added as two files and nothing else', () => {
+describe('a new operation, added as two files and nothing else', () => {
   it('is in openapi.json', () => {
     expect(Object.keys(openapi.paths)).toContain(ROUTE);
   });

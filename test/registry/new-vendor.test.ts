@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type NpmStart, startNpmStart } from '../support/npm-start.js';
+import { buildCopy, copyRepository } from '../support/repository-copy.js';
 
 /**
  * The vendor registry's promise (docs/adding-a-vendor.md): a vendor is its adapter (with its
@@ -14,8 +14,8 @@ import { type NpmStart, startNpmStart } from '../support/npm-start.js';
  * and role), the docs check and `npm start` must all pick it up.
  */
 const exec = promisify(execFile);
-const root = new URL('../..', import.meta.url).pathname;
-const copy = mkdtempSync(join(tmpdir(), 'ctb-vendor-'));
+const _root = new URL('../..', import.meta.url).pathname;
+let copy: string;
 
 const VENDOR = 'zztoy';
 const FUNCTION = 'zz-toy-get-token';
@@ -27,7 +27,7 @@ const NAME = 'zztoy:GetToken';
 const ADAPTER = `import { createHmac } from 'node:crypto';
 import * as z from 'zod/mini';
 import { baseUrl, keysParameter } from '../core/config.js';
-import { defineVendor, parseJsonObject, type VendorAdapter, type VendorOutcome } from './types.js';
+import { defineVendor, parseJsonObject, type VendorAdapter, type VendorOutcome } from './api.js';
 
 const toyKeys = z.object({ toyId: z.string().check(z.minLength(1)), toySecret: z.string().check(z.minLength(1)) });
 type ToyKeys = z.infer<typeof toyKeys>;
@@ -104,7 +104,7 @@ export const zztoyLocal = defineLocalVendor({
 const SPEC = `import * as z from 'zod/mini';
 import { defineOperation } from '../spec/operation.js';
 import { http } from '../runtime/triggers/http.js';
-import { zztoyApi } from '../vendors/${VENDOR}.js';
+import { zztoyApi } from '../vendor/${VENDOR}.js';
 
 /** Toy Cloud GetToken, added by test/registry/new-vendor.test.ts. */
 export const zzToyGetToken = defineOperation({
@@ -160,15 +160,6 @@ const DOCS = `
 A throwaway vendor (test/registry/new-vendor.test.ts): HMAC-SHA256 of the tier and the body.
 `;
 
-/** The files git knows (tracked, or new and not ignored), as they are in the work tree. */
-async function repositoryFiles(): Promise<string[]> {
-  const { stdout } = await exec('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], {
-    cwd: root,
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  return stdout.split('\0').filter((file) => file !== '' && file !== 'node_modules');
-}
-
 type Resource = { Type: string; Properties: Record<string, unknown> };
 let template: { Resources: Record<string, Resource>; [key: string]: unknown };
 let openapi: { paths: Record<string, { post: { description: string } }> };
@@ -176,15 +167,7 @@ let npmStart: NpmStart;
 const env = { ...process.env, npm_config_update_notifier: 'false' };
 
 beforeAll(async () => {
-  for (const file of await repositoryFiles()) {
-    try {
-      mkdirSync(dirname(join(copy, file)), { recursive: true });
-      cpSync(join(root, file), join(copy, file));
-    } catch {
-      // A file deleted in the work tree but not yet in git's index.
-    }
-  }
-  symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'));
+  copy = await copyRepository('ctb-vendor-');
   // The whole change: the vendor (adapter, simulator side, docs) and one operation of it.
   writeFileSync(join(copy, 'lib/vendor', `${VENDOR}.ts`), ADAPTER);
   writeFileSync(join(copy, 'sim/vendors', `${VENDOR}.ts`), SIM_SIDE);
@@ -193,10 +176,7 @@ beforeAll(async () => {
   writeFileSync(join(copy, 'functions', `${FUNCTION}.ts`), FUNCTION_FILE);
   writeFileSync(join(copy, 'test', 'zz-toy-type-probe.ts'), TYPE_PROBE);
 
-  await exec('npm', ['run', '--silent', 'openapi'], { cwd: copy, env });
-  openapi = JSON.parse(readFileSync(join(copy, 'openapi.json'), 'utf8'));
-  await exec('npm', ['run', '--silent', 'package'], { cwd: copy, env, maxBuffer: 32 * 1024 * 1024, timeout: 180_000 });
-  template = JSON.parse(readFileSync(join(copy, '.serverless/cloudformation-template-update-stack.json'), 'utf8'));
+  ({ openapi, template } = await buildCopy<typeof openapi, typeof template>(copy));
   npmStart = await startNpmStart(copy);
 }, 400_000);
 
