@@ -2,15 +2,21 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * The slow suites: whole-process and whole-deployment checks (heap growth, several instances
- * on one table, vendor failures with real time-outs, the hostile short form, the packaged
- * template, a copy of the repository, `npm start`, the benchmark's smoke run). `npm test`
- * leaves them out to stay a one-minute loop; `npm run test:slow` runs them, and `.ci/run`
- * runs both, so CI still covers every file.
+ * on one table, vendor failures with real time-outs, rate budgets and tenant shares held over
+ * real seconds, the table going down, every route through its function in property runs, the
+ * hostile short form, the packaged template, a copy of the repository, `npm start`, the
+ * benchmark's smoke run). `npm test` leaves them out to stay a one-minute loop; `npm run
+ * test:slow` runs them, and `.ci/run` runs both, so CI still covers every file.
  */
 const SLOW = [
   'test/functions/token-memory-heap.test.ts',
   'test/functions/multi-instance.test.ts',
   'test/functions/vendor-failures.test.ts',
+  'test/functions/token-table-down.test.ts',
+  'test/functions/rate-shares.test.ts',
+  'test/functions/secrets.property.test.ts',
+  'test/functions/request-schema.property.test.ts',
+  'test/lib/state/rate-budget.test.ts',
   'test/hostile/**/*.test.ts',
   'test/deploy/**/*.test.ts',
   'test/registry/**/*.test.ts',
