@@ -6,7 +6,9 @@ import { defineConfig } from 'vitest/config';
  * real seconds, the table going down, every route through its function in property runs, the
  * hostile short form, the packaged template, a copy of the repository, `npm start`, the
  * benchmark's smoke run). `npm test` leaves them out to stay a one-minute loop; `npm run
- * test:slow` runs them, and `.ci/run` runs both, so CI still covers every file.
+ * test:slow` runs them, and `.ci/run` runs both, so CI still covers every file. `npm test` runs
+ * the fast project on two workers (`--maxWorkers=2`: vitest's default on 2 cores is one); the
+ * slow project keeps one, as its suites measure time and load.
  */
 const SLOW = [
   'test/functions/token-memory-heap.test.ts',

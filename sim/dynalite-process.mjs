@@ -53,13 +53,19 @@ async function call(port, operation, body, { ok = [] } = {}) {
 
 const tableName = process.env.LOCAL_TABLE_NAME;
 // The deployed key schema: partition key `pk` (String) and nothing else.
-const createTable = (port) =>
-  call(port, 'CreateTable', {
+async function createTable(port) {
+  await call(port, 'CreateTable', {
     TableName: tableName,
     KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
     AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
     BillingMode: 'PAY_PER_REQUEST',
   });
+  // dynalite makes a table ACTIVE asynchronously, even with createTableMs 0: until then a
+  // request for it is ResourceNotFoundException (seen on a loaded machine), so wait for it.
+  while ((await call(port, 'DescribeTable', { TableName: tableName }))?.Table?.TableStatus !== 'ACTIVE') {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
 
 /** Every item gone: the table dropped and made again (faster than deleting item by item). */
 async function clearTable(port) {
