@@ -10,7 +10,7 @@ import type { Operation } from '../spec/operation.js';
 import { bodyKey } from '../state/body-key.js';
 import { clearRateBudgets } from '../state/rate-budget.js';
 import { createTokenCache, type Served, type TokenRequest } from '../state/token-cache.js';
-import { type StoredToken, tokenKey } from '../state/token-lease.js';
+import { refreshAfter, type StoredToken, tokenKey } from '../state/token-lease.js';
 import { createTokenMemory } from '../state/token-memory.js';
 import { resetTokenStore, tableStore, tokenTable } from '../state/token-store.js';
 import { usableTable } from '../state/token-table.js';
@@ -44,11 +44,13 @@ function toStored(result: OperationResult, fetchedAt: number): StoredToken {
   };
 }
 
+/** The answer a token gives, whether just fetched or held: `refreshAfter` is the token's own. */
 function fromStored(op: Operation, token: StoredToken): OperationResult {
   return {
     operation: op.name,
     ...(token.vendorRequestId !== undefined && { vendorRequestId: token.vendorRequestId }),
     expiresAt: token.expiresAt,
+    refreshAfter: new Date(refreshAfter(token)).toISOString(),
     data: token.data,
   };
 }
@@ -72,7 +74,9 @@ function tokenRequest(
     async fetch() {
       const fetchedAt = Date.now();
       const result = await runOperation(op, body, invocation);
-      return { result, ...(result.expiresAt !== undefined && { token: toStored(result, fetchedAt) }) };
+      if (result.expiresAt === undefined) return { result };
+      const token = toStored(result, fetchedAt);
+      return { result: fromStored(op, token), token };
     },
     // Not before the table answers: on a cold instance that would build the SSM client and read a
     // key that a table hit never needs. A failure is left for the vendor call's own read to report.

@@ -13,6 +13,8 @@ export interface OperationResult {
   vendorRequestId?: string;
   /** ISO 8601; absent where the vendor returns no credentials (IMS). */
   expiresAt?: string;
+  /** ISO 8601: when the client should ask again; present with `expiresAt` on HTTPS answers (lib/runtime/credentials.ts). */
+  refreshAfter?: string;
   /** IMS: the application was already provisioned; `data` is then null. */
   alreadyProvisioned?: boolean;
   data: unknown;

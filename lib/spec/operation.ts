@@ -114,6 +114,7 @@ export function answerSchema<Data extends z.ZodMiniType>(data: Data) {
     requestId: z.string(),
     vendorRequestId: z.optional(z.string()),
     expiresAt: z.optional(z.string()),
+    refreshAfter: z.optional(z.string()),
     alreadyProvisioned: z.optional(z.boolean()),
     data: z.nullable(data),
   });

@@ -45,6 +45,21 @@ export function refreshAt(token: Pick<StoredToken, 'fetchedAt' | 'expiresAt'>): 
   return Math.floor(expires - SERVE_WHILE_LEFT * Math.max(0, expires - fetched));
 }
 
+/** Share of the lifetime between a token's `refreshAfter` and its expiry (docs/contracts.md, "refreshAfter"). */
+export const REFRESH_MARGIN = 1 / 8;
+
+/**
+ * When a client should ask again (epoch ms): an eighth of the lifetime before expiry. Tokens
+ * are served only while a quarter is left, so whatever a client gets at or after this moment
+ * has its own `refreshAfter` no earlier than this token's expiry (for tokens of the same
+ * lifetime, as every token of one cache key is).
+ */
+export function refreshAfter(token: Pick<StoredToken, 'fetchedAt' | 'expiresAt'>): number {
+  const fetched = Date.parse(token.fetchedAt);
+  const expires = Date.parse(token.expiresAt);
+  return Math.floor(expires - REFRESH_MARGIN * Math.max(0, expires - fetched));
+}
+
 /** A token item as read from the table: its token, or why it cannot be served, and its lease. */
 export interface TokenItem {
   /** Absent when the item holds none, or nothing that reads as one. */

@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { handler as cams } from '../../functions/cams-get-upload-authorization.js';
 import { handler as ims } from '../../functions/ims-provision-external-application.js';
 import { handler as ufile } from '../../functions/ufile-describe-token.js';
 import { camsGetUploadAuthorization } from '../../lib/operations/cams-get-upload-authorization.js';
+import { clearTokenMemory } from '../../lib/runtime/credentials.js';
 import { bodyKey } from '../../lib/state/body-key.js';
 import { tokenKey } from '../../lib/state/token-lease.js';
 import { sealData } from '../../lib/state/token-seal.js';
@@ -203,5 +204,51 @@ describe('the HTTPS path', () => {
     const second = await invokeHttp(cams, httpApiEvent(CAMS, { custSpaceId: 'shared' }));
     expect(second.json.data).toEqual(first.json.data);
     expect(broker.sim.callsTo(ACTION)).toHaveLength(1);
+  });
+});
+
+describe('refreshAfter', () => {
+  /** What the client holds: the answer's times, as epoch ms. */
+  const held = (json: Record<string, any>) => ({
+    expiresAt: Date.parse(json.expiresAt),
+    refreshAfter: Date.parse(json.refreshAfter),
+    accessKeyId: json.data.accessKeyId as string,
+  });
+
+  it('a client that asks again at refreshAfter always gets credentials that outlive the ones it held, from memory, the table or the vendor', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    try {
+      const body = { custSpaceId: 'refresh-after' };
+      let last = held((await invokeHttp(cams, httpApiEvent(CAMS, body))).json);
+      // An eighth of the lifetime between refreshAfter and expiry: the client's margin.
+      expect(last.expiresAt - last.refreshAfter).toBe((LIFETIME_S * 1000) / 8);
+      let fromTableEdge = 0;
+      for (let round = 0; round < 9; round += 1) {
+        vi.setSystemTime(last.refreshAfter);
+        // Round by round: this instance's memory; a cold instance (the table); a table holding the
+        // oldest token it may still serve (a quarter of its lifetime left, and a little).
+        if (round % 3 === 1) clearTokenMemory();
+        if (round % 3 === 2) {
+          clearTokenMemory();
+          await storeToken(body, 0.26);
+        }
+        const next = held((await invokeHttp(cams, httpApiEvent(CAMS, body))).json);
+        if (next.accessKeyId === 'stored-id') fromTableEdge += 1;
+        expect(next.refreshAfter).toBeGreaterThanOrEqual(last.expiresAt);
+        expect(next.expiresAt).toBeGreaterThan(next.refreshAfter);
+        last = next;
+      }
+      expect(fromTableEdge).toBe(3);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('is absent, with expiresAt, from an answer that carries no credentials (UFile with an empty set)', async () => {
+    const answer = await invokeHttp(ufile, httpApiEvent('/v1/ucloud/ufile/tokens', { region: 'cn-bj', tokenName: 'no-such-token' }));
+    expect(answer.statusCode).toBe(200);
+    expect(answer.json.data).toEqual([]);
+    expect(answer.json).not.toHaveProperty('expiresAt');
+    expect(answer.json).not.toHaveProperty('refreshAfter');
   });
 });
