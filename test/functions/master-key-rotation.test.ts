@@ -72,7 +72,7 @@ describe.each(rotations.map((rotation) => [rotation.vendor, rotation] as const))
     const loads = [load(0), load(1)];
 
     const rotate = handlers.get(rotation.functionName)!;
-    const answers: { step: string; keyId: string; previousKeyId?: string }[] = [];
+    const answers: { step: string; keyId: string; previousKeyId?: string; busy?: true }[] = [];
     const deadline = Date.now() + 90_000;
     try {
       while (Date.now() < deadline) {
@@ -89,6 +89,8 @@ describe.each(rotations.map((rotation) => [rotation.vendor, rotation] as const))
     }
 
     expect(failures).toEqual([]);
+    // One run after another: none may find the lock held (a lost lock would stall the rotation for its expiry).
+    expect(answers.filter((a) => a.busy)).toEqual([]);
     expect(requests).toBeGreaterThan(20);
     const last = answers.at(-1)!;
     expect(last.step).toBe('done');
