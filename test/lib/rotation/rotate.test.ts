@@ -15,6 +15,7 @@ import { tableClient } from '../../../lib/state/token-table.js';
 import type { AliyunKeys } from '../../../lib/vendor/aliyun.js';
 import { SIMULATOR_DEFAULT_KEYS } from '../../../sim/vendor-simulator.js';
 import { KEY_PARAMETERS, TOKEN_TABLE, useBrokerEnv } from '../../support/broker-env.js';
+import { emfProblems } from '../../support/emf.js';
 import { captureLogs } from '../../support/log-capture.js';
 import { type MemoryKeyApi, memoryKeyApi } from '../../support/memory-key-api.js';
 
@@ -116,6 +117,9 @@ describe('a rotation by hand', () => {
     expect(text).not.toContain(ORIGINAL.accessKeySecret);
     const finished = logs.records().find((r) => r.message === 'master-key rotation finished')!;
     expect(finished).toMatchObject({ step: 'done', keyId, MasterKeyRotationRuns: 1, MasterKeyRotated: 1 });
+    // Valid EMF, by the rotation function's name as `operation`.
+    expect(emfProblems(finished)).toEqual([]);
+    expect(finished.operation).toBe(FUNCTION);
   });
 
   it('waits for the vendor to propagate a new key: the test step answers and the next run goes on', async () => {
