@@ -103,11 +103,13 @@ export class AccessKeyBook {
     return this.add('Active', now, now + this.propagationMs);
   }
 
-  /** A key nobody asked for (a test's "unknown" key): accepted at once unless `propagated` is false. */
-  seed(options: { status?: KeyStatus; createdAt?: number; propagated?: boolean } = {}, now = Date.now()): StoredKey {
+  /** A key nobody asked for (a test's "unknown" key): accepted at once unless `propagated` is false, last used when told. */
+  seed(options: { status?: KeyStatus; createdAt?: number; lastUsedAt?: number; propagated?: boolean } = {}, now = Date.now()): StoredKey {
     if (this.keys.length >= MAX_BOOK_SIZE) throw new RangeError(`at most ${MAX_BOOK_SIZE} keys per vendor`);
     const createdAt = options.createdAt ?? now;
-    return this.add(options.status ?? 'Active', createdAt, options.propagated === false ? now + this.propagationMs : createdAt);
+    const key = this.add(options.status ?? 'Active', createdAt, options.propagated === false ? now + this.propagationMs : createdAt);
+    if (options.lastUsedAt !== undefined) key.lastUsedAt = options.lastUsedAt;
+    return key;
   }
 
   /** Sets a key's status; false for an unknown key. */

@@ -214,12 +214,12 @@ export interface VendorSimulator {
   /** The AccessKeys of the vendor's user (ids, status, creation, last accepted use; never secrets), oldest first. */
   accessKeys(vendor: KeyVendor): AccessKeyView[];
   /**
-   * Adds a key the broker does not know (Active, propagated, created now unless told otherwise),
-   * beyond the 2-key limit if asked to; its secret is returned so a test can sign with it.
+   * Adds a key the broker does not know (Active, propagated, created now and never used unless
+   * told otherwise), beyond the 2-key limit if asked to; its secret is returned so a test can sign with it.
    */
   seedAccessKey(
     vendor: KeyVendor,
-    options?: { status?: KeyStatus; createdAt?: Date; propagated?: boolean },
+    options?: { status?: KeyStatus; createdAt?: Date; lastUsedAt?: Date; propagated?: boolean },
   ): { keyId: string; secret: string };
   /** How long keys created from now on take to be accepted (CreateAccessKey), in ms. */
   setKeyPropagationMs(ms: number): void;
@@ -1319,6 +1319,7 @@ export async function startVendorSimulator(options: SimulatorOptions = {}): Prom
       const key = bookOf(vendor).seed({
         ...(options.status !== undefined && { status: options.status }),
         ...(options.createdAt !== undefined && { createdAt: options.createdAt.getTime() }),
+        ...(options.lastUsedAt !== undefined && { lastUsedAt: options.lastUsedAt.getTime() }),
         ...(options.propagated !== undefined && { propagated: options.propagated }),
       });
       return { keyId: key.keyId, secret: key.secret };

@@ -235,10 +235,13 @@ describe('test hooks', () => {
   it('seeds an unknown Active key beyond the limit, usable at once, and lists it with its age', async () => {
     const createdAt = new Date(Date.now() - 100 * 86_400_000);
     const seeded = sim.seedAccessKey('aliyun', { createdAt });
-    sim.seedAccessKey('aliyun', { status: 'Inactive' });
+    const lastUsedAt = new Date(Date.now() - 3_600_000);
+    sim.seedAccessKey('aliyun', { status: 'Inactive', lastUsedAt });
     const keys = sim.accessKeys('aliyun');
     expect(keys.map((k) => k.status)).toEqual(['Active', 'Active', 'Inactive']);
     expect(keys[1]).toMatchObject({ keyId: seeded.keyId, createdAt: createdAt.toISOString(), propagated: true });
+    expect(keys[1]!.lastUsedAt).toBeUndefined();
+    expect(keys[2]!.lastUsedAt).toBe(lastUsedAt.toISOString());
     const signed = await send(
       signAliyunV3({
         baseUrl: sim.url,
