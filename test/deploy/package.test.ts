@@ -1796,6 +1796,31 @@ describe('master-key rotation', () => {
     },
   );
 
+  it('the dashboard has a row per rotation: its runs, failures, stops and the key age, by its function name', () => {
+    for (const [run, stage] of [
+      [dev, 'dev'],
+      [prod, variant.stage],
+    ] as const) {
+      const [, dashboard] = resourcesOfType(run.template, 'AWS::CloudWatch::Dashboard')[0]!;
+      const body = String((dashboard.Properties.DashboardBody as JsonObject)['Fn::Sub']);
+      const widgets = (JSON.parse(body) as { widgets: { properties: { metrics?: Json[] } }[] }).widgets;
+      const graphed = widgets.flatMap((w) => (w.properties.metrics ?? []).filter(Array.isArray) as string[][]);
+      for (const rotation of rotations) {
+        const mine = graphed.filter((m) => m[0] === `CloudTokenBroker/${stage}` && m[2] === 'operation' && m[3] === rotation.functionName);
+        expect(mine.map((m) => m[1]).sort()).toEqual(
+          [
+            'MasterKeyAge',
+            'MasterKeyRotated',
+            'MasterKeyRotationFailed',
+            'MasterKeyRotationRuns',
+            'MasterKeyRotationStuck',
+            'MasterKeyUnknown',
+          ].sort(),
+        );
+      }
+    }
+  });
+
   it.each(rotations.map((r) => r.functionName))(
     "%s: its own log group, its vendor's key parameter and pending key, KMS through SSM, its own table items; nothing else",
     (name) => {
