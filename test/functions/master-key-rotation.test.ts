@@ -7,12 +7,16 @@
  * caller or body, so it reaches the vendor), the rotation runs by hand until it is done:
  * no request fails, the vendor saw the load signed with the old key and then the new one,
  * the key parameter ends with the new key and the old key is deleted after the (shortened) grace.
+ * Then, against the same simulator: a run dying after each step and the reruns that finish it,
+ * two runs at once, and a key the broker does not know.
  * @module
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadOperations } from '../../lib/operations/index.js';
+import { createRotationHandler } from '../../lib/rotation/handler.js';
 import { loadRotations } from '../../lib/rotation/index.js';
 import { pendingParameter } from '../../lib/rotation/key-parameter.js';
+import type { Checkpoint } from '../../lib/rotation/steps.js';
 import { clearTokenMemory } from '../../lib/runtime/credentials.js';
 import type { LambdaHandler } from '../../lib/spec/operation.js';
 import { httpApiEvent, lambdaContext } from '../../sim/lambda-events.js';
@@ -37,7 +41,7 @@ const broker = useBrokerEnv({
 /** The key id a simulator call was signed with, whichever vendor. */
 const signedWith = (call: SimulatorCall) => call.accessKeyId ?? call.secretId;
 /** The key id of a stored key. */
-const keyIdOf = (keys: Record<string, string>) => keys.accessKeyId ?? keys.secretId;
+const keyIdOf = (keys: Record<string, string>): string => (keys.accessKeyId ?? keys.secretId)!;
 
 describe.each(rotations.map((rotation) => [rotation.vendor, rotation] as const))('%s master key', (vendor, rotation) => {
   it('rotates while a load runs through every route of the vendor: zero failed requests, the old key deleted after the grace', async () => {
@@ -109,3 +113,133 @@ describe.each(rotations.map((rotation) => [rotation.vendor, rotation] as const))
     expect(loadCalls.filter((call) => signedWith(call) === newKeyId).length).toBeGreaterThan(0);
   }, 150_000);
 });
+
+/** No waits: the key cache, the retire margin and the grace at 0, a new key accepted at once. */
+const QUICK = { KEYS_CACHE_SECONDS: '0', ROTATION_RETIRE_MARGIN_SECONDS: '0', ROTATION_GRACE_SECONDS: '0' };
+
+describe.each(rotations.map((rotation) => [rotation.vendor, rotation] as const))(
+  '%s rotation against the simulator',
+  (vendor, rotation) => {
+    const seed = SIMULATOR_DEFAULT_KEYS[vendor as 'aliyun' | 'tencent'] as unknown as Record<string, string>;
+    const parameter = () => KEY_PARAMETERS[vendor]!;
+    const stored = () => JSON.parse(broker.ssm.get(parameter())!) as Record<string, string>;
+    const keysAtVendor = () => broker.sim.accessKeys(vendor as 'aliyun' | 'tencent').map((k) => [k.keyId, k.status]);
+    let saved: Record<string, string | undefined>;
+    let tested: string[];
+
+    beforeEach(() => {
+      saved = Object.fromEntries(Object.keys(QUICK).map((name) => [name, process.env[name]]));
+      Object.assign(process.env, QUICK);
+      broker.sim.setKeys({ [vendor]: [seed] });
+      broker.sim.setKeyPropagationMs(0);
+      broker.ssm.put(parameter(), { ...seed, externalId: 'kept-through-rotation' });
+      broker.ssm.delete(pendingParameter(parameter()));
+      tested = [];
+    });
+    afterEach(() => {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    });
+
+    /** At every change: the key parameter holds the original key or a tested one, and the vendor accepts it. */
+    async function observe(point: Checkpoint) {
+      if (point === 'tested') tested.push(keyIdOf(JSON.parse(broker.ssm.get(pendingParameter(parameter()))!)));
+      const keys = stored();
+      expect([keyIdOf(seed), ...tested]).toContain(keyIdOf(keys));
+      await expect(rotation.api.probe(keys as never)).resolves.toBeUndefined();
+    }
+
+    /** The end: the vendor has the new key alone, Active; the parameter holds it with its other fields; no pending key. */
+    function expectRotated() {
+      const keys = stored();
+      expect(keyIdOf(keys)).not.toBe(keyIdOf(seed));
+      expect(tested).toContain(keyIdOf(keys));
+      expect(keys.externalId).toBe('kept-through-rotation');
+      expect(keysAtVendor()).toEqual([[keyIdOf(keys), 'Active']]);
+      expect(broker.ssm.get(pendingParameter(parameter()))).toBeUndefined();
+    }
+
+    it.each([
+      ['intent-recorded'],
+      ['key-created'],
+      ['pending-stored'],
+      ['tested'],
+      ['promoted'],
+      ['pending-deleted'],
+      ['inactivated'],
+      ['deleted'],
+      ['key-created', 'orphan-removed'],
+    ] as Checkpoint[][])('a run dying after %s (then %s) is finished by the next: no orphan key, no untested key', async (...crashAt) => {
+      const crashes = [...crashAt];
+      const run = createRotationHandler(rotation.api, {
+        checkpoint: async (point) => {
+          await observe(point);
+          if (crashes[0] === point) {
+            crashes.shift();
+            throw new Error(`injected crash after ${point}`);
+          }
+        },
+      });
+      let failures = 0;
+      let last = '';
+      for (let i = 0; i < 6 && last !== 'done'; i++) {
+        last = await run({ rotateMasterKey: 'now' }, lambdaContext(60_000)).then(
+          (answer) => answer.step,
+          () => {
+            failures++;
+            return 'crashed';
+          },
+        );
+      }
+      expect(failures).toBe(crashAt.length);
+      expect(last).toBe('done');
+      expectRotated();
+    });
+
+    it('two runs at once: one proceeds, the other changes nothing and says so', async () => {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let reached!: () => void;
+      const inside = new Promise<void>((resolve) => {
+        reached = resolve;
+      });
+      const first = createRotationHandler(rotation.api, {
+        checkpoint: async (point) => {
+          await observe(point);
+          if (point === 'intent-recorded') {
+            reached();
+            await held;
+          }
+        },
+      })({ rotateMasterKey: 'now' }, lambdaContext(60_000));
+      await inside;
+      const before = broker.sim.calls.length;
+      const second = await handlers.get(rotation.functionName)!({ rotateMasterKey: 'now' }, lambdaContext(60_000));
+      expect(second).toMatchObject({ step: 'create', busy: true });
+      // The busy run reads the table and SSM only: no vendor call.
+      expect(broker.sim.calls.length).toBe(before);
+      release();
+      expect((await first).step).toBe('done');
+      expectRotated();
+    });
+
+    it('two Active keys, one unknown to the broker: the rotation stops, changes nothing, and says which', async () => {
+      const unknown = broker.sim.seedAccessKey(vendor as 'aliyun' | 'tencent');
+      const before = keysAtVendor();
+      await expect(handlers.get(rotation.functionName)!({ rotateMasterKey: 'now' }, lambdaContext(60_000))).rejects.toMatchObject({
+        code: 'ConfigurationError',
+        message: expect.stringContaining(unknown.keyId),
+      });
+      expect(keysAtVendor()).toEqual(before);
+      expect(keyIdOf(stored())).toBe(keyIdOf(seed));
+      expect(broker.ssm.get(pendingParameter(parameter()))).toBeUndefined();
+      expect(broker.sim.callsTo('CreateAccessKey')).toEqual([]);
+      expect(broker.sim.callsTo('UpdateAccessKey')).toEqual([]);
+      expect(broker.sim.callsTo('DeleteAccessKey')).toEqual([]);
+    });
+  },
+);
