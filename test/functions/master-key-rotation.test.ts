@@ -161,7 +161,7 @@ describe.each(rotations.map((rotation) => [rotation.vendor, rotation] as const))
       expect(broker.ssm.get(pendingParameter(parameter()))).toBeUndefined();
     }
 
-    it.each([
+    const crashPoints: Checkpoint[][] = [
       ['intent-recorded'],
       ['key-created'],
       ['pending-stored'],
@@ -171,32 +171,36 @@ describe.each(rotations.map((rotation) => [rotation.vendor, rotation] as const))
       ['inactivated'],
       ['deleted'],
       ['key-created', 'orphan-removed'],
-    ] as Checkpoint[][])('a run dying after %s (then %s) is finished by the next: no orphan key, no untested key', async (...crashAt) => {
-      const crashes = [...crashAt];
-      const run = createRotationHandler(rotation.api, {
-        checkpoint: async (point) => {
-          await observe(point);
-          if (crashes[0] === point) {
-            crashes.shift();
-            throw new Error(`injected crash after ${point}`);
-          }
-        },
-      });
-      let failures = 0;
-      let last = '';
-      for (let i = 0; i < 6 && last !== 'done'; i++) {
-        last = await run({ rotateMasterKey: 'now' }, lambdaContext(60_000)).then(
-          (answer) => answer.step,
-          () => {
-            failures++;
-            return 'crashed';
+    ];
+    it.each(crashPoints.map((points) => [points.join(' then '), points] as const))(
+      'a run dying after %s is finished by the next: no orphan key, no untested key',
+      async (_name, crashAt) => {
+        const crashes = [...crashAt];
+        const run = createRotationHandler(rotation.api, {
+          checkpoint: async (point) => {
+            await observe(point);
+            if (crashes[0] === point) {
+              crashes.shift();
+              throw new Error(`injected crash after ${point}`);
+            }
           },
-        );
-      }
-      expect(failures).toBe(crashAt.length);
-      expect(last).toBe('done');
-      expectRotated();
-    });
+        });
+        let failures = 0;
+        let last = '';
+        for (let i = 0; i < 6 && last !== 'done'; i++) {
+          last = await run({ rotateMasterKey: 'now' }, lambdaContext(60_000)).then(
+            (answer) => answer.step,
+            () => {
+              failures++;
+              return 'crashed';
+            },
+          );
+        }
+        expect(failures).toBe(crashAt.length);
+        expect(last).toBe('done');
+        expectRotated();
+      },
+    );
 
     it('two runs at once: one proceeds, the other changes nothing and says so', async () => {
       let release!: () => void;
