@@ -169,6 +169,19 @@ describe('a rotation by hand', () => {
   });
 });
 
+describe('a vendor that refuses', () => {
+  it('a key-API refusal fails the run as VendorAccessDenied with the vendor code, changing nothing, its secret in no line', async () => {
+    broker.ssm.put(PARAMETER, { ...ORIGINAL, accessKeySecret: 'a-wrong-secret-of-some-length' });
+    logs = captureLogs();
+    await expect(handler()(NOW)).rejects.toMatchObject({ code: 'VendorAccessDenied', vendorCode: 'SignatureDoesNotMatch' });
+    expect(vendor.keys()).toEqual([{ keyId: ORIGINAL.accessKeyId, status: 'Active' }]);
+    expect(await readRunState({ tableName: TOKEN_TABLE, pk: runStateKey(FUNCTION, PARAMETER) })).toBeUndefined();
+    const failed = logs.records().find((r) => r.message === 'master-key rotation failed')!;
+    expect(failed).toMatchObject({ code: 'VendorAccessDenied', vendorCode: 'SignatureDoesNotMatch', MasterKeyRotationFailed: 1 });
+    expect(logs.lines.join('\n')).not.toContain('a-wrong-secret-of-some-length');
+  });
+});
+
 describe('the schedule', () => {
   it('leaves a key younger than the maximum age alone, and rotates an older one', async () => {
     vendor = memoryKeyApi();
