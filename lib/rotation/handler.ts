@@ -96,7 +96,7 @@ export function createRotationHandler<Api extends VendorApi>(
           trigger: parsed.data.rotateMasterKey,
           code: error.code,
           vendorCode: error.vendorCode,
-          message: error.message,
+          reason: error.message,
           cause: error.cause,
         },
         metricMembers(functionName, metrics),

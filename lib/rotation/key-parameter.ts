@@ -19,6 +19,17 @@ export function pendingParameter(keysParameter: string): string {
 
 /** A key parameter's value as its vendor's schema reads it; undefined when the parameter does not exist. */
 export async function readKeyParameter<Api extends VendorApi>(vendor: Api, name: string): Promise<KeysOf<Api> | undefined> {
+  return (await readStoredKey(vendor, name))?.keys;
+}
+
+/** A stored key: as the vendor's schema reads it, and the whole JSON object (fields the schema does not know included). */
+export interface StoredKey<Api extends VendorApi> {
+  keys: KeysOf<Api>;
+  json: Record<string, unknown>;
+}
+
+/** A key parameter's value, read and checked; undefined when the parameter does not exist. */
+export async function readStoredKey<Api extends VendorApi>(vendor: Api, name: string): Promise<StoredKey<Api> | undefined> {
   let text: string | undefined;
   try {
     const { Parameter } = await ssmClient().send(new GetParameterCommand({ Name: name, WithDecryption: true }));
@@ -37,13 +48,30 @@ export async function readKeyParameter<Api extends VendorApi>(vendor: Api, name:
   if (!parsed.success) throw new BrokerError('KeysUnavailable', `The ${vendor.name} key parameter is malformed.`);
   const keys = parsed.data as KeysOf<Api>;
   registerSecret(keys[vendor.secretFields[0]] as string | undefined);
-  return keys;
+  return { keys, json: json as Record<string, unknown> };
 }
 
-/** Writes a key as a SecureString at `name` (Overwrite: the key parameter keeps its name, type and key). */
-export async function writeKeyParameter<Api extends VendorApi>(vendor: Api, name: string, keys: KeysOf<Api>): Promise<void> {
-  registerSecret(keys[vendor.secretFields[0]] as string | undefined);
-  await ssmClient().send(new PutParameterCommand({ Name: name, Value: JSON.stringify(keys), Type: 'SecureString', Overwrite: true }));
+/**
+ * Writes a key as a SecureString at `name` (Overwrite: the key parameter keeps its name and
+ * type), encrypted with `kmsKeyId` when given (a parameter under a customer managed key stays
+ * under it; without, SSM uses the account's aws/ssm).
+ */
+export async function writeKeyParameter<Api extends VendorApi>(
+  vendor: Api,
+  name: string,
+  value: KeysOf<Api> | Record<string, unknown>,
+  kmsKeyId?: string,
+): Promise<void> {
+  registerSecret(value[vendor.secretFields[0]] as string | undefined);
+  await ssmClient().send(
+    new PutParameterCommand({
+      Name: name,
+      Value: JSON.stringify(value),
+      Type: 'SecureString',
+      Overwrite: true,
+      ...(kmsKeyId !== undefined && { KeyId: kmsKeyId }),
+    }),
+  );
 }
 
 /** Deletes the pending key; one already gone is fine. */

@@ -20,7 +20,9 @@ export async function acquireLock(store: RunStateStore, lockSeconds: number, now
         TableName: store.tableName,
         Key: { pk: { S: store.pk } },
         UpdateExpression: 'SET #owner = :owner, #lockExpiresAt = :expires',
-        ConditionExpression: 'attribute_not_exists(#lockExpiresAt) OR #lockExpiresAt < :now',
+        // `owner = :owner` too: the SDK retries a call whose answer was lost, and that retry must not
+        // find its own first attempt's lock and call it another run's (the lock would stay held).
+        ConditionExpression: 'attribute_not_exists(#lockExpiresAt) OR #lockExpiresAt < :now OR #owner = :owner',
         ExpressionAttributeNames: { '#owner': 'owner', '#lockExpiresAt': 'lockExpiresAt' },
         ExpressionAttributeValues: {
           ':owner': { S: store.owner },

@@ -20,6 +20,8 @@ const rotationSettings = z.object({
   ROTATION_LOCK_SECONDS: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(3_600)), 120),
   /** How long one run retries the test of a new key the vendor has not propagated yet; the next run goes on. */
   ROTATION_TEST_SECONDS: seconds(30, 600),
+  /** The KMS key the key parameters are encrypted with (stage param keysKmsKeyAlias); unset, SSM's default aws/ssm. */
+  ROTATION_KEYS_KMS_KEY_ID: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
   /** A rotation started longer ago than this is stuck (an alarm): by default the grace plus six hours. */
   ROTATION_STUCK_SECONDS: z.optional(z.coerce.number().check(z.int(), z.minimum(60), z.maximum(60 * 86_400))),
 });

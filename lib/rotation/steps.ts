@@ -18,7 +18,7 @@ import { BrokerError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { KeysOf, VendorApi } from '../vendor/api.js';
 import { type AccessKeyInfo, KeyApiError, type MasterKeyApi } from './api.js';
-import { deletePending, pendingParameter, readKeyParameter, writeKeyParameter } from './key-parameter.js';
+import { deletePending, pendingParameter, readKeyParameter, readStoredKey, writeKeyParameter } from './key-parameter.js';
 import { type RotationStep, type RunState, type RunStateStore, saveRunState } from './run-state.js';
 import type { RotationSettings } from './settings.js';
 
@@ -151,7 +151,12 @@ export async function create<Api extends VendorApi>(ctx: StepContext<Api>, state
   await checkpoint(ctx, 'intent-recorded');
   const created = await ctx.api.create(current);
   await checkpoint(ctx, 'key-created');
-  await writeKeyParameter(ctx.api.vendor, pendingParameter(ctx.keysParameter), ctx.api.withNewKey(current, created.keyId, created.secret));
+  await writeKeyParameter(
+    ctx.api.vendor,
+    pendingParameter(ctx.keysParameter),
+    ctx.api.withNewKey(current, created.keyId, created.secret),
+    ctx.settings.ROTATION_KEYS_KMS_KEY_ID,
+  );
   await checkpoint(ctx, 'pending-stored');
   ctx.logger.info('rotation: created a key, stored as pending', { keyId: created.keyId, previousKeyId: currentId });
   return { kind: 'next', state: await save(ctx, { ...recorded, step: 'test', newKeyId: created.keyId }) };
@@ -171,6 +176,7 @@ const RETRY_TEST = new Set(['notYetValid', 'throttled', 'transient']);
 export async function test<Api extends VendorApi>(ctx: StepContext<Api>, state: RunState): Promise<StepResult> {
   const pending = await readKeyParameter(ctx.api.vendor, pendingParameter(ctx.keysParameter));
   if (pending === undefined || ctx.api.keyIdOf(pending) !== state.newKeyId) return pendingLost(ctx, state);
+  const giveUp = Math.min(ctx.deadline, ctx.now() + ctx.settings.ROTATION_TEST_SECONDS * 1000);
   for (let attempt = 0; ; attempt++) {
     try {
       await ctx.api.probe(pending);
@@ -178,7 +184,7 @@ export async function test<Api extends VendorApi>(ctx: StepContext<Api>, state: 
     } catch (error) {
       if (!(error instanceof KeyApiError && RETRY_TEST.has(error.failure))) throw error;
       const wait = Math.min(5_000, 250 * 2 ** attempt);
-      if (ctx.now() + wait > ctx.deadline) {
+      if (ctx.now() + wait > giveUp) {
         return { kind: 'wait', state, reason: `the vendor does not accept the new key yet (${error.vendorCode})` };
       }
       await sleep(wait);
@@ -191,7 +197,9 @@ export async function test<Api extends VendorApi>(ctx: StepContext<Api>, state: 
 
 /** promote: see the module comment. */
 export async function promote<Api extends VendorApi>(ctx: StepContext<Api>, state: RunState): Promise<StepResult> {
-  const current = await currentKeys(ctx);
+  const stored = await readStoredKey(ctx.api.vendor, ctx.keysParameter);
+  if (stored === undefined) throw new BrokerError('KeysUnavailable', `The ${ctx.api.vendor.name} key parameter does not exist.`);
+  const current = stored.keys;
   const currentId = ctx.api.keyIdOf(current);
   if (currentId !== state.newKeyId) {
     if (currentId !== state.previousKeyId) {
@@ -203,8 +211,14 @@ export async function promote<Api extends VendorApi>(ctx: StepContext<Api>, stat
     const pending = await readKeyParameter(ctx.api.vendor, pendingParameter(ctx.keysParameter));
     if (pending === undefined || ctx.api.keyIdOf(pending) !== state.newKeyId) return pendingLost(ctx, state);
     const secret = pending[ctx.api.vendor.secretFields[0]] as string;
-    // From the parameter as it is now, so a field changed since the create (stsRoleArn, say) is kept.
-    await writeKeyParameter(ctx.api.vendor, ctx.keysParameter, ctx.api.withNewKey(current, state.newKeyId!, secret));
+    // From the parameter as it is now, so a field changed since the create (stsRoleArn, say) is kept, and
+    // so is any field its vendor's schema does not know.
+    await writeKeyParameter(
+      ctx.api.vendor,
+      ctx.keysParameter,
+      { ...stored.json, ...ctx.api.withNewKey(current, state.newKeyId!, secret) },
+      ctx.settings.ROTATION_KEYS_KMS_KEY_ID,
+    );
   }
   await checkpoint(ctx, 'promoted');
   const next = await save(ctx, { ...state, step: 'retire', promotedAt: iso(ctx.now()) });
