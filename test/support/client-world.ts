@@ -3,7 +3,11 @@
  * IAM principal take STS credentials scoped to their own prefix of one OSS bucket and one COS
  * bucket, the roles the broker assumes, and how to seed that policy into the fake SSM.
  */
-import { beforeAll } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import type { BrokerAuth } from '../../client/auth.js';
 import type { BrokerEnv } from './broker-env.js';
 import { FRONT_IAM_PRINCIPAL } from './broker-front.js';
 
@@ -70,4 +74,24 @@ export function useStsPolicy(broker: BrokerEnv): void {
   beforeAll(() => {
     broker.ssm.put(STS_POLICY.env.POLICY_PARAMETER, STS_POLICY.policy);
   });
+}
+
+/**
+ * A bearer-token file per tenant, as an app's platform would mount it: `tenantAuth(tenant)` is the
+ * BrokerAuth that reads it (a JWT front takes the tenant from the token). Files live in a
+ * temporary folder removed after the file's tests.
+ */
+export function useTenantTokens(): (tenant: string) => Promise<BrokerAuth> {
+  let dir: string | undefined;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'broker-tokens-'));
+  });
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+  return async (tenant) => {
+    const path = join(dir!, tenant);
+    await writeFile(path, `${tenant}.token\n`);
+    return { kind: 'jwt-file', path };
+  };
 }
