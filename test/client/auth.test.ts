@@ -95,16 +95,14 @@ describe('IAM: SigV4 for execute-api with the default credential chain', () => {
   });
 
   it('without AWS_REGION it says so', async () => {
-    const saved = { region: process.env.AWS_REGION, fallback: process.env.AWS_DEFAULT_REGION };
+    const saved = process.env.AWS_REGION;
     delete process.env.AWS_REGION;
-    delete process.env.AWS_DEFAULT_REGION;
     try {
       await expect(authorize({ url: `${iamFront.url}/v1/x`, method: 'POST', headers: {}, body: '{}' }, { kind: 'iam' })).rejects.toThrow(
         '--auth iam needs AWS_REGION',
       );
     } finally {
-      process.env.AWS_REGION = saved.region;
-      if (saved.fallback !== undefined) process.env.AWS_DEFAULT_REGION = saved.fallback;
+      process.env.AWS_REGION = saved;
     }
   });
 });
