@@ -48,6 +48,12 @@ export interface SimulatorOptions {
   tencentKeys?: TencentKey[];
   /** The Alibaba RAM role's MaxSessionDuration: the most DurationSeconds AssumeRole accepts. Default 3600. */
   aliyunMaxSessionDurationSeconds?: number;
+  /**
+   * STS credentials (both vendors) live this share of the DurationSeconds asked, at least a
+   * second: 1 (default) as the vendors do; npm start passes SIM_LIFETIME_SCALE, so that 1/60
+   * makes 900 s credentials live 15 s and a test sees several lifetimes in a minute.
+   */
+  stsLifetimeScale?: number;
   /** CAMS `Expire`, in seconds. Default 3600. */
   camsExpireSeconds?: number;
   /** UFile `ExpireTime` = now + this many seconds. Default 86400. */
@@ -547,7 +553,7 @@ function aliyunOperation(auth: AliyunAuth, sim: SimulatorState): Reply {
   if (auth.action === 'GetChatappUploadAuthorization') return jsonReply(200, camsAuthorization(auth.params, sim));
   if (auth.action === 'GetExternalApplication') return imsRead(auth.params, sim);
   if (auth.action === 'AssumeRole') {
-    const done = recorded(sim, aliyunAssumeRole(auth.params, sim.aliyunMaxSessionDurationSeconds));
+    const done = recorded(sim, aliyunAssumeRole(auth.params, sim.aliyunMaxSessionDurationSeconds, Date.now(), sim.stsLifetimeScale));
     if ('refusal' in done) throw new AliyunRefusal(done.refusal.status, done.refusal.code, done.refusal.message);
     return jsonReply(200, done.answer);
   }
@@ -779,7 +785,12 @@ interface TencentAction {
 
 const TENCENT_ACTIONS: Record<string, TencentAction> = {
   AssumeRole: { service: 'sts', version: '2018-08-13' },
+  // What an app signs with the temporary credentials the broker handed out (the agent's e2e test).
+  GetCallerIdentity: { service: 'sts', version: '2018-08-13' },
 };
+
+/** The Tencent Cloud actions the simulator accepts signed with temporary credentials (SecretId, SecretKey and X-TC-Token). */
+const TENCENT_TEMPORARY_CREDENTIAL_ACTIONS = new Set(['GetCallerIdentity']);
 
 /** "If the difference between the UNIX timestamp and the server time is greater than 5 minutes, a signature expiration error may occur." */
 const TENCENT_MAX_SKEW_S = 5 * 60;
@@ -805,6 +816,8 @@ function tencentErrorReply(code: string, message: string): Reply {
 /** The verified identity of a Tencent Cloud request. */
 interface TencentAuth {
   action: string;
+  /** The SecretId that signed: a master key's, or temporary credentials' (GetCallerIdentity). */
+  secretId: string;
   version: string;
   region: string | undefined;
   params: Record<string, unknown>;
@@ -824,6 +837,21 @@ function requireTencentHeader(req: ParsedRequest, name: string): string {
   const value = header(req, name);
   if (!value) throw new TencentRefusal('MissingParameter', `The request is missing a required parameter \`${name}\`.`);
   return value;
+}
+
+/**
+ * The key of temporary credentials this simulator issued (STS AssumeRole), for the actions that
+ * take them: the request must carry their token in X-TC-Token, before they expire. Undefined
+ * when the SecretId is not of issued credentials. Assumption: the codes of a wrong or expired
+ * token (the vendor lists AuthFailure.TokenFailure, "token error").
+ */
+function temporaryKey(req: ParsedRequest, sim: SimulatorState, action: string, secretId: string): TencentKey | undefined {
+  const issued = sim.issued.get(secretId);
+  if (issued === undefined || !TENCENT_TEMPORARY_CREDENTIAL_ACTIONS.has(action)) return undefined;
+  if (header(req, 'x-tc-token') !== issued.securityToken)
+    throw new TencentRefusal('AuthFailure.TokenFailure', 'The token is not the one issued with this SecretId.');
+  if (Date.now() >= issued.expiresAt) throw new TencentRefusal('AuthFailure.TokenFailure', 'The temporary credentials have expired.');
+  return { secretId, secretKey: issued.accessKeySecret };
 }
 
 function verifyTencent(req: ParsedRequest, sim: SimulatorState, call: SimulatorCall): TencentAuth {
@@ -854,7 +882,7 @@ function verifyTencent(req: ParsedRequest, sim: SimulatorState, call: SimulatorC
   if (!/^\d{1,12}$/.test(timestampText))
     throw new TencentRefusal('InvalidParameter', 'X-TC-Timestamp must be a unix timestamp in seconds.');
   const timestamp = Number(timestampText);
-  const key = sim.tencentKeys.find((k) => k.secretId === auth.secretId);
+  const key = sim.tencentKeys.find((k) => k.secretId === auth.secretId) ?? temporaryKey(req, sim, action, auth.secretId);
   if (!key)
     throw new TencentRefusal('AuthFailure.SecretIdNotFound', 'The SecretId is not found, please ensure that your SecretId is correct.');
   if (Math.abs(Date.now() / 1000 - timestamp) > TENCENT_MAX_SKEW_S) {
@@ -885,7 +913,23 @@ function verifyTencent(req: ParsedRequest, sim: SimulatorState, call: SimulatorC
     );
   }
   if (req.jsonError) throw new TencentRefusal('InvalidParameter', 'The request body is not a JSON object.');
-  return { action, version, region, params: json };
+  return { action, secretId: auth.secretId, version, region, params: json };
+}
+
+/**
+ * STS GetCallerIdentity: who signed. Assumption: the local account's uin (100000000001) and, for
+ * temporary credentials, an assumed-role ARN naming their SecretId (the simulator does not keep
+ * which role issued them).
+ */
+function callerIdentity(auth: TencentAuth, sim: SimulatorState): Record<string, unknown> {
+  const temporary = sim.issued.has(auth.secretId);
+  return {
+    Arn: temporary ? `qcs::sts:100000000001:assumed-role/sim/${auth.secretId}` : 'qcs::cam::uin/100000000001:uin/100000000001',
+    AccountId: '100000000001',
+    UserId: temporary ? auth.secretId : '100000000001',
+    PrincipalId: '100000000001',
+    Type: temporary ? 'CAMRole' : 'RootAccount',
+  };
 }
 
 function tencentOperation(auth: TencentAuth, sim: SimulatorState): Reply {
@@ -894,7 +938,8 @@ function tencentOperation(auth: TencentAuth, sim: SimulatorState): Reply {
   if (auth.version !== spec.version) throw new TencentRefusal('NoSuchVersion', `The API version \`${auth.version}\` does not exist.`);
   // STS AssumeRole lists Region as required.
   if (!auth.region) throw new TencentRefusal('MissingParameter', 'The request is missing a required parameter `Region`.');
-  const done = recorded(sim, tencentAssumeRole(auth.params));
+  if (auth.action === 'GetCallerIdentity') return tencentReply(callerIdentity(auth, sim));
+  const done = recorded(sim, tencentAssumeRole(auth.params, Date.now(), sim.stsLifetimeScale));
   if ('refusal' in done) throw new TencentRefusal(done.refusal.code, done.refusal.message);
   return tencentReply(done.answer);
 }
@@ -1044,6 +1089,7 @@ interface SimulatorState {
   ucloudKeys: UcloudKey[];
   tencentKeys: TencentKey[];
   aliyunMaxSessionDurationSeconds: number;
+  stsLifetimeScale: number;
   assumeRoleCalls: AssumeRoleRecord[];
   /** Issued STS credentials by key id, oldest first (bounded by MAX_ISSUED). */
   issued: Map<string, IssuedCredentials>;
@@ -1203,6 +1249,7 @@ export async function startVendorSimulator(options: SimulatorOptions = {}): Prom
     ucloudKeys: options.ucloudKeys ?? [{ ...SIMULATOR_DEFAULT_KEYS.ucloud }],
     tencentKeys: options.tencentKeys ?? [{ ...SIMULATOR_DEFAULT_KEYS.tencent }],
     aliyunMaxSessionDurationSeconds: options.aliyunMaxSessionDurationSeconds ?? 3600,
+    stsLifetimeScale: options.stsLifetimeScale ?? 1,
     assumeRoleCalls: [],
     issued: new Map(),
     camsExpireSeconds: options.camsExpireSeconds ?? 3600,
