@@ -26,7 +26,9 @@ export const DEFAULT_ROUTES: readonly RouteFlag[] = [
 // The broker refuses bodies above 16 KiB; the agent refuses them first.
 const MAX_BODY_BYTES = 16 * 1024;
 const routeName = z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a route name is 1–63 of a-z, 0-9 and -'));
-const brokerPath = z.string().check(z.regex(/^\/v1(\/[A-Za-z0-9._-]+)+$/, 'a broker path is /v1/… (letters, digits, . _ -)'));
+const brokerPath = z
+  .string()
+  .check(z.regex(/^\/v1(\/(?!\.{1,2}(?:\/|$))[A-Za-z0-9._-]+)+$/, 'a broker path is /v1/… (letters, digits, . _ -; no . or .. segment)'));
 const body = z.record(z.string(), z.unknown());
 
 /** Parses one `--route name=/v1/path[:{"json":"body"}]`; throws a clear Error. */

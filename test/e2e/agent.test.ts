@@ -56,6 +56,9 @@ beforeAll(async () => {
     'tencent=/v1/tencent/sts/assume-role:{"durationSeconds":900}',
     '--route',
     'cams=/v1/aliyun/cams/upload-authorization:{"custSpaceId":"cs-demo"}',
+    // A body the broker refuses (custSpaceId is required): that route answers 502, the others serve.
+    '--route',
+    'refused=/v1/aliyun/cams/upload-authorization:{}',
   ]);
   home = mkdtempSync(join(tmpdir(), 'agent-e2e-home-'));
   // The default chain, as an app beside the agent has it: no keys in the environment, no CLI
@@ -120,13 +123,16 @@ describe('the credentials agent beside an app', () => {
     for (const host of [`127.0.0.1:${port}`, `localhost:${port}`]) expect((await getJson(url, { host })).status).toBe(200);
   });
 
-  it('serves another route’s data with expiresAt and refreshAfter, and 404 for a route it does not have', async () => {
+  it('serves another route’s data with expiresAt and refreshAfter, 502 for one the broker refuses, 404 for one it does not have', async () => {
     const cams = await getJson(`${agent.url}/routes/cams`);
     expect(cams.status).toBe(200);
     const body = cams.body as { data: { bucketName: string }; expiresAt: string; refreshAfter: string };
     expect(body.data.bucketName).toBe('sim-cams-media');
     expect(Date.parse(body.refreshAfter)).toBeLessThan(Date.parse(body.expiresAt));
     expect((await getJson(`${agent.url}/routes/nope`)).status).toBe(404);
+    const refused = await getJson(`${agent.url}/routes/refused`);
+    expect(refused.status).toBe(502);
+    expect(refused.body).toMatchObject({ error: { code: 'BrokerRefused', message: expect.stringMatching(/400 InvalidRequest/) } });
   });
 
   it('gives the official external-process provider (process_command) what it parses, from the agent or the broker', async () => {
