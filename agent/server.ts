@@ -41,10 +41,13 @@ function answer(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-/** The status and code of a failure to serve: 502 when the broker refused, else 503. */
+/** The status and code of a failure to serve: 502 when the broker refused or answered what is not an answer, 503 when it cannot be reached or what is held cannot be served. */
 export function failure(error: unknown): { status: 502 | 503; code: string } {
-  if (error instanceof BrokerCallError)
-    return error.status === undefined ? { status: 503, code: 'BrokerUnavailable' } : { status: 502, code: 'BrokerRefused' };
+  if (error instanceof BrokerCallError) {
+    if (error.status === undefined) return { status: 503, code: 'BrokerUnavailable' };
+    // A 200 the client could not read as the broker's answer.
+    return error.status < 300 ? { status: 502, code: 'BadBrokerAnswer' } : { status: 502, code: 'BrokerRefused' };
+  }
   if (error instanceof NotServable) return { status: 503, code: 'CredentialsUnavailable' };
   return { status: 502, code: 'BadBrokerAnswer' };
 }
