@@ -58,7 +58,7 @@ async function readToken(path: string): Promise<string> {
 }
 
 async function signV4(request: BrokerRequest): Promise<Record<string, string>> {
-  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  const region = process.env.AWS_REGION;
   if (!region) throw new Error('--auth iam needs AWS_REGION: the region of the broker’s API (SigV4 signs for it)');
   const [{ SignatureV4 }, { Hash }] = await Promise.all([import('@smithy/signature-v4'), import('@smithy/hash-node')]);
   const url = new URL(request.url);

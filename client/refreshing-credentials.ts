@@ -69,7 +69,7 @@ export function refreshingCredentials<Data>(
   fetch: () => Promise<SourceAnswer<Data>>,
   options: RefreshOptions = {},
 ): RefreshingCredentials<Data> {
-  const now = options.now ?? Date.now;
+  const now = options.now ?? (() => Date.now());
   const margin = options.expiryMarginMs ?? defaultExpiryMarginMs;
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
   if (!(backoff.firstMs > 0 && backoff.maxMs >= backoff.firstMs)) throw new Error('backoff needs 0 < firstMs <= maxMs');
