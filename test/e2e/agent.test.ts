@@ -17,6 +17,9 @@ import alicloudCredentials, { CLIProfileCredentialsProvider } from '@alicloud/cr
 import OSS from 'ali-oss';
 import { CommonClient } from 'tencentcloud-sdk-nodejs-common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { agentAliyunCredentials, aliOssCredentials } from '../../client/ali-oss.js';
+import type { RefreshOptions } from '../../client/refreshing-credentials.js';
+import { agentTencentCredentials, tencentCloudCredential } from '../../client/tencent.js';
 import { AGENT_BIN, type AgentProcess, getJson, startAgent } from '../support/agent-process.js';
 import { loopbackAgent } from '../support/loopback-agent.js';
 import { type NpmStart, startNpmStart } from '../support/npm-start.js';
@@ -32,6 +35,12 @@ const SCALE = 1 / 60;
 const LIFETIME_MS = 900_000 * SCALE;
 const BUCKET = 'cloud-token-broker-local';
 const ISO_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+/**
+ * The app client's helpers read the agent with a margin of a sixteenth of the time left: their
+ * default floor of 5 s is more than these scaled 15 s credentials have left once the agent
+ * serves them past their refreshAfter.
+ */
+const SHORT_LIVED: RefreshOptions = { expiryMarginMs: (lifetimeMs) => lifetimeMs / 16 };
 
 let npmStart: NpmStart;
 let agent: AgentProcess;
@@ -166,14 +175,9 @@ describe('the credentials agent beside an app', () => {
   });
 
   it('signs a tencentcloud-sdk call with the agent’s Tencent credentials, and the simulator accepts it', async () => {
+    // The app client's Tencent helper on the agent's endpoint: the SDK asks it before each request.
     const client = new CommonClient('sts.tencentcloudapi.com', '2018-08-13', {
-      credential: {
-        async getCredential() {
-          const answer = await getJson(`${agent.url}/tencent/credentials`);
-          const body = answer.body as { TmpSecretId: string; TmpSecretKey: string; Token: string; ExpiredTime: number };
-          return { secretId: body.TmpSecretId, secretKey: body.TmpSecretKey, token: body.Token };
-        },
-      },
+      credential: tencentCloudCredential(agentTencentCredentials(agent.env.CLOUD_TOKEN_BROKER_TENCENT_CREDENTIALS_URL!, SHORT_LIVED)),
       region: 'ap-guangzhou',
       profile: { httpProfile: { protocol: 'http://', agent: loopbackAgent(() => simulatorPort), reqTimeout: 10 } },
     });
@@ -187,20 +191,14 @@ describe('the credentials agent beside an app', () => {
 
   it('keeps the official default chain and ali-oss (no refresh-interval rule) on live credentials through a simulated hour', async () => {
     const chain = new Credential();
-    // ali-oss with the agent as its only source: it asks the agent before every request (the agent
-    // holds and refreshes the credentials), so no interval has to fit the lifetime.
-    const fromAgent = async () => {
-      const { body } = await getJson(agent.env.ALIBABA_CLOUD_CREDENTIALS_URI!);
-      const c = body as { AccessKeyId: string; AccessKeySecret: string; SecurityToken: string };
-      return { accessKeyId: c.AccessKeyId, accessKeySecret: c.AccessKeySecret, stsToken: c.SecurityToken };
-    };
+    // ali-oss with the agent as its only source, through the app client's helper (client/ali-oss.ts):
+    // the app states no refresh interval; the helper answers ali-oss from what the agent serves.
     const oss = new OSS({
       endpoint: bucketUrl,
       bucket: BUCKET,
-      ...(await fromAgent()),
-      refreshSTSToken: fromAgent,
-      refreshSTSTokenInterval: 0,
+      ...(await aliOssCredentials(agentAliyunCredentials(agent.env.ALIBABA_CLOUD_CREDENTIALS_URI!, SHORT_LIVED))),
     });
+    const ossKeys = new Set<string>();
     const chainKeys = new Set<string>();
     const ossFailures: string[] = [];
     const started = Date.now();
@@ -220,11 +218,14 @@ describe('the credentials agent beside an app', () => {
       await oss
         .put(`uploads/oss-${second}.txt`, Buffer.from(String(second)))
         .catch((error: { code?: string }) => ossFailures.push(`oss ${second}: ${error.code}`));
+      // The key ali-oss signed with: it keeps its credentials in its options.
+      ossKeys.add((oss as unknown as { options: { accessKeyId: string } }).options.accessKeyId);
       await sleep(1000);
     }
     expect(ossFailures).toEqual([]);
     // Four lifetimes: at least four sets of credentials, each from the vendor through the broker.
     expect(chainKeys.size).toBeGreaterThanOrEqual(4);
+    expect(ossKeys.size).toBeGreaterThanOrEqual(3);
     // One broker call at a time per route: about one refresh per lifetime, not one per request.
     const refreshes = agent
       .stderr()
