@@ -26,7 +26,7 @@ flags:
                           none               no authentication (a local npm start)
   --route <name>=<broker path>[:<json body>]
                         repeatable: another credential route, served at /routes/<name>, e.g.
-                        --route ufile=/v1/ucloud/ufile/tokens:{"tokenName":"uploads"}. The names aliyun and
+                        --route cams=/v1/aliyun/cams/upload-authorization:{"custSpaceId":"cs-demo"}. The names aliyun and
                         tencent set the body of the two defaults, e.g. --route aliyun=/v1/aliyun/sts/assume-role:{"durationSeconds":900}
   --help, -h            this text.
 

@@ -3,10 +3,14 @@
  * process, for --help and the refusals at start.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { AGENT_BIN } from '../support/agent-process.js';
+import { AGENT_BIN, getJson, startAgent } from '../support/agent-process.js';
 
 const run = promisify(execFile);
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -67,5 +71,51 @@ describe('cloud-token-broker-agent', () => {
     expect(noRegion.stdout).toBe('');
     const clear = await agent(['--broker', 'http://b.example', '--auth', 'none', '--listen', '127.0.0.1:0']);
     expect(clear).toMatchObject({ code: 1, stderr: expect.stringMatching(/https/) });
+  });
+});
+
+describe('--auth jwt-file', () => {
+  it('reads the token at every broker call, so a rotated token is used, and never logs it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agent-jwt-'));
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, 'jwt-one-eyJhbGciOi\n');
+    const seen: string[] = [];
+    // The broker as far as the agent can tell: short-lived credentials, to be asked again after a second.
+    const broker = createServer((req, res) => {
+      seen.push(String(req.headers.authorization));
+      req.resume();
+      const now = Date.now();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          operation: 'aliyun-sts:AssumeRole',
+          requestId: 'r',
+          expiresAt: new Date(now + 8000).toISOString(),
+          refreshAfter: new Date(now + 1000).toISOString(),
+          data: { accessKeyId: 'STS.jwt-test', accessKeySecret: 'secret', securityToken: 'token' },
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => broker.listen(0, '127.0.0.1', resolve));
+    const port = (broker.address() as AddressInfo).port;
+    const agentProcess = await startAgent([
+      '--broker',
+      `http://127.0.0.1:${port}`,
+      '--auth',
+      `jwt-file=${tokenFile}`,
+      '--listen',
+      '127.0.0.1:0',
+    ]);
+    try {
+      await expect.poll(() => seen, { timeout: 10_000 }).toContain('Bearer jwt-one-eyJhbGciOi');
+      writeFileSync(tokenFile, 'jwt-two-eyJhbGciOi');
+      await expect.poll(() => seen, { timeout: 15_000 }).toContain('Bearer jwt-two-eyJhbGciOi');
+      expect((await getJson(`${agentProcess.url}/aliyun/credentials`)).status).toBe(200);
+      expect(agentProcess.stderr()).toMatch(/"msg":"credentials refreshed"/);
+      expect(agentProcess.stderr() + agentProcess.stdout()).not.toMatch(/jwt-(one|two)|eyJ/);
+    } finally {
+      agentProcess.kill();
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
