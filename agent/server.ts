@@ -4,7 +4,7 @@
  * route's held credentials (agent/held-routes.ts) in its endpoint's format (agent/formats.ts);
  * when there are none to serve, a JSON error: 502 when the broker refused, 503 when it could not
  * be reached or the credentials held are too close to expiry. Every answer says
- * `Cache-Control: no-store`; each request is logged without its answer.
+ * `Cache-Control: no-store`; refusals and failures are logged, never an answer.
  * @module
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
@@ -78,8 +78,8 @@ export async function startAgentServer(listen: ListenAddress, routes: Map<string
     held.credentials
       .get()
       .then((credentials) => {
+        // Not logged: SDKs ask on every call once their own staleness window starts; failures are.
         answer(res, 200, format(credentials));
-        log('info', 'served', { path, route: held.route.name, status: 200 });
       })
       .catch((error: unknown) => {
         const { status, code } = failure(error);
