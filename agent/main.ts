@@ -70,7 +70,7 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
     }
     routeTable(flags.routes); // a name given twice is refused before anything listens
     // SigV4 signs for a region: without one every broker call would fail, so the start does.
-    if (flags.auth.kind === 'iam' && !(process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION)) {
+    if (flags.auth.kind === 'iam' && !process.env.AWS_REGION) {
       throw new Error('--auth iam needs AWS_REGION (the region of the broker’s API, which SigV4 signs for)');
     }
     await serve({ ...flags, broker: flags.broker! });
