@@ -54,7 +54,8 @@ export const commonAnswer = z.looseObject({
   requestId: z.string(),
   expiresAt: z.optional(z.iso.datetime({ offset: true })),
   refreshAfter: z.optional(z.iso.datetime({ offset: true })),
-  data: z.nullable(z.record(z.string(), z.unknown())),
+  // An object for most routes, an array for UFile's token set, null for an IMS repeat.
+  data: z.nullable(z.union([z.record(z.string(), z.unknown()), z.array(z.unknown())])),
 });
 
 const errorAnswer = z.object({

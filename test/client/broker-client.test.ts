@@ -60,6 +60,14 @@ describe('createBrokerClient', () => {
     expect(tencent.data?.credentials.tmpSecretId).toBeTruthy();
   });
 
+  it('answers a route whose data is an array (UFile token set), typed as one', async () => {
+    const answer = await client().post('/v1/ucloud/ufile/tokens', { region: 'cn-bj' });
+    expect(answer.operation).toBe('ufile:DescribeUFileToken');
+    expect(Array.isArray(answer.data)).toBe(true);
+    expect(answer.data?.[0]?.tokenId).toBeTruthy();
+    expect(Date.parse(answer.refreshAfter!)).toBeLessThan(Date.parse(answer.expiresAt!));
+  });
+
   it('403 Forbidden (the caller policy refuses the caller) is a BrokerCallError with the code and status', async () => {
     await writeFile(tokenFile, 'intruder.v1');
     try {

@@ -50,6 +50,7 @@ export const STS_POLICY = {
           Statement: [{ Effect: 'Allow', Action: ['oss:PutObject'], Resource: [`acs:oss:*:*:${OSS_BUCKET}/iam-app/*`] }],
         },
       },
+      { id: 'tenant-ufile', callers: [{ claims: { tenant: 'tenant-*' } }], operations: ['ufile:DescribeUFileToken'] },
       {
         id: 'tenant-cos',
         callers: [{ claims: { tenant: 'tenant-*' } }],
