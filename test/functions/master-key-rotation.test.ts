@@ -24,6 +24,7 @@ import { exampleBody } from '../../sim/local-world.js';
 import { SIMULATOR_DEFAULT_KEYS, type SimulatorCall } from '../../sim/vendor-simulator.js';
 import { KEY_PARAMETERS, useBrokerEnv } from '../support/broker-env.js';
 import { invokeHttp } from '../support/invoke-http.js';
+import { CRASH_POINTS } from '../support/memory-key-api.js';
 import { ID_FIELDS } from '../support/request-bodies.js';
 
 const rotations = await loadRotations();
@@ -161,18 +162,7 @@ describe.each(rotations.map((rotation) => [rotation.vendor, rotation] as const))
       expect(broker.ssm.get(pendingParameter(parameter()))).toBeUndefined();
     }
 
-    const crashPoints: Checkpoint[][] = [
-      ['intent-recorded'],
-      ['key-created'],
-      ['pending-stored'],
-      ['tested'],
-      ['promoted'],
-      ['pending-deleted'],
-      ['inactivated'],
-      ['deleted'],
-      ['key-created', 'orphan-removed'],
-    ];
-    it.each(crashPoints.map((points) => [points.join(' then '), points] as const))(
+    it.each(CRASH_POINTS.map((points) => [points.join(' then '), points] as const))(
       'a run dying after %s is finished by the next: no orphan key, no untested key',
       async (_name, crashAt) => {
         const crashes = [...crashAt];

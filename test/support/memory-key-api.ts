@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type AccessKeyInfo, defineMasterKeyApi, KeyApiError, type MasterKeyApi } from '../../lib/rotation/api.js';
+import type { Checkpoint } from '../../lib/rotation/steps.js';
 import { type AliyunKeys, aliyunApi } from '../../lib/vendor/aliyun.js';
 
 interface StoredKey {
@@ -115,3 +116,20 @@ export function memoryKeyApi(now: () => number = Date.now): MemoryKeyApi {
   });
   return state;
 }
+
+/**
+ * Where the crash tests make a rotation run die, one list per case: after each change a run
+ * makes, and after an orphan's removal that itself follows a crash (test/lib/rotation and
+ * test/functions both walk it).
+ */
+export const CRASH_POINTS: readonly (readonly Checkpoint[])[] = [
+  ['intent-recorded'],
+  ['key-created'],
+  ['pending-stored'],
+  ['tested'],
+  ['promoted'],
+  ['pending-deleted'],
+  ['inactivated'],
+  ['deleted'],
+  ['key-created', 'orphan-removed'],
+];

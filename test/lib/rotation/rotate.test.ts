@@ -17,7 +17,7 @@ import { SIMULATOR_DEFAULT_KEYS } from '../../../sim/vendor-simulator.js';
 import { KEY_PARAMETERS, TOKEN_TABLE, useBrokerEnv } from '../../support/broker-env.js';
 import { emfProblems } from '../../support/emf.js';
 import { captureLogs } from '../../support/log-capture.js';
-import { type MemoryKeyApi, memoryKeyApi } from '../../support/memory-key-api.js';
+import { CRASH_POINTS, type MemoryKeyApi, memoryKeyApi } from '../../support/memory-key-api.js';
 
 const broker = useBrokerEnv({
   table: true,
@@ -43,7 +43,7 @@ function observe(point: Checkpoint) {
 }
 
 /** A handler whose run dies (throws) at the listed checkpoints, each once, in order. */
-function handler(crashAt: Checkpoint[] = []) {
+function handler(crashAt: readonly Checkpoint[] = []) {
   const crashes = [...crashAt];
   return createRotationHandler(vendor.api, {
     checkpoint: (point) => {
@@ -207,18 +207,7 @@ describe('the schedule', () => {
 });
 
 describe('a run that dies', () => {
-  const points: Checkpoint[][] = [
-    ['intent-recorded'],
-    ['key-created'],
-    ['pending-stored'],
-    ['tested'],
-    ['promoted'],
-    ['pending-deleted'],
-    ['inactivated'],
-    ['deleted'],
-    ['key-created', 'orphan-removed'],
-  ];
-  it.each(points.map((crashAt) => [crashAt.join(' then '), crashAt] as const))(
+  it.each(CRASH_POINTS.map((crashAt) => [crashAt.join(' then '), crashAt] as const))(
     'after %s is finished by the next runs: no orphan key, the broker never saw an untested key',
     async (_name, crashAt) => {
       const run = handler(crashAt);
