@@ -35,6 +35,17 @@ export const tencentStsAssumeRole = defineOperation({
     // The vendor URL-decodes Policy before reading it.
     Policy: role?.sessionPolicy === undefined ? undefined : encodeURIComponent(role.sessionPolicy),
     DurationSeconds: role?.durationSeconds,
+    // From the account's key parameter, never from the body (docs/contracts.md, "Accounts").
+    ExternalId: role?.externalId,
+    SourceIdentity: role?.sourceIdentity,
+    // Who asked and in which account, on the session (CloudAudit shows them); both allow-listed.
+    Tags:
+      role === undefined
+        ? undefined
+        : [
+            { Key: 'broker-account', Value: role.account },
+            { Key: 'broker-caller', Value: role.sessionName },
+          ],
   }),
   response: {
     field: 'Response',
