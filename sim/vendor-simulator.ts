@@ -1306,6 +1306,7 @@ export async function startVendorSimulator(options: SimulatorOptions = {}): Prom
       sim.chaos = undefined;
       sim.nonces.clear();
       sim.provisioned.clear();
+      sim.arrivals.clear();
     },
     async close() {
       sim.closed = true;
