@@ -161,6 +161,27 @@ const params = {
  * param. Values given with --param arrive as strings: `as` turns them into what the template
  * needs ('string', 'number', 'boolean' or 'json', e.g. a list).
  */
+/** What an account name may be (lib/access/account.ts ACCOUNT_NAME). */
+const ACCOUNT_NAME = /^[a-z0-9-]{1,32}$/;
+
+/**
+ * A vendor's accounts in the stage: `default` and those its stage param lists
+ * (`aliyunAccounts: acme,globex`, the variable ALIYUN_ACCOUNTS; docs/deploy.md). A wrong name
+ * fails the package, as it would fail the function's configuration.
+ */
+async function vendorAccounts(resolveVariable, vendor) {
+  const name = await configParam(`${vendor.toUpperCase()}_ACCOUNTS`);
+  const listed = String(await stageParams(resolveVariable)(name, { fallback: '' }))
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+  for (const account of listed) {
+    if (!ACCOUNT_NAME.test(account))
+      throw new Error(`stage param ${name}: ${JSON.stringify(account)} is no account name (a-z 0-9 -, 1 to 32)`);
+  }
+  return [...new Set(['default', ...listed])];
+}
+
 function stageParams(resolveVariable) {
   return async function param(name, { fallback, as = 'string' } = {}) {
     let value = await resolveVariable(`param:${name}, null`);
@@ -204,6 +225,7 @@ const arn = (service, resource) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:${servi
 
 module.exports = {
   SERVICE_PREFIX,
+  vendorAccounts,
   configParam,
   operations,
   vendors,
