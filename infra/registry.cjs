@@ -153,6 +153,8 @@ const params = {
   maxReceiveCount: (op) => `${camel(op.functionName)}MaxReceiveCount`,
   eventSource: (op) => `${camel(op.functionName)}EventSource`,
   eventDetailType: (op) => `${camel(op.functionName)}EventDetailType`,
+  /** The vendor account of the function's events, schedules and messages (EVENT_ACCOUNT); unset: `default`. */
+  eventAccount: (op) => `${camel(op.functionName)}EventAccount`,
 };
 
 /**

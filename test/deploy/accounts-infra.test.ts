@@ -80,3 +80,16 @@ describe('vendor accounts in the template', () => {
     });
   });
 });
+
+describe("an event's account", () => {
+  const functions = require('../../infra/functions.cjs') as Generator;
+
+  it('sets EVENT_ACCOUNT on a function with events when its stage param names a configured account, and nothing otherwise', async () => {
+    const named = await functions(input({ aliyunAccounts: 'acme', imsProvisionExternalApplicationEventAccount: 'acme' }));
+    expect(named['ims-provision-external-application'].environment.EVENT_ACCOUNT).toBe('acme');
+    expect(named['cams-get-upload-authorization'].environment?.EVENT_ACCOUNT).toBeUndefined();
+    const plain = await functions(input({}));
+    expect(plain['ims-provision-external-application'].environment?.EVENT_ACCOUNT).toBeUndefined();
+    await expect(functions(input({ imsProvisionExternalApplicationEventAccount: 'acme' }))).rejects.toThrow(/not one of the accounts/);
+  });
+});

@@ -9,7 +9,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as aliyunSts } from '../../functions/aliyun-sts-assume-role.js';
 import { handler as cams } from '../../functions/cams-get-upload-authorization.js';
 import { handler as tencentSts } from '../../functions/tencent-sts-assume-role.js';
-import { httpApiEvent } from '../../sim/lambda-events.js';
+import { httpApiEvent, lambdaContext } from '../../sim/lambda-events.js';
 import { tableItems } from '../../sim/table-items.js';
 import { SIMULATOR_DEFAULT_KEYS } from '../../sim/vendor-simulator.js';
 import { KEY_PARAMETERS, useBrokerEnv } from '../support/broker-env.js';
@@ -151,6 +151,30 @@ describe('the account a rule chooses', () => {
     // The dimensions the alarms use stay, and the account's join them.
     expect(dimensions).toContainEqual(['operation']);
     expect(dimensions).toContainEqual(['operation', 'Account']);
+  });
+});
+
+describe("an event's account", () => {
+  const rotate = (...bodies: unknown[]) =>
+    (cams as (event: unknown, context: unknown) => Promise<unknown>)({ rotate: bodies }, lambdaContext(30_000));
+
+  it("uses default, or the function's EVENT_ACCOUNT; a scheduled rotation fills the very token item that account's callers read", async () => {
+    expect(await rotate({ custSpaceId: 'cs-ev' })).toMatchObject({ rotated: 1, failed: [] });
+    process.env.EVENT_ACCOUNT = 'globex';
+    try {
+      expect(await rotate({ custSpaceId: 'cs-ev' })).toMatchObject({ rotated: 1, failed: [] });
+      // A globex caller asking for the same body is served the rotated token: no third vendor call.
+      broker.coldStart();
+      const answer = await invokeHttp(cams, asCaller(CAMS_ROUTE, { sub: 'u1', org: 'globex' }, { custSpaceId: 'cs-ev' }));
+      expect(answer.statusCode).toBe(200);
+      process.env.EVENT_ACCOUNT = 'initech';
+      // An account this deployment does not have: the rotation fails for that body, before any key is read.
+      await expect(rotate({ custSpaceId: 'cs-ev2' })).rejects.toThrow(/Forbidden/);
+    } finally {
+      delete process.env.EVENT_ACCOUNT;
+    }
+    expect(broker.sim.calls.map((call) => call.accessKeyId)).toEqual([SIMULATOR_DEFAULT_KEYS.aliyun.accessKeyId, KEYS.globex.accessKeyId]);
+    expect(keyReads()).not.toContain(`${KEY_PARAMETERS.aliyun}/initech`);
   });
 });
 
