@@ -193,9 +193,9 @@ const TENCENT_SESSION_NAME = /^[\w+=,.@-]{2,128}$/;
 const TENCENT_EXTERNAL_ID = /^[\w+=,.@:/-]{2,128}$/;
 const TENCENT_DEFAULT_DURATION = 7200;
 const TENCENT_MAX_DURATION = 43_200;
-/** Assumption: SourceIdentity like RoleSessionName, 2–128 of `[\w+=,.@-]`. */
-const TENCENT_SOURCE_IDENTITY = /^[\w+=,.@-]{2,128}$/;
-/** Session tags: at most 50, each Key 1–128 and Value 0–256 characters (the vendor's Tag model). */
+/** Assumption: the SDK model calls SourceIdentity "the caller's identity uin" (调用者身份uin) and gives no limits: digits. */
+const TENCENT_SOURCE_IDENTITY = /^\d{1,20}$/;
+/** Session tags: at most 50, no key twice, each Key 1–128 and Value 0–256 characters (the vendor's Tag model). */
 const TENCENT_MAX_TAGS = 50;
 const TENCENT_PARAMETERS = new Set(['RoleArn', 'RoleSessionName', 'DurationSeconds', 'Policy', 'ExternalId', 'Tags', 'SourceIdentity']);
 
@@ -243,7 +243,8 @@ export function tencentAssumeRole(params: Record<string, unknown>, now = Date.no
           tag.Key.length <= 128 &&
           typeof tag.Value === 'string' &&
           tag.Value.length <= 256,
-      ));
+      ) &&
+      new Set(tagsSent.map((tag) => (tag as { Key: string }).Key)).size === tagsSent.length);
   if (Array.isArray(tagsSent) && tagsWellFormed) record.tags = tagsSent as { Key: string; Value: string }[];
   if (text('RoleArn') !== undefined) record.roleArn = text('RoleArn')!;
   if (text('RoleSessionName') !== undefined) record.roleSessionName = text('RoleSessionName')!;

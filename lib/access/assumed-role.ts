@@ -26,7 +26,10 @@ export interface AssumedRole {
   account: string;
   /** ExternalId sent to the vendor: the account's key parameter says it, never the body. */
   externalId?: string;
-  /** SourceIdentity sent to the vendor: who asked, as the session name (allow-listed, 2 to 64 characters). */
+  /**
+   * Who asked, as the vendor is told: the session name (allow-listed, 2 to 64 characters); Alibaba
+   * Cloud gets it as SourceIdentity, Tencent Cloud as the session tag `broker-caller`.
+   */
   sourceIdentity: string;
   /** DurationSeconds sent to the vendor (sessionLifetime): at least what the caller asked, and less than twice it. */
   durationSeconds: number;

@@ -37,8 +37,9 @@ export const tencentStsAssumeRole = defineOperation({
     DurationSeconds: role?.durationSeconds,
     // From the account's key parameter, never from the body (docs/contracts.md, "Accounts").
     ExternalId: role?.externalId,
-    SourceIdentity: role?.sourceIdentity,
-    // Who asked and in which account, on the session (CloudAudit shows them); both allow-listed.
+    // No SourceIdentity: the vendor's model describes it as the caller's uin ("调用者身份uin"), which
+    // the broker's callers are not (docs/vendors.md). Who asked and in which account go in the
+    // session Tags instead (CloudAudit shows them); both allow-listed.
     Tags:
       role === undefined
         ? undefined

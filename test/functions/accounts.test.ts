@@ -238,13 +238,13 @@ describe('STS in an account', () => {
     expect(broker.sim.assumeRoleCalls).toHaveLength(0);
   });
 
-  it("Tencent Cloud: the account's role and ExternalId, the caller as SourceIdentity and Tags", async () => {
+  it("Tencent Cloud: the account's role and ExternalId, the caller and account as session Tags (no SourceIdentity: a uin)", async () => {
     putPolicy('${org}', [stsRule('tencent-sts:AssumeRole', TENCENT_SESSION)]);
     const answer = await invokeHttp(tencentSts, asCaller(TENCENT_STS_ROUTE, { sub: 'user-9', org: 'acme' }));
     expect(answer.statusCode).toBe(200);
     const [call] = broker.sim.assumeRoleCalls;
     expect(call).toMatchObject({ code: 'OK', roleArn: TENCENT_ACME_ROLE, externalId: ACME_EXTERNAL_ID });
-    expect(call!.sourceIdentity).toBe(call!.roleSessionName);
+    expect(call!.sourceIdentity).toBeUndefined();
     expect(call!.tags).toEqual([
       { Key: 'broker-account', Value: 'acme' },
       { Key: 'broker-caller', Value: call!.roleSessionName },

@@ -61,15 +61,19 @@ describe('ExternalId, SourceIdentity and Tags', () => {
     expect(badIdentity.json.Code).toBe('InvalidParameter.SourceIdentity');
   });
 
-  it('Tencent Cloud: ExternalId enforced, SourceIdentity and Tags checked and recorded', async () => {
-    const base = { RoleArn: TENCENT_ROLE, RoleSessionName: 'caller-1', SourceIdentity: 'caller-1' };
+  it('Tencent Cloud: ExternalId enforced, SourceIdentity (a uin) and Tags checked and recorded', async () => {
+    const base = { RoleArn: TENCENT_ROLE, RoleSessionName: 'caller-1', SourceIdentity: '100000000001' };
     const tags = [{ Key: 'broker-account', Value: 'acme' }];
     const missing = await tencentSts({ ...base, Tags: tags });
     const right = await tencentSts({ ...base, ExternalId: 'ext-123', Tags: tags });
     const badTags = await tencentSts({ ...base, ExternalId: 'ext-123', Tags: [{ Key: '', Value: 'x' }] });
+    const twice = await tencentSts({ ...base, ExternalId: 'ext-123', Tags: [...tags, ...tags] });
+    const notUin = await tencentSts({ ...base, ExternalId: 'ext-123', SourceIdentity: 'caller-1' });
+    expect(twice.json.Response.Error.Code).toBe('InvalidParameter.ParamError');
+    expect(notUin.json.Response.Error.Code).toBe('InvalidParameter.ParamError');
     expect(missing.json.Response.Error.Code).toBe('InvalidParameter.ExternalIdError');
     expect(right.json.Response.Error).toBeUndefined();
     expect(badTags.json.Response.Error.Code).toBe('InvalidParameter.ParamError');
-    expect(sim.assumeRoleCalls[1]).toMatchObject({ code: 'OK', externalId: 'ext-123', sourceIdentity: 'caller-1', tags });
+    expect(sim.assumeRoleCalls[1]).toMatchObject({ code: 'OK', externalId: 'ext-123', sourceIdentity: '100000000001', tags });
   });
 });
