@@ -109,9 +109,19 @@ describe('the account a rule chooses', () => {
   ])('refuses %s with 403 before any key is read', async (_case, account, claims) => {
     putPolicy(account);
     broker.ssm.clearRequests();
-    const answer = await invokeHttp(cams, asCaller(CAMS_ROUTE, { sub: 'u1', ...claims }, { custSpaceId: 'cs-1' }));
+    const logs = captureLogs();
+    let answer: Awaited<ReturnType<typeof invokeHttp>>;
+    try {
+      answer = await invokeHttp(cams, asCaller(CAMS_ROUTE, { sub: 'u1', ...claims }, { custSpaceId: 'cs-1' }));
+    } finally {
+      logs.restore();
+    }
     expect(answer.statusCode).toBe(403);
     expect(answer.json.error.code).toBe('Forbidden');
+    // A denial on the audit line and in PolicyDenials; the answer names no account.
+    const audit = logs.records().find((record) => record.type === 'audit')!;
+    expect(audit).toMatchObject({ decision: 'denied', PolicyDenials: 1 });
+    expect(answer.body).not.toMatch(/initech|ACME/);
     expect(answer.headers?.['Cache-Control']).toBe('no-store');
     expect(keyReads()).toEqual([]);
     expect(broker.sim.calls).toHaveLength(0);

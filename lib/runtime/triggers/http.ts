@@ -1,4 +1,5 @@
 import { DEFAULT_ACCOUNT } from '../../access/account.js';
+import type { AccountRole } from '../../access/assumed-role.js';
 import { type Caller, callerIdentity } from '../../access/caller.js';
 import { authorize } from '../../access/policy.js';
 import { credentialsServed } from '../../core/metrics.js';
@@ -37,16 +38,20 @@ async function serveHttp(op: Operation, event: HttpEvent, invocation: Invocation
   audit.decision = { allowed: false };
   const caller: Caller = invocation.caller ?? { kind: 'anonymous' };
   const decision = await authorize(op.name, caller, body, invocation.logger, { assumesRole: op.assumesRole !== undefined });
-  audit.decision = { allowed: true, ...(decision.rule !== undefined && { rule: decision.rule }) };
-  // The rule's account: one this deployment does not have is refused before any key is read.
+  // The rule's account: one this deployment does not have is refused (a denial) before any key is read.
   const account = decision.account ?? DEFAULT_ACCOUNT;
+  requireAccount(op.api, account);
+  audit.decision = { allowed: true, ...(decision.rule !== undefined && { rule: decision.rule }) };
   if (account !== DEFAULT_ACCOUNT) {
     audit.account = account;
     invocation.metrics.account = account;
   }
-  requireAccount(op.api, account);
-  // An STS operation's role, ExternalId and lifetime live in its account's key parameter.
-  const accountRole = op.assumesRole === undefined ? undefined : { name: account, ...(await readKeys(op.api, account)) };
+  // An STS operation's role, ExternalId and lifetime live in its account's key parameter (only those are taken).
+  let accountRole: AccountRole | undefined;
+  if (op.assumesRole !== undefined) {
+    const { stsRoleArn, externalId, maxSessionSeconds } = (await readKeys(op.api, account)) as AccountRole;
+    accountRole = { name: account, stsRoleArn, externalId, maxSessionSeconds };
+  }
   const role = op.assumesRole?.resolve(op.name, caller, decision, body, accountRole);
   if (role !== undefined) {
     audit.session = {
