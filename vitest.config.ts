@@ -19,6 +19,7 @@ const SLOW = [
   'test/functions/accounts-rate.test.ts',
   'test/functions/secrets.property.test.ts',
   'test/functions/request-schema.property.test.ts',
+  'test/functions/master-key-rotation.test.ts',
   'test/lib/state/rate-budget.test.ts',
   'test/hostile/**/*.test.ts',
   'test/deploy/**/*.test.ts',

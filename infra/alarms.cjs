@@ -13,6 +13,13 @@
 //     this is a guard on it and on the clock);
 //   - rotation failures and lateness (operations with a schedule): any failed body in 5 minutes; no
 //     rotation run for twice the schedule's rate (only for an enabled `rate(...)` schedule).
+// And per master-key rotation (lib/rotation/index.ts; metrics with the rotation function's name as
+// `operation`): the function's Errors (a crash or timeout); a rotation failed (MasterKeyRotationFailed,
+// any in 5 minutes); a rotation stuck (MasterKeyRotationStuck: an intent older than
+// ROTATION_STUCK_SECONDS); a key the broker does not know (MasterKeyUnknown: the rotation stopped,
+// changing nothing); the key older than the maximum age plus two days (MasterKeyAge, seconds, from the
+// stage param masterKeyMaxAgeDays: a due rotation promotes within a run, so two days is a rotation
+// that does not happen).
 // Every description names its runbook entry: docs/runbook.md#<anchor>.
 //
 // Vendor accounts (docs/contracts.md, "Accounts"): the alarms above count every account of the
@@ -37,6 +44,7 @@ const {
   params,
   pascal,
   rateSeconds,
+  rotations,
   stageNames,
   stageParams,
   triggersOf,
@@ -248,6 +256,43 @@ module.exports = async ({ resolveVariable }) => {
         });
       }
     }
+  }
+  const maxAgeDays = await param('masterKeyMaxAgeDays', { fallback: 90, as: 'number' });
+  for (const rotation of await rotations()) {
+    const fn = pascal(rotation.functionName);
+    const own = (MetricName, Statistic) => ({
+      Namespace: names.namespace,
+      MetricName,
+      Dimensions: [{ Name: 'operation', Value: rotation.functionName }],
+      Statistic,
+    });
+    alarm(`${fn}ErrorsAlarm`, rotation, 'invocations failed (crash, timeout, rotation failure)', 'function-errors', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: ids.lambda(rotation) } }],
+      Statistic: 'Sum',
+      ...ON_ANY,
+    });
+    alarm(`${fn}FailedAlarm`, rotation, 'a master-key rotation run failed', 'master-key-rotation-failed', {
+      ...own('MasterKeyRotationFailed', 'Sum'),
+      ...ON_ANY,
+    });
+    alarm(`${fn}StuckAlarm`, rotation, 'a master-key rotation started long ago has not finished', 'master-key-rotation-stuck', {
+      ...own('MasterKeyRotationStuck', 'Sum'),
+      ...ON_ANY,
+    });
+    alarm(`${fn}UnknownKeyAlarm`, rotation, 'the vendor user has a key the broker does not know: rotation stopped', 'master-key-unknown', {
+      ...own('MasterKeyUnknown', 'Sum'),
+      ...ON_ANY,
+    });
+    alarm(`${fn}KeyAgeAlarm`, rotation, `the master key is older than ${maxAgeDays + 2} days`, 'master-key-too-old', {
+      ...own('MasterKeyAge', 'Maximum'),
+      Period: 3600,
+      EvaluationPeriods: 1,
+      Threshold: (maxAgeDays + 2) * 86_400,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
   }
   return { Resources };
 };

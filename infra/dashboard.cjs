@@ -1,7 +1,8 @@
 // One CloudWatch dashboard for the stage, `<service>-<stage>`, generated from the registry: an
 // overview row, then rows for each operation (requests by outcome code, answers by source,
 // vendor latency p50/p99, vendor attempts, throttling and failures, waits, credentials' lifetime
-// left, faults and denials, and its rotation or its queue and dead-letter queue), then the
+// left, faults and denials, and its rotation or its queue and dead-letter queue), a row per
+// master-key rotation (lib/rotation/index.ts: its runs, failures, stops and the key's age), then the
 // latest refusals and failures from the audit lines (Logs Insights).
 //
 // The graphs read the broker's own metrics (EMF on its log lines, lib/core/metrics.ts, namespace
@@ -11,7 +12,7 @@
 // first three.
 'use strict';
 
-const { hasTrigger, ids, operations, stageNames } = require('./registry.cjs');
+const { hasTrigger, ids, operations, rotations, stageNames } = require('./registry.cjs');
 
 const REGION = '${AWS::Region}';
 const PERIOD = 300;
@@ -165,6 +166,26 @@ module.exports = async ({ resolveVariable }) => {
       );
     }
     row(second);
+  }
+
+  for (const rotation of await rotations()) {
+    // The rotation functions write their metrics with their own name as `operation`.
+    const mine = (metric, options = {}) => [names.namespace, metric, 'operation', rotation.functionName, options];
+    row([text(`## ${rotation.title} master key\nfunction \`${names.function(rotation)}\` (docs/operating.md, "Master-key rotation")`)], 1);
+    row([
+      graph('Rotation runs', [
+        mine('MasterKeyRotationRuns', { label: 'runs' }),
+        mine('MasterKeyRotated', { label: 'rotations finished' }),
+        mine('MasterKeyRotationFailed', { label: 'failed runs' }),
+        mine('MasterKeyRotationStuck', { label: 'stuck' }),
+        mine('MasterKeyUnknown', { label: 'stopped: unknown key' }),
+        lambda(rotation, 'Errors', { label: 'Lambda errors' }),
+      ]),
+      graph('Master key age (seconds; the alarm: masterKeyMaxAgeDays + 2 days)', [mine('MasterKeyAge', { label: 'age' })], {
+        stat: 'Maximum',
+        period: 3600,
+      }),
+    ]);
   }
 
   row(

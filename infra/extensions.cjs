@@ -4,12 +4,12 @@
 //     throttleBurstLimit and throttleRateLimit, on for every stage (osls sets only detailed
 //     metrics there);
 //   - on a production stage (stage param `retain`, true for `prod`): DeletionPolicy and
-//     UpdateReplacePolicy Retain on every function's log group and the HTTP API's access log
+//     UpdateReplacePolicy Retain on every function's log group (the rotation functions' too) and the HTTP API's access log
 //     group, so deleting or replacing the stack keeps the record of what happened. The
 //     dead-letter queues, which infra/queues.cjs makes, get the same there.
 'use strict';
 
-const { ids, operations, retained, retainPolicy, stageParams } = require('./registry.cjs');
+const { ids, operations, retained, retainPolicy, rotations, stageParams } = require('./registry.cjs');
 
 /** A throttle param as a number within API Gateway's bounds (the account's quota is the real ceiling). */
 async function limit(param, name, { integer }) {
@@ -38,6 +38,7 @@ module.exports = async ({ resolveVariable }) => {
   if (Object.keys(retain).length > 0) {
     extensions[ids.httpApiLogGroup] = { ...retain };
     for (const op of await operations()) extensions[ids.logGroup(op)] = { ...retain };
+    for (const rotation of await rotations()) extensions[ids.logGroup(rotation)] = { ...retain };
   }
   return { extensions };
 };

@@ -13,12 +13,31 @@
 //                 `npm start`, cannot resolve a Ref), where it sends messages refused for good;
 //   eventbridge → nothing here: the function accepts events put to it directly, and its SQS
 //                 queue is what an EventBridge rule feeds.
+// Each master-key rotation of the rotation registry (lib/rotation/index.ts) gets its function
+// `<vendor>-rotate-master-key` too (docs/contracts.md, "Master-key rotation"): its own role, a 60 s
+// timeout (its lock, ROTATION_LOCK_SECONDS, is twice that), and one schedule sending
+// {"rotateMasterKey": "scheduled"} at the stage param <fn>Rate (default rate(1 hour): retire goes on
+// at the next run after KEYS_CACHE_SECONDS plus a margin, and after the grace), switched off with
+// <fn>Enabled: false. Its environment adds the stage params masterKeyMaxAgeDays (90) and
+// masterKeyGraceSeconds (86400), the key parameters' KMS key (keysKmsKeyAlias), and the vendor's
+// endpoints no operation calls (its key API's host: TENCENT_CAM_ENDPOINT).
 // An operation that assumes a role (a spec's `assumesRole`, the STS operations) gets that role's
 // ARN in its environment, from the stage param named after the variable (ALIYUN_STS_ROLE_ARN →
 // aliyunStsRoleArn); unset, the variable is empty and the route answers 503 ConfigurationError.
 'use strict';
 
-const { configParam, operations, ids, params, stageNames, stageParams, triggersOf, vendorAccounts } = require('./registry.cjs');
+const {
+  configDefault,
+  configParam,
+  operations,
+  ids,
+  params,
+  rotations,
+  stageNames,
+  stageParams,
+  triggersOf,
+  vendorAccounts,
+} = require('./registry.cjs');
 
 const HANDLER = 'index.handler';
 
@@ -98,6 +117,37 @@ module.exports = async ({ resolveVariable }) => {
       package: { artifact: `.serverless/${op.functionName}.zip` },
       events,
       ...(Object.keys(environment).length > 0 && { environment }),
+    };
+  }
+  const opEndpoints = new Set((await operations()).map((op) => op.endpoint));
+  for (const rotation of await rotations()) {
+    const environment = {
+      ROTATION_MAX_KEY_AGE_DAYS: String(await param('masterKeyMaxAgeDays', { fallback: 90, as: 'number' })),
+      ROTATION_GRACE_SECONDS: String(await param('masterKeyGraceSeconds', { fallback: 86_400, as: 'number' })),
+      ROTATION_KEYS_KMS_KEY_ID: '${param:keysKmsKeyAlias}',
+    };
+    // Its vendor's hosts that provider.environment lacks (only the operations' endpoints are there).
+    for (const variable of Object.keys(rotation.api.settings.shape)
+      .filter((name) => name.endsWith('_ENDPOINT') && !opEndpoints.has(name))
+      .sort()) {
+      environment[variable] = await param(await configParam(variable), { fallback: await configDefault(variable) });
+    }
+    functions[rotation.functionName] = {
+      handler: HANDLER,
+      description: `Rotates the ${rotation.title} master key (docs/contracts.md, "Master-key rotation")`,
+      role: ids.role(rotation),
+      timeout: 60,
+      package: { artifact: `.serverless/${rotation.functionName}.zip` },
+      events: [
+        {
+          schedule: {
+            rate: [await param(params.masterKeyRate(rotation), { fallback: 'rate(1 hour)' })],
+            enabled: await param(params.masterKeyEnabled(rotation), { fallback: true, as: 'boolean' }),
+            input: { rotateMasterKey: 'scheduled' },
+          },
+        },
+      ],
+      environment,
     };
   }
   return functions;

@@ -19,14 +19,21 @@ function load() {
   loading ??= (async () => {
     // The registries are TypeScript: tsx's API loads them (and what they import) in this process.
     const { tsImport } = await import('tsx/esm/api');
-    const [{ loadOperations }, { loadVendors, vendorDefaults }, { configDefaults, stageParamName }] = await Promise.all([
+    const [{ loadOperations }, { loadVendors, vendorDefaults }, { configDefaults, stageParamName }, { loadRotations }] = await Promise.all([
       tsImport('../lib/operations/index.ts', __filename),
       tsImport('../lib/vendor/index.ts', __filename),
       tsImport('../lib/core/config.ts', __filename),
+      tsImport('../lib/rotation/index.ts', __filename),
     ]);
     const vendors = await loadVendors();
     return {
       operations: await loadOperations(),
+      rotations: (await loadRotations()).map(({ functionName, vendor, api }) => ({
+        functionName,
+        vendor,
+        title: api.vendor.title,
+        api: api.vendor,
+      })),
       vendors,
       configDefaults: { ...configDefaults(), ...vendorDefaults(vendors) },
       stageParamName,
@@ -38,6 +45,14 @@ function load() {
 /** Every operation spec, sorted by functionName. */
 async function operations() {
   return (await load()).operations;
+}
+
+/**
+ * Every master-key rotation (lib/rotation/index.ts): one `<vendor>-rotate-master-key` function per
+ * vendor key API, as { functionName, vendor, title, api } (api: the vendor's adapter), sorted by vendor.
+ */
+async function rotations() {
+  return (await load()).rotations;
 }
 
 /** Every vendor (lib/vendor/<vendor>.ts, defineVendor), sorted by name. */
@@ -155,6 +170,9 @@ const params = {
   eventDetailType: (op) => `${camel(op.functionName)}EventDetailType`,
   /** The vendor account of the function's events, schedules and messages (EVENT_ACCOUNT); unset: `default`. */
   eventAccount: (op) => `${camel(op.functionName)}EventAccount`,
+  /** A rotation function's schedule (`aliyunRotateMasterKeyRate`, default rate(1 hour)) and its switch (`…Enabled`, true). */
+  masterKeyRate: (rotation) => `${camel(rotation.functionName)}Rate`,
+  masterKeyEnabled: (rotation) => `${camel(rotation.functionName)}Enabled`,
 };
 
 /**
@@ -230,6 +248,7 @@ module.exports = {
   vendorAccounts,
   configParam,
   operations,
+  rotations,
   vendors,
   configDefault,
   pascal,

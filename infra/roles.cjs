@@ -37,7 +37,18 @@
 // statements then add nothing, and they are what a customer managed key needs.
 'use strict';
 
-const { SERVICE_PREFIX, arn, hasTrigger, ids, operations, pascal, stageParams, usesTable, vendorAccounts } = require('./registry.cjs');
+const {
+  SERVICE_PREFIX,
+  arn,
+  hasTrigger,
+  ids,
+  operations,
+  pascal,
+  rotations,
+  stageParams,
+  usesTable,
+  vendorAccounts,
+} = require('./registry.cjs');
 
 const STAGE_PREFIX = `${SERVICE_PREFIX}/\${sls:stage}`;
 const READ_PARAMETER = ['ssm:GetParameters', 'ssm:GetParameter'];
@@ -137,6 +148,55 @@ function statements(op, tableKeyArn, tracing, accounts) {
   return list;
 }
 
+/**
+ * A rotation function's statements (lib/rotation/): its log group; read and overwrite its own
+ * vendor's key parameter only, and read, write and delete the pending key beside it
+ * (`<key parameter>/_pending`); KMS through SSM on the key parameters' key, to decrypt and to
+ * encrypt what it writes; get and update its own items of the table (dynamodb:LeadingKeys on its
+ * function's name); traces when the stage traces.
+ */
+function rotationStatements(rotation, tracing) {
+  const keys = `parameter${STAGE_PREFIX}/keys/${rotation.vendor}`;
+  const list = [
+    {
+      Sid: 'OwnLogGroup',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: arn('logs', `log-group:/aws/lambda/\${self:service}-\${sls:stage}-${rotation.functionName}:*`),
+    },
+    {
+      Sid: `RotateOwn${pascal(rotation.vendor)}Keys`,
+      Effect: 'Allow',
+      Action: ['ssm:GetParameter', 'ssm:PutParameter'],
+      Resource: arn('ssm', keys),
+    },
+    {
+      Sid: 'OwnPendingKey',
+      Effect: 'Allow',
+      Action: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'],
+      Resource: arn('ssm', `${keys}/_pending`),
+    },
+    {
+      Sid: 'KeysViaSsm',
+      Effect: 'Allow',
+      Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+      Resource: ANY_KEY_IN_REGION,
+      Condition: viaSsm('${param:keysKmsKeyAlias}'),
+    },
+    {
+      Sid: 'OwnTableItems',
+      Effect: 'Allow',
+      Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      Resource: { 'Fn::GetAtt': [ids.table, 'Arn'] },
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${rotation.functionName}#*`] } },
+    },
+  ];
+  if (tracing === 'Active') {
+    list.push({ Sid: 'WriteTraces', Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' });
+  }
+  return list;
+}
+
 module.exports = async ({ resolveVariable }) => {
   const param = stageParams(resolveVariable);
   const tableKeyArn = await param('tokenTableKmsKeyArn', { fallback: '' });
@@ -158,6 +218,24 @@ module.exports = async ({ resolveVariable }) => {
           {
             PolicyName: op.functionName,
             PolicyDocument: { Version: '2012-10-17', Statement: statements(op, tableKeyArn, tracing, accountsOf.get(op.vendor)) },
+          },
+        ],
+      },
+    };
+  }
+  for (const rotation of await rotations()) {
+    Resources[ids.role(rotation)] = {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        Description: `cloud-token-broker \${sls:stage} ${rotation.functionName}`,
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        },
+        Policies: [
+          {
+            PolicyName: rotation.functionName,
+            PolicyDocument: { Version: '2012-10-17', Statement: rotationStatements(rotation, tracing) },
           },
         ],
       },

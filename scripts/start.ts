@@ -31,7 +31,14 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { stageParamName } from '../lib/core/config.js';
 import { loadOperations } from '../lib/operations/index.js';
 import { triggerOf } from '../lib/spec/operation.js';
-import { endpointVariables, exampleBody, keyParametersUnder, startLocalWorld, VENDOR_NAMES } from '../sim/local-world.js';
+import {
+  endpointVariables,
+  exampleBody,
+  keyParametersUnder,
+  startLocalWorld,
+  VENDOR_ENDPOINT_VARIABLES,
+  VENDOR_NAMES,
+} from '../sim/local-world.js';
 import { createMetricsSummary } from '../sim/metrics-summary.js';
 import { parseAllowedOrigin, startOriginGuard } from '../sim/origin-guard.js';
 
@@ -158,6 +165,11 @@ if (realVendors) {
   params.push('--param=callerPolicy=enabled');
   // serverless.yml sets each endpoint variable from the stage param of the same name in camelCase.
   for (const [variable, url] of Object.entries(world.endpoints)) params.push(`--param=${stageParamName(variable)}=${url}`);
+  // The hosts only the master-key rotation functions call (TENCENT_CAM_ENDPOINT; infra/functions.cjs
+  // sets them from the same params): at the simulator too, never at the real vendor.
+  for (const variable of VENDOR_ENDPOINT_VARIABLES.filter((name) => !(name in world.endpoints))) {
+    params.push(`--param=${stageParamName(variable)}=${world.sim.url}`);
+  }
   for (const [variable, arn] of Object.entries(world.roles)) params.push(`--param=${stageParamName(variable)}=${arn}`);
   // serverless-offline hands the functions every AWS_* variable of its own environment.
   Object.assign(env, world.awsEnv);

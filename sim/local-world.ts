@@ -23,8 +23,16 @@ import { type SimulatorOptions, startVendorSimulator, type VendorSimulator } fro
 import { loadLocalVendors } from './vendors/index.js';
 import type { LocalVendor } from './vendors/types.js';
 
+const VENDORS = await loadVendors();
 /** Every vendor's name, from the vendor registry (lib/vendor), sorted. */
-export const VENDOR_NAMES: readonly string[] = (await loadVendors()).map((vendor) => vendor.name);
+export const VENDOR_NAMES: readonly string[] = VENDORS.map((vendor) => vendor.name);
+/**
+ * Every base-URL variable the vendors declare (`…_ENDPOINT` in their settings), sorted: besides
+ * the operations' own, the hosts only the master-key rotation calls (TENCENT_CAM_ENDPOINT).
+ */
+export const VENDOR_ENDPOINT_VARIABLES: readonly string[] = VENDORS.flatMap((vendor) =>
+  Object.keys(vendor.settings.shape).filter((name) => name.endsWith('_ENDPOINT')),
+).sort();
 /** Each vendor's local side (sim/vendors): its seeded key, local role and session policy, its simulator when not built in. */
 const LOCAL_VENDORS = await loadLocalVendors();
 
@@ -228,6 +236,8 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
     env: {
       ...awsEnv,
       ...Object.fromEntries(VENDOR_NAMES.map((vendor) => [keysParameterVariable(vendor), keyParameterOf(options, vendor)])),
+      // Every vendor host at the simulator, the operations' own (`endpoints`) and the rotation's.
+      ...Object.fromEntries(VENDOR_ENDPOINT_VARIABLES.map((variable) => [variable, sim.url])),
       ...endpoints,
       ...roles,
       ...(table && { TOKEN_TABLE: table.tableName, TOKEN_KEY_ID: options.tokenKeyAlias ?? LOCAL_TOKEN_KEY_ALIAS }),

@@ -20,6 +20,18 @@ export function fromWebPage(headers: IncomingHttpHeaders): boolean {
   return headers.origin !== undefined || (site !== undefined && site !== 'none');
 }
 
+/** `Host` values a tool on this machine sends to a loopback server, with any port. */
+const LOOPBACK_HOST = /^(?:127\.0\.0\.1|localhost|\[::1\])(?::\d{1,5})?$/i;
+
+/**
+ * Whether a request names a loopback host. A page that reached loopback through DNS rebinding
+ * names its own host, even in a browser too old to send Sec-Fetch-Site. Only servers that are
+ * reached by loopback address check it: the vendor doubles are sent the vendor's host names.
+ */
+export function namesLoopbackHost(headers: IncomingHttpHeaders): boolean {
+  return LOOPBACK_HOST.test(headers.host ?? '');
+}
+
 /** A JSON error answer of the local servers: never cached, never sniffed, no CORS header at all. */
 export function refuseJson(res: ServerResponse, status: number, code: string, message: string): void {
   const body = JSON.stringify({ error: { code, message } });

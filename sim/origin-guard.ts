@@ -9,7 +9,8 @@
  * sockets (`socketPath`), which no page can reach, and only the guards on TCP ports.
  *
  * A request without an Origin but with a `Sec-Fetch-Site` other than `none` (a page's no-cors
- * GET, a page reaching loopback through DNS rebinding) is refused too. The local doubles
+ * GET, a page reaching loopback through DNS rebinding) is refused too, and so is one whose
+ * `Host` is not loopback (DNS rebinding in a browser that sends no Sec-Fetch-Site). The local doubles
  * refuse every request from a page (sim/loopback-server.ts, refuseWebPages).
  *
  * CORS is the guard's alone: it strips every `Access-Control-*` header the upstream sends
@@ -17,7 +18,7 @@
  * preflight itself.
  */
 import { Agent, createServer, type IncomingHttpHeaders, type IncomingMessage, request } from 'node:http';
-import { fromWebPage, type LoopbackServer, listenOnLoopback, refuseJson } from './loopback-server.js';
+import { fromWebPage, type LoopbackServer, listenOnLoopback, namesLoopbackHost, refuseJson } from './loopback-server.js';
 
 export interface OriginGuardOptions {
   /** The server requests are forwarded to, e.g. http://127.0.0.1:40123, or `unix:/path/to/socket` for one on a Unix socket. */
@@ -77,6 +78,11 @@ export async function startOriginGuard(options: OriginGuardOptions): Promise<Loo
 
   const server = createServer((req, res) => {
     const origin = req.headers.origin;
+    if (!namesLoopbackHost(req.headers)) {
+      req.resume();
+      refuseJson(res, 403, 'Forbidden', 'Only requests to a loopback host (127.0.0.1, localhost, [::1]) are served.');
+      return;
+    }
     // An allowed origin's page passes; any other request a page sent does not.
     if (origin === undefined ? fromWebPage(req.headers) : !allowed.has(origin)) {
       req.resume();

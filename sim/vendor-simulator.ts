@@ -1,6 +1,8 @@
 /**
  * A local stand-in for the vendor operations, served over real HTTP on `/`: Alibaba Cloud
- * BPStudio, CAMS, IMS and STS AssumeRole; UCloud UFile; Tencent Cloud STS AssumeRole.
+ * BPStudio, CAMS, IMS and STS AssumeRole; UCloud UFile; Tencent Cloud STS AssumeRole; and the
+ * AccessKey APIs of Alibaba Cloud IMS and Tencent Cloud CAM (sim/access-keys.ts), whose keys
+ * are the ones every signed Alibaba and Tencent call is checked against.
  *
  * It checks requests the way the vendors do (docs/vendors.md): Alibaba Cloud ACS3-HMAC-SHA256
  * and HMAC-SHA1 (RPC) signatures, timestamps and nonces; UCloud SHA-1 signatures; Tencent
@@ -12,11 +14,23 @@
  */
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  AccessKeyBook,
+  type AccessKeyView,
+  CAM_KEY_ACTIONS,
+  camKeyAction,
+  DEFAULT_KEY_PROPAGATION_MS,
+  IMS_KEY_ACTIONS,
+  imsKeyAction,
+  KeyActionRefusal,
+  type KeyStatus,
+} from './access-keys.js';
 import { listenOnLoopback, readBody } from './loopback-server.js';
 import type { IssuedCredentials } from './object-storage.js';
 import { type AssumeRoleRecord, aliyunAssumeRole, type StsOutcome, tencentAssumeRole } from './sts-assume-role.js';
 import { expectedTc3Signature, parseTc3Authorization, utcDate } from './tencent-signature.js';
 
+export type { AccessKeyView, KeyStatus } from './access-keys.js';
 export type { AssumeRoleRecord } from './sts-assume-role.js';
 
 // ---------------------------------------------------------------------------
@@ -52,6 +66,8 @@ export interface SimulatorOptions {
   camsExpireSeconds?: number;
   /** UFile `ExpireTime` = now + this many seconds. Default 86400. */
   ufileLifetimeSeconds?: number;
+  /** How long a key made by CreateAccessKey (IMS, CAM) is refused before signed calls accept it. Default 300 ms. */
+  keyPropagationMs?: number;
   /** Print one JSON line per call on stderr. */
   log?: boolean;
   /**
@@ -114,6 +130,9 @@ export interface ScriptRule {
   times?: number;
   fault: Fault;
 }
+
+/** The vendors whose AccessKey APIs the simulator serves. */
+export type KeyVendor = 'aliyun' | 'tencent';
 
 export type SignatureMethod = 'ACS3-HMAC-SHA256' | 'HMAC-SHA1' | 'UCLOUD-SHA1' | 'TC3-HMAC-SHA256';
 
@@ -202,8 +221,20 @@ export interface VendorSimulator {
    * sim/object-storage.ts checks requests against. Undefined for a key it never issued.
    */
   issuedCredentials(accessKeyId: string): IssuedCredentials | undefined;
-  /** Replace the accepted keys: simulates a master-key rotation at the vendor. */
+  /** Replace the accepted keys: simulates a master-key rotation at the vendor. Alibaba's and Tencent's become their user's AccessKeys, Active and propagated. */
   setKeys(keys: { aliyun?: AliyunKey[]; ucloud?: UcloudKey[]; tencent?: TencentKey[] }): void;
+  /** The AccessKeys of the vendor's user (ids, status, creation, last accepted use; never secrets), oldest first. */
+  accessKeys(vendor: KeyVendor): AccessKeyView[];
+  /**
+   * Adds a key the broker does not know (Active, propagated, created now and never used unless
+   * told otherwise), beyond the 2-key limit if asked to; its secret is returned so a test can sign with it.
+   */
+  seedAccessKey(
+    vendor: KeyVendor,
+    options?: { status?: KeyStatus; createdAt?: Date; lastUsedAt?: Date; propagated?: boolean },
+  ): { keyId: string; secret: string };
+  /** How long keys created from now on take to be accepted (CreateAccessKey), in ms. */
+  setKeyPropagationMs(ms: number): void;
   script(...rules: ScriptRule[]): void;
   /** Turns chaos mode on with these probabilities, or off (undefined). Scripted rules go first. */
   setChaos(options: ChaosOptions | undefined): void;
@@ -394,6 +425,13 @@ const ALIYUN_ACTIONS: Record<string, AliyunAction> = {
   GetExternalApplication: { product: 'Ims', host: 'ims.aliyuncs.com', version: '2019-08-15', required: ['AppId'] },
   // Its parameters are checked (and every call recorded) by sim/sts-assume-role.ts.
   AssumeRole: { product: 'Sts', host: 'sts.aliyuncs.com', version: '2015-04-01', required: [] },
+  // The master key's own AccessKeys (sim/access-keys.ts).
+  ...Object.fromEntries(
+    Object.entries(IMS_KEY_ACTIONS).map(([action, required]) => [
+      action,
+      { product: 'Ims', host: 'ims.aliyuncs.com', version: '2019-08-15', required },
+    ]),
+  ),
 };
 
 /** RPC common parameters: they sign the request and are not the operation's own. */
@@ -532,10 +570,15 @@ function verifyRpc(req: ParsedRequest, sim: SimulatorState, call: SimulatorCall)
   return { action: all.Action!, version: all.Version!, params, timestamp: all.Timestamp!, nonce: all.SignatureNonce! };
 }
 
+/**
+ * The key a request names, as IMS keeps it. A key not yet propagated is refused like one that
+ * does not exist (Assumption: the vendor documents no code of its own for it).
+ */
 function findAliyunKey(sim: SimulatorState, accessKeyId: string): AliyunKey {
-  const key = sim.aliyunKeys.find((k) => k.accessKeyId === accessKeyId);
-  if (!key) throw new AliyunRefusal(404, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.');
-  return key;
+  const found = sim.aliyunBook.check(accessKeyId);
+  if ('secret' in found) return { accessKeyId, accessKeySecret: found.secret };
+  if (found.refusal === 'inactive') throw new AliyunRefusal(400, 'InvalidAccessKeyId.Inactive', 'Specified access key is disabled.');
+  throw new AliyunRefusal(404, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.');
 }
 
 /** Runs after the signature is good, so a forged request cannot burn a nonce. */
@@ -558,6 +601,14 @@ function aliyunOperation(auth: AliyunAuth, sim: SimulatorState): Reply {
   if (auth.action === 'GetToken') return jsonReply(200, bpstudioToken());
   if (auth.action === 'GetChatappUploadAuthorization') return jsonReply(200, camsAuthorization(auth.params, sim));
   if (auth.action === 'GetExternalApplication') return imsRead(auth.params, sim);
+  if (auth.action in IMS_KEY_ACTIONS) {
+    try {
+      return jsonReply(200, imsKeyAction(auth.action, auth.params, sim.aliyunBook));
+    } catch (error) {
+      if (error instanceof KeyActionRefusal) throw new AliyunRefusal(error.status, error.code, error.message);
+      throw error;
+    }
+  }
   if (auth.action === 'AssumeRole') {
     const done = recorded(sim, aliyunAssumeRole(auth.params, sim.aliyunMaxSessionDurationSeconds, Date.now(), sim.stsRoles));
     if ('refusal' in done) throw new AliyunRefusal(done.refusal.status, done.refusal.code, done.refusal.message);
@@ -791,6 +842,8 @@ interface TencentAction {
 
 const TENCENT_ACTIONS: Record<string, TencentAction> = {
   AssumeRole: { service: 'sts', version: '2018-08-13' },
+  // The master key's own AccessKeys (sim/access-keys.ts).
+  ...Object.fromEntries(Object.keys(CAM_KEY_ACTIONS).map((action) => [action, { service: 'cam', version: '2019-01-16' }])),
 };
 
 /** "If the difference between the UNIX timestamp and the server time is greater than 5 minutes, a signature expiration error may occur." */
@@ -866,9 +919,12 @@ function verifyTencent(req: ParsedRequest, sim: SimulatorState, call: SimulatorC
   if (!/^\d{1,12}$/.test(timestampText))
     throw new TencentRefusal('InvalidParameter', 'X-TC-Timestamp must be a unix timestamp in seconds.');
   const timestamp = Number(timestampText);
-  const key = sim.tencentKeys.find((k) => k.secretId === auth.secretId);
-  if (!key)
+  // "密钥不存在。请在控制台检查密钥是否已被删除或者禁用": one code for a key unknown, deleted or disabled
+  // (Assumption: and for one not yet propagated).
+  const found = sim.tencentBook.check(auth.secretId);
+  if (!('secret' in found))
     throw new TencentRefusal('AuthFailure.SecretIdNotFound', 'The SecretId is not found, please ensure that your SecretId is correct.');
+  const key = { secretId: auth.secretId, secretKey: found.secret };
   if (Math.abs(Date.now() / 1000 - timestamp) > TENCENT_MAX_SKEW_S) {
     throw new TencentRefusal(
       'AuthFailure.SignatureExpire',
@@ -896,6 +952,8 @@ function verifyTencent(req: ParsedRequest, sim: SimulatorState, call: SimulatorC
       'The provided credentials could not be validated. Please check your signature is correct.',
     );
   }
+  // Accepted: the key's last use is now, whatever the action then answers.
+  sim.tencentBook.markUsed(auth.secretId);
   if (req.jsonError) throw new TencentRefusal('InvalidParameter', 'The request body is not a JSON object.');
   return { action, version, region, params: json };
 }
@@ -904,6 +962,15 @@ function tencentOperation(auth: TencentAuth, sim: SimulatorState): Reply {
   const spec = TENCENT_ACTIONS[auth.action];
   if (!spec) throw new TencentRefusal('InvalidAction', `The API \`${auth.action}\` does not exist.`);
   if (auth.version !== spec.version) throw new TencentRefusal('NoSuchVersion', `The API version \`${auth.version}\` does not exist.`);
+  // CAM: "Region: not required for this API"; the broker sends its TENCENT_REGION anyway.
+  if (auth.action in CAM_KEY_ACTIONS) {
+    try {
+      return tencentReply(camKeyAction(auth.action, auth.params, sim.tencentBook));
+    } catch (error) {
+      if (error instanceof KeyActionRefusal) throw new TencentRefusal(error.code, error.message);
+      throw error;
+    }
+  }
   // STS AssumeRole lists Region as required.
   if (!auth.region) throw new TencentRefusal('MissingParameter', 'The request is missing a required parameter `Region`.');
   const done = recorded(sim, tencentAssumeRole(auth.params, Date.now(), sim.stsRoles));
@@ -1073,9 +1140,10 @@ function faultReply(fault: Fault, call: SimulatorCall, host: string): Reply | un
 
 interface SimulatorState {
   handlers: SimulatorVendorHandler[];
-  aliyunKeys: AliyunKey[];
+  /** The AccessKeys of the Alibaba Cloud RAM user and of the Tencent Cloud CAM user. */
+  aliyunBook: AccessKeyBook;
   ucloudKeys: UcloudKey[];
-  tencentKeys: TencentKey[];
+  tencentBook: AccessKeyBook;
   aliyunMaxSessionDurationSeconds: number;
   accountRateLimit: { perSecond: number; actions?: Set<string> } | undefined;
   /** Arrival times of the last second's requests, per key (bounded: one entry per key in use, perSecond times each). */
@@ -1112,6 +1180,8 @@ function authenticate(req: ParsedRequest, sim: SimulatorState, call: SimulatorCa
   const auth = isV3 ? verifyAcs3(req, sim, call) : verifyRpc(req, sim, call);
   call.params = auth.params;
   checkFreshness(auth, sim);
+  // Accepted: the key's last use is now, whatever the action then answers.
+  sim.aliyunBook.markUsed(call.accessKeyId);
   return () => aliyunOperation(auth, sim);
 }
 
@@ -1236,9 +1306,9 @@ async function serve(sim: SimulatorState, req: ParsedRequest, res: ServerRespons
 export async function startVendorSimulator(options: SimulatorOptions = {}): Promise<VendorSimulator> {
   const sim: SimulatorState = {
     handlers: options.handlers ?? [],
-    aliyunKeys: options.aliyunKeys ?? [{ ...SIMULATOR_DEFAULT_KEYS.aliyun }],
+    aliyunBook: new AccessKeyBook('sim-aliyun', options.keyPropagationMs ?? DEFAULT_KEY_PROPAGATION_MS),
     ucloudKeys: options.ucloudKeys ?? [{ ...SIMULATOR_DEFAULT_KEYS.ucloud }],
-    tencentKeys: options.tencentKeys ?? [{ ...SIMULATOR_DEFAULT_KEYS.tencent }],
+    tencentBook: new AccessKeyBook('sim-tencent', options.keyPropagationMs ?? DEFAULT_KEY_PROPAGATION_MS),
     aliyunMaxSessionDurationSeconds: options.aliyunMaxSessionDurationSeconds ?? 3600,
     accountRateLimit: options.accountRateLimit && {
       perSecond: options.accountRateLimit.perSecond,
@@ -1260,6 +1330,16 @@ export async function startVendorSimulator(options: SimulatorOptions = {}): Prom
     chaos: undefined,
     closed: false,
   };
+  const setKeys: VendorSimulator['setKeys'] = (keys) => {
+    if (keys.aliyun) sim.aliyunBook.replace(keys.aliyun.map((k) => ({ keyId: k.accessKeyId, secret: k.accessKeySecret })));
+    if (keys.ucloud) sim.ucloudKeys = keys.ucloud.map((k) => ({ ...k }));
+    if (keys.tencent) sim.tencentBook.replace(keys.tencent.map((k) => ({ keyId: k.secretId, secret: k.secretKey })));
+  };
+  setKeys({
+    aliyun: options.aliyunKeys ?? [SIMULATOR_DEFAULT_KEYS.aliyun],
+    tencent: options.tencentKeys ?? [SIMULATOR_DEFAULT_KEYS.tencent],
+  });
+  const bookOf = (vendor: KeyVendor) => (vendor === 'aliyun' ? sim.aliyunBook : sim.tencentBook);
   const server = createServer((req, res) => {
     readBody(req)
       .then((raw) => serve(sim, parseRequest(req, raw), res, options.log ?? false))
@@ -1276,10 +1356,21 @@ export async function startVendorSimulator(options: SimulatorOptions = {}): Prom
     callsTo: (action) => sim.calls.filter((call) => call.action === action),
     assumeRoleCalls: sim.assumeRoleCalls,
     issuedCredentials: (accessKeyId) => sim.issued.get(accessKeyId),
-    setKeys(keys) {
-      if (keys.aliyun) sim.aliyunKeys = keys.aliyun.map((k) => ({ ...k }));
-      if (keys.ucloud) sim.ucloudKeys = keys.ucloud.map((k) => ({ ...k }));
-      if (keys.tencent) sim.tencentKeys = keys.tencent.map((k) => ({ ...k }));
+    setKeys,
+    accessKeys: (vendor) => bookOf(vendor).views(),
+    seedAccessKey(vendor, options = {}) {
+      const key = bookOf(vendor).seed({
+        ...(options.status !== undefined && { status: options.status }),
+        ...(options.createdAt !== undefined && { createdAt: options.createdAt.getTime() }),
+        ...(options.lastUsedAt !== undefined && { lastUsedAt: options.lastUsedAt.getTime() }),
+        ...(options.propagated !== undefined && { propagated: options.propagated }),
+      });
+      return { keyId: key.keyId, secret: key.secret };
+    },
+    setKeyPropagationMs(ms) {
+      if (!(ms >= 0)) throw new RangeError(`the propagation delay must be at least 0 ms, not ${ms}`);
+      sim.aliyunBook.propagationMs = ms;
+      sim.tencentBook.propagationMs = ms;
     },
     script(...rules) {
       for (const rule of rules) {

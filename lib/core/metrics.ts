@@ -50,6 +50,16 @@ export const METRIC_UNITS = {
   RotationRotated: 'Count',
   RotationFresh: 'Count',
   RotationFailed: 'Count',
+  /** Master-key rotation runs (lib/rotation/), by the rotation function's name as `operation`: runs, failed runs, finished rotations. */
+  MasterKeyRotationRuns: 'Count',
+  MasterKeyRotationFailed: 'Count',
+  MasterKeyRotated: 'Count',
+  /** A rotation started longer ago than ROTATION_STUCK_SECONDS and not finished. */
+  MasterKeyRotationStuck: 'Count',
+  /** A rotation stopped, changing nothing: an Active key the broker does not know, or an Inactive one still in use. */
+  MasterKeyUnknown: 'Count',
+  /** Age of the master key a rotation run found (seconds). */
+  MasterKeyAge: 'Seconds',
   /** SQS records processed and failed; EventBridge events processed and failed. */
   MessagesProcessed: 'Count',
   MessagesFailed: 'Count',

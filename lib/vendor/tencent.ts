@@ -167,6 +167,8 @@ export const tencentApi = defineVendor({
     /** The accounts besides `default` (lib/access/account.ts): each with its key parameter `<TENCENT_KEYS_PARAMETER>/<name>`. */
     TENCENT_ACCOUNTS: accountList,
     TENCENT_STS_ENDPOINT: z._default(baseUrl, 'https://sts.tencentcloudapi.com'),
+    /** CAM 2019-01-16, where the master key's own AccessKeys are listed, created and deleted (lib/rotation/vendors/tencent.ts). */
+    TENCENT_CAM_ENDPOINT: z._default(baseUrl, 'https://cam.tencentcloudapi.com'),
     /** X-TC-Region of every Tencent Cloud call (STS AssumeRole requires one; docs/vendors.md, "Tencent Cloud signing"). */
     TENCENT_REGION: z._default(z.string().check(z.regex(/^[a-z]+(-[a-z0-9]+)+$/)), 'ap-guangzhou'),
   }),

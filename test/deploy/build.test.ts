@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadOperations } from '../../lib/operations/index.js';
+import { loadRotations } from '../../lib/rotation/index.js';
 
 const exec = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -143,6 +144,34 @@ describe('scripts/build.mjs: one vendor per bundle', () => {
       expect(vendorCode.filter((path) => !reached.has(path))).toEqual([]);
       expect(shipped).not.toContain('lib/vendor/index.ts');
       expect(shipped).not.toContain('lib/operations/index.ts');
+    },
+  );
+});
+
+const rotations = await loadRotations();
+
+describe('scripts/build.mjs: a rotation function carries its own vendor only', () => {
+  it.each(rotations.map((rotation) => [rotation.functionName, rotation.vendor]))(
+    "%s: its vendor's adapter and key API (%s), no other vendor's, no registry",
+    async (functionName, vendor) => {
+      const entry = join(root, 'functions', `${functionName}.ts`);
+      const result = await build({ ...lambdaBuildOptions(entry, join(scratch, `rotation-${functionName}`)), write: false });
+      const shipped = new Set(
+        Object.values(result.metafile!.outputs).flatMap((output) =>
+          Object.entries(output.inputs)
+            .filter(([, input]) => input.bytesInOutput > 0)
+            .map(([path]) => path),
+        ),
+      );
+      expect(shipped).toContain(`lib/vendor/${vendor}.ts`);
+      expect(shipped).toContain(`lib/rotation/vendors/${vendor}.ts`);
+      for (const other of rotations.filter((r) => r.vendor !== vendor)) {
+        expect(shipped).not.toContain(`lib/vendor/${other.vendor}.ts`);
+        expect(shipped).not.toContain(`lib/rotation/vendors/${other.vendor}.ts`);
+      }
+      for (const registry of ['lib/rotation/index.ts', 'lib/vendor/index.ts', 'lib/operations/index.ts'])
+        expect(shipped).not.toContain(registry);
+      expect([...shipped].filter((path) => path.startsWith('lib/operations/'))).toEqual([]);
     },
   );
 });

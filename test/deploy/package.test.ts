@@ -16,6 +16,7 @@ import { crc32, inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRIC_UNITS } from '../../lib/core/metrics.js';
 import { loadOperations } from '../../lib/operations/index.js';
+import { loadRotations } from '../../lib/rotation/index.js';
 import { type Operation, type TriggerKind, triggerOf } from '../../lib/spec/operation.js';
 import { ROTATE_WHEN_LEFT, SERVE_WHILE_LEFT } from '../../lib/state/token-cache.js';
 import { loadVendors } from '../../lib/vendor/index.js';
@@ -42,6 +43,8 @@ const usesTable = (op: Operation) => op.expiresAt !== undefined || op.ratePerSec
 // The registry, as serverless.yml and infra/ read it.
 const operations: Operation[] = await loadOperations();
 const vendorRegistry = await loadVendors();
+/** The master-key rotations (lib/rotation/index.ts): one function each, besides the operations'. */
+const rotations = await loadRotations();
 const withTrigger = (kind: TriggerKind) => operations.filter((op) => triggerOf(op, kind) !== undefined);
 const scheduledOperations = withTrigger('schedule');
 const queuedOperations = withTrigger('sqs');
@@ -563,7 +566,7 @@ describe('npm run package', () => {
   });
 
   it('writes the template and exactly one zip per function into .serverless/', () => {
-    expect(functionFiles).toEqual(operations.map((op) => op.functionName).sort());
+    expect(functionFiles).toEqual([...operations, ...rotations].map((op) => op.functionName).sort());
     const files = readdirSync(serverlessDir).sort();
     expect(files.filter((f) => f.endsWith('.zip'))).toEqual(functionFiles.map((f) => `${f}.zip`));
     expect(files).toContain('cloudformation-template-update-stack.json');
@@ -621,10 +624,18 @@ describe('npm run package', () => {
     for (const [file, code] of Object.entries(text)) expect(code.startsWith('import{createRequire'), file).toBe(true);
     expect(entry).toMatch(/export\s*\{[^}]*\bas handler\s*\}\s*;?\s*$/);
     expect(entry.length / entry.split('\n').length).toBeGreaterThan(2000);
-    // That function's operation alone.
-    const own = operations.find((op) => op.functionName === name)!;
     const whole = Object.values(text).join('\n');
     const atStart = [...loadedAtStart].map((file) => text[file]).join('\n');
+    const own = operations.find((op) => op.functionName === name);
+    if (own === undefined) {
+      // A rotation function: no operation at all, and its own vendor's key API alone (its signer's name).
+      expect(rotations.map((r) => r.functionName)).toContain(name);
+      for (const op of operations) expect(whole).not.toContain(JSON.stringify(op.name));
+      expect(whole.includes('TC3-HMAC-SHA256')).toBe(name.startsWith('tencent-'));
+      expect(whole).not.toContain('"AmazonSQS"');
+      return;
+    }
+    // That function's operation alone.
     expect(atStart).toContain(JSON.stringify(own.name));
     for (const other of operations.filter((op) => op !== own)) expect(whole).not.toContain(JSON.stringify(other.name));
     // The SQS client (dead-lettering refused messages) only where an SQS trigger is: its service
@@ -703,7 +714,7 @@ describe('functions', () => {
     expect(endpointVariables.every((variable) => variable in defaultEndpoints)).toBe(true);
   });
 
-  it('deploys exactly one function per operation', () => {
+  it('deploys exactly one function per operation and per master-key rotation', () => {
     for (const run of [dev, prod]) {
       const names = resourcesOfType(run.template, 'AWS::Lambda::Function').map(([, r]) => r.Properties.FunctionName);
       const stage = run === dev ? 'dev' : variant.stage;
@@ -924,7 +935,7 @@ describe('production stages keep their records', () => {
 
   it('prod (stage param retain): every dead-letter queue and log group is retained on delete and replacement', () => {
     const ids = kept(prod.template);
-    expect(ids.length).toBe(2 * queuedOperations.length + operations.length + 1);
+    expect(ids.length).toBe(2 * queuedOperations.length + operations.length + rotations.length + 1);
     for (const id of ids) {
       expect(prod.template.Resources[id]!.DeletionPolicy, id).toBe('Retain');
       expect(prod.template.Resources[id]!.UpdateReplacePolicy, id).toBe('Retain');
@@ -1239,12 +1250,13 @@ describe('alarms', () => {
     }
   });
 
-  it('there are 5 per function, 1 more per credential operation, 2 per schedule and 1 per dead-letter queue (2 per queue)', () => {
+  it('there are 5 per function, 1 more per credential operation, 2 per schedule, 1 per dead-letter queue (2 per queue) and 5 per rotation', () => {
     const expected =
       5 * operations.length +
       operations.filter((op) => op.expiresAt !== undefined).length +
       2 * scheduledOperations.length +
-      2 * queuedOperations.length;
+      2 * queuedOperations.length +
+      5 * rotations.length;
     for (const run of [dev, prod]) expect(resourcesOfType(run.template, 'AWS::CloudWatch::Alarm')).toHaveLength(expected);
   });
 
@@ -1345,6 +1357,10 @@ describe('alarms', () => {
       'function-errors',
       'function-throttles',
       'keys-or-policy-unavailable',
+      'master-key-rotation-failed',
+      'master-key-rotation-stuck',
+      'master-key-too-old',
+      'master-key-unknown',
       'rotation-failures',
       'rotation-late',
       'vendor-errors',
@@ -1534,10 +1550,10 @@ describe('least privilege', () => {
       [prod, variant.stage],
     ] as const) {
       expect(run.template.Resources.IamRoleLambdaExecution).toBeUndefined();
-      const roleIds = operations.map((op) =>
+      const roleIds = [...operations, ...rotations].map((op) =>
         referencedId(render(functionResource(run.template, stage, op.functionName)[1].Properties.Role)),
       );
-      expect(new Set(roleIds).size).toBe(operations.length);
+      expect(new Set(roleIds).size).toBe(operations.length + rotations.length);
       expect(
         resourcesOfType(run.template, 'AWS::IAM::Role')
           .map(([id]) => id)
@@ -1744,4 +1760,98 @@ describe('cfn-lint, the AWS CloudFormation linter', () => {
       expect(errors, `${cfnLintVersion} on ${file}`).toEqual([]);
     }
   }, 120_000);
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('master-key rotation', () => {
+  const arn = (service: string, rest: string) => `arn:${PSEUDO}:${service}:${REGION}:${ACCOUNT}:${rest}`;
+  const anyKeyInRegion = arn('kms', 'key/*');
+  const ruleOf = (t: Template, fnId: string) =>
+    resourcesOfType(t, 'AWS::Events::Rule').filter(([, r]) =>
+      asArray(r.Properties.Targets as Json[]).some((target) => isObject(target) && render(target.Arn) === `\${${fnId}.Arn}`),
+    );
+
+  it('the rotation registry has a function for each vendor with a key API: Alibaba Cloud and Tencent Cloud', () => {
+    expect(rotations.map((r) => r.functionName)).toEqual(['aliyun-rotate-master-key', 'tencent-rotate-master-key']);
+  });
+
+  it.each(rotations.map((r) => r.functionName))(
+    '%s: an hourly schedule sending {"rotateMasterKey": "scheduled"}, 60 s, the maximum age and grace of the stage',
+    (name) => {
+      const [fnId, fn] = functionResource(dev.template, 'dev', name);
+      expect(fn.Properties.Timeout).toBe(60);
+      const rules = ruleOf(dev.template, fnId);
+      expect(rules).toHaveLength(1);
+      const rule = rules[0]![1];
+      expect(rule.Properties.State).toBe('ENABLED');
+      expect(rule.Properties.ScheduleExpression).toBe('rate(1 hour)');
+      expect(JSON.parse(String((rule.Properties.Targets as JsonObject[])[0]!.Input))).toEqual({ rotateMasterKey: 'scheduled' });
+      const variables = (fn.Properties.Environment as JsonObject).Variables as Record<string, Json>;
+      expect(variables).toMatchObject({
+        ROTATION_MAX_KEY_AGE_DAYS: '90',
+        ROTATION_GRACE_SECONDS: '86400',
+        ROTATION_KEYS_KMS_KEY_ID: 'alias/aws/ssm',
+      });
+      expect(variables[`${name.split('-')[0]!.toUpperCase()}_KEYS_PARAMETER`]).toBe(`/cloud-token-broker/dev/keys/${name.split('-')[0]}`);
+    },
+  );
+
+  it('the dashboard has a row per rotation: its runs, failures, stops and the key age, by its function name', () => {
+    for (const [run, stage] of [
+      [dev, 'dev'],
+      [prod, variant.stage],
+    ] as const) {
+      const [, dashboard] = resourcesOfType(run.template, 'AWS::CloudWatch::Dashboard')[0]!;
+      const body = String((dashboard.Properties.DashboardBody as JsonObject)['Fn::Sub']);
+      const widgets = (JSON.parse(body) as { widgets: { properties: { metrics?: Json[] } }[] }).widgets;
+      const graphed = widgets.flatMap((w) => (w.properties.metrics ?? []).filter(Array.isArray) as string[][]);
+      for (const rotation of rotations) {
+        const mine = graphed.filter((m) => m[0] === `CloudTokenBroker/${stage}` && m[2] === 'operation' && m[3] === rotation.functionName);
+        expect(mine.map((m) => m[1]).sort()).toEqual(
+          [
+            'MasterKeyAge',
+            'MasterKeyRotated',
+            'MasterKeyRotationFailed',
+            'MasterKeyRotationRuns',
+            'MasterKeyRotationStuck',
+            'MasterKeyUnknown',
+          ].sort(),
+        );
+      }
+    }
+  });
+
+  it.each(rotations.map((r) => r.functionName))(
+    "%s: its own log group, its vendor's key parameter and pending key, KMS through SSM, its own table items; nothing else",
+    (name) => {
+      const rotation = rotations.find((r) => r.functionName === name)!;
+      for (const [run, stage] of [
+        [dev, 'dev'],
+        [prod, variant.stage],
+      ] as const) {
+        const [, fn] = functionResource(run.template, stage, name);
+        const role = resource(run.template, referencedId(render(fn.Properties.Role)), 'AWS::IAM::Role');
+        const logGroup = arn('logs', `log-group:/aws/lambda/${SERVICE}-${stage}-${name}:*`);
+        const keys = arn('ssm', `parameter/cloud-token-broker/${stage}/keys/${rotation.vendor}`);
+        const pending = `${keys}/_pending`;
+        const expected: Record<string, string[]> = {
+          'logs:CreateLogStream': [logGroup],
+          'logs:PutLogEvents': [logGroup],
+          'ssm:GetParameter': [keys, pending].sort(),
+          'ssm:PutParameter': [keys, pending].sort(),
+          'ssm:DeleteParameter': [pending],
+          'kms:Decrypt': [anyKeyInRegion],
+          'kms:Encrypt': [anyKeyInRegion],
+          'kms:GenerateDataKey': [anyKeyInRegion],
+          'dynamodb:GetItem': ['${TokenTable.Arn}'],
+          'dynamodb:UpdateItem': ['${TokenTable.Arn}'],
+          ...(stage === variant.stage && { 'xray:PutTraceSegments': ['*'], 'xray:PutTelemetryRecords': ['*'] }),
+        };
+        expect(grants(role)).toEqual(expected);
+        const statements = policyDocuments({ Resources: { role } } as unknown as Template).flatMap((d) => d.statements);
+        const onTable = statements.filter((st) => asArray(st.Action).some((a) => a.startsWith('dynamodb:')));
+        expect(onTable.map((st) => st.Condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${name}#*`] } }]);
+      }
+    },
+  );
 });

@@ -9,6 +9,7 @@
  *   spec/        what an operation is: operation (with its trigger types), openapi
  *   state/       what instances share or hold: token-cache, token-store, token-memory, token-table, token-lease, token-seal, rate-budget, rate-limiter, body-key
  *   runtime/     running an operation: handler, run-operation, vendor-call, credentials, triggers/, middleware/
+ *   rotation/    rotating the master keys: api (the vendors' key APIs), steps, run-state, lock, key-parameter, rotate, handler, index (its registry), vendors/
  *   operations/  the registry: one spec per operation (scripts, infra and tests find it there)
  *
  * Also: no import cycle between any two files, no loose file at lib/'s top, every file of
@@ -24,7 +25,7 @@ import { describe, expect, it } from 'vitest';
 /** An exported declaration, and its name. */
 const EXPORT = /^export (?:declare )?(?:async )?(?:function|const|let|class|abstract class|interface|type|enum) (\w+)/;
 
-const LAYERS = ['core', 'aws', 'access', 'vendor', 'spec', 'state', 'runtime', 'operations'];
+const LAYERS = ['core', 'aws', 'access', 'vendor', 'spec', 'state', 'runtime', 'rotation', 'operations'];
 /** Files allowed at lib/'s top. */
 const MAX_LOOSE = 0;
 

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -130,6 +130,23 @@ describe('origin guard', () => {
     expect(seen).toEqual([]);
     const typed = await fetch(`${guard.url}/v1/x`, { headers: { 'sec-fetch-site': 'none' } });
     expect(typed.status).toBe(200);
+  });
+
+  it('refuses a request whose Host is not loopback (a page that reached it through DNS rebinding), and passes localhost', async () => {
+    const status = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(`${guard.url}/v1/x`, { headers: { host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject).end();
+      });
+    const { port } = new URL(guard.url);
+    for (const host of [`rebound.evil.example:${port}`, 'rebound.evil.example', `10.0.0.8:${port}`, `127.0.0.1.evil.example:${port}`]) {
+      expect(await status(host), host).toBe(403);
+    }
+    expect(seen).toEqual([]);
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]) expect(await status(host), host).toBe(200);
   });
 
   it('forwards to an upstream on a Unix socket (`unix:<path>`), which no page can reach', async () => {

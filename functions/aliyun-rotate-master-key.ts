@@ -1,0 +1,4 @@
+import { createRotationHandler } from '../lib/rotation/handler.js';
+import { aliyunMasterKeyApi } from '../lib/rotation/vendors/aliyun.js';
+
+export const handler = createRotationHandler(aliyunMasterKeyApi);
