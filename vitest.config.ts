@@ -25,6 +25,7 @@ const SLOW = [
   'test/deploy/**/*.test.ts',
   'test/registry/**/*.test.ts',
   'test/e2e/**/*.test.ts',
+  'test/agent/main.test.ts',
   'test/bench/**/*.test.ts',
 ];
 

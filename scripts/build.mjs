@@ -7,6 +7,7 @@ import { basename, join, relative } from 'node:path';
 // imports inside the SDK itself) is in a chunk of its own, parsed only when first imported, and
 // code both sides of such an import need is in shared chunks the entry imports statically.
 //   node scripts/build.mjs            → dist/<function>/index.mjs, dist/<function>/chunks/*.mjs (+ meta.json)
+//   node scripts/build.mjs            → also dist/agent/cloud-token-broker-agent.mjs (buildAgent)
 //   node scripts/build.mjs --report   → also prints, per function, the entry, what a cold start
 //                                       loads, the whole bundle and its non-AWS-SDK part
 import { build } from 'esbuild';
@@ -168,9 +169,37 @@ export async function buildFunction(name, outDir = join(outRoot, name), entry = 
   };
 }
 
+/** Where the credentials agent's single-file bundle goes, under the build's output root. */
+export const AGENT_BUNDLE = join('agent', 'cloud-token-broker-agent.mjs');
+
+/**
+ * The credentials agent (agent/main.ts) as one file that runs with plain Node and no
+ * node_modules: what a sidecar image copies. No splitting (its dynamic imports are inlined), the
+ * AWS SDK's whole default credential chain kept (a task or pod role needs it), not minified so a
+ * stack trace stays readable.
+ */
+export async function buildAgent(outfile = join(outRoot, AGENT_BUNDLE)) {
+  rmSync(outfile, { force: true });
+  mkdirSync(join(outfile, '..'), { recursive: true });
+  await build({
+    entryPoints: [join(root, 'agent', 'main.ts')],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    mainFields: ['module', 'main'],
+    legalComments: 'none',
+    logLevel: 'warning',
+    banner: { js: "#!/usr/bin/env node\nimport{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+  });
+  return outfile;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const results = [];
   for (const name of functionNames) results.push(await buildFunction(name));
+  const agent = await buildAgent();
   if (process.argv.includes('--report')) {
     // index.mjs: the entry alone; at cold start: the entry and the chunks it imports statically
     // (what every cold start parses); whole bundle: every file of the zip; non-AWS-SDK part: of
@@ -185,6 +214,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       );
     }
   } else {
-    console.log(`built ${results.length} functions into ${outRoot}`);
+    console.log(`built ${results.length} functions into ${outRoot}, and the agent into ${agent}`);
   }
 }

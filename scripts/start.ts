@@ -13,6 +13,8 @@
 //                                   a web page origin let through; by default every request that
 //                                   carries an Origin header is answered 403
 //   PORT=3000 LAMBDA_PORT=3002      where the HTTP API and the Lambda invoke API listen
+//   SIM_LIFETIME_SCALE=0.0166667    the simulator's STS credentials live this share of the asked
+//                                   lifetime (default 1): 1/60 makes 900 s live 15 s, to watch refreshes
 //
 // The functions' metric lines (EMF, lib/core/metrics.ts) pass through as they are and are summed
 // (sim/metrics-summary.ts): a summary is printed on Ctrl-C, and at any time on SIGUSR2
@@ -40,6 +42,7 @@ import {
   VENDOR_NAMES,
 } from '../sim/local-world.js';
 import { createMetricsSummary } from '../sim/metrics-summary.js';
+import { startObjectStorage } from '../sim/object-storage.js';
 import { parseAllowedOrigin, startOriginGuard } from '../sim/origin-guard.js';
 
 const args = process.argv.slice(2);
@@ -77,6 +80,10 @@ const allowedOrigins = [...optionValues('--allow-origin'), ...(process.env.BROKE
     return origin instanceof Error ? fail(`--allow-origin / BROKER_ALLOWED_ORIGINS: ${origin.message}`) : origin;
   });
 const stage = optionValues('--stage')[0] ?? (realVendors ? 'dev' : 'local');
+/** SIM_LIFETIME_SCALE: a share in (0, 1] of the asked STS lifetime the simulator's credentials live (docs/local-run.md). */
+const lifetimeScale = Number(process.env.SIM_LIFETIME_SCALE ?? 1);
+if (!(lifetimeScale > 0 && lifetimeScale <= 1))
+  fail(`SIM_LIFETIME_SCALE must be a number in (0, 1], got ${process.env.SIM_LIFETIME_SCALE}`);
 const httpPort = Number(process.env.PORT ?? 3000);
 const lambdaPort = Number(process.env.LAMBDA_PORT ?? 3002);
 const osls = new URL('../node_modules/.bin/osls', import.meta.url).pathname;
@@ -151,7 +158,7 @@ if (realVendors) {
   const world = await startLocalWorld({
     keyParameters: keyParametersUnder(`/cloud-token-broker/${stage}/keys`),
     ucloudProjectId: 'org-local',
-    simulator: { log: process.env.SIM_LOG === '1' },
+    simulator: { log: process.env.SIM_LOG === '1', stsLifetimeScale: lifetimeScale },
     // The name serverless.yml gives TOKEN_TABLE for the stage.
     tableName: `cloud-token-broker-${stage}-tokens`,
     // The alias serverless.yml gives TOKEN_KEY_ID for the stage: the fake KMS seals the table's items with it.
@@ -161,6 +168,10 @@ if (realVendors) {
     policyParameter: `/cloud-token-broker/${stage}/policy`,
   });
   cleanups.push(() => world.close());
+  // A local OSS bucket (sim/object-storage.ts) that accepts what the simulator's STS issued, as the
+  // local session policy names it: an app (or the credentials agent's SDKs) can write with them.
+  const bucket = await startObjectStorage({ bucket: 'cloud-token-broker-local', lookup: (id) => world.sim.issuedCredentials(id) });
+  cleanups.push(() => bucket.close());
   // serverless.yml sets POLICY_PARAMETER to /cloud-token-broker/<stage>/policy when callerPolicy is enabled.
   params.push('--param=callerPolicy=enabled');
   // serverless.yml sets each endpoint variable from the stage param of the same name in camelCase.
@@ -178,6 +189,8 @@ if (realVendors) {
     `keys:     fake SSM at ${world.ssm.url}, seeded with local keys under /cloud-token-broker/${stage}/keys/ and a caller policy at /cloud-token-broker/${stage}/policy (STS routes scoped by a session policy)`,
     `table:    local token table ${world.table!.tableName} at ${world.table!.url} (dynalite), tokens sealed by the fake KMS at ${world.kms.url} (alias/cloud-token-broker-${stage}-tokens)`,
     `queues:   fake SQS at ${world.sqs.url}, holding the dead-letter queues ${deadLetterQueues.join(', ') || '(none)'}`,
+    `storage:  local OSS bucket ${bucket.bucket} at ${bucket.url} (an ali-oss endpoint; the STS route's credentials may write uploads/*)`,
+    ...(lifetimeScale === 1 ? [] : [`sts:      credentials live ${lifetimeScale} of the lifetime asked (SIM_LIFETIME_SCALE)`]),
   ];
 }
 

@@ -52,6 +52,16 @@ export class StsRefusal extends Error {
 /** The record of the call, and either the answer body or the refusal. */
 export type StsOutcome = { record: AssumeRoleRecord; answer: Record<string, unknown> } | { record: AssumeRoleRecord; refusal: StsRefusal };
 
+/**
+ * The lifetime the simulator gives credentials asked to live `durationSeconds`: `lifetimeScale`
+ * of it (at least a second), so a test sees several lifetimes in a minute (SimulatorOptions
+ * `stsLifetimeScale`, SIM_LIFETIME_SCALE for npm start). The checks on DurationSeconds are the
+ * vendor's, on the unscaled value.
+ */
+export function scaledLifetime(durationSeconds: number, lifetimeScale = 1): number {
+  return Math.max(1, Math.round(durationSeconds * lifetimeScale));
+}
+
 /** `YYYY-MM-DDTHH:mm:ssZ`: both vendors' Expiration (Alibaba's example 2015-04-09T11:52:19Z). */
 function isoSeconds(epochSeconds: number): string {
   return new Date(epochSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -128,6 +138,7 @@ export function aliyunAssumeRole(
   params: Record<string, string>,
   maxSessionDurationSeconds: number,
   now = Date.now(),
+  lifetimeScale = 1,
   roles: StsRoles = {},
 ): StsOutcome {
   const record: AssumeRoleRecord = { vendor: 'aliyun', code: 'pending' };
@@ -163,7 +174,7 @@ export function aliyunAssumeRole(
       throw new StsRefusal(403, 'NoPermission', 'You are not authorized to do this action. You should be authorized by RAM.');
     }
 
-    const expiration = isoSeconds(Math.floor(now / 1000) + duration);
+    const expiration = isoSeconds(Math.floor(now / 1000) + scaledLifetime(duration, lifetimeScale));
     const accessKeyId = `STS.sim${randomBytes(12).toString('hex')}`;
     record.issued = { accessKeyId, expiration };
     // Assumption: the role id is any stable number; the simulator derives one from the ARN.
@@ -226,7 +237,7 @@ function tencentPolicyDocument(policy: string): unknown {
 }
 
 /** Tencent Cloud AssumeRole, given the JSON body's object. */
-export function tencentAssumeRole(params: Record<string, unknown>, now = Date.now(), roles: StsRoles = {}): StsOutcome {
+export function tencentAssumeRole(params: Record<string, unknown>, now = Date.now(), lifetimeScale = 1, roles: StsRoles = {}): StsOutcome {
   const record: AssumeRoleRecord = { vendor: 'tencent', code: 'pending' };
   const text = (name: string) => (typeof params[name] === 'string' ? (params[name] as string) : undefined);
   if (text('SourceIdentity') !== undefined) record.sourceIdentity = text('SourceIdentity')!;
@@ -296,7 +307,7 @@ export function tencentAssumeRole(params: Record<string, unknown>, now = Date.no
       tencentPolicyDocument(record.policy);
     }
 
-    const expiredTime = Math.floor(now / 1000) + duration;
+    const expiredTime = Math.floor(now / 1000) + scaledLifetime(duration, lifetimeScale);
     const tmpSecretId = `AKIDsim${randomBytes(16).toString('hex')}`;
     const expiration = isoSeconds(expiredTime);
     record.issued = { accessKeyId: tmpSecretId, expiration };

@@ -62,6 +62,12 @@ export interface SimulatorOptions {
   tencentKeys?: TencentKey[];
   /** The Alibaba RAM role's MaxSessionDuration: the most DurationSeconds AssumeRole accepts. Default 3600. */
   aliyunMaxSessionDurationSeconds?: number;
+  /**
+   * STS credentials (both vendors) live this share of the DurationSeconds asked, at least a
+   * second: 1 (default) as the vendors do; npm start passes SIM_LIFETIME_SCALE, so that 1/60
+   * makes 900 s credentials live 15 s and a test sees several lifetimes in a minute.
+   */
+  stsLifetimeScale?: number;
   /** CAMS `Expire`, in seconds. Default 3600. */
   camsExpireSeconds?: number;
   /** UFile `ExpireTime` = now + this many seconds. Default 86400. */
@@ -610,7 +616,10 @@ function aliyunOperation(auth: AliyunAuth, sim: SimulatorState): Reply {
     }
   }
   if (auth.action === 'AssumeRole') {
-    const done = recorded(sim, aliyunAssumeRole(auth.params, sim.aliyunMaxSessionDurationSeconds, Date.now(), sim.stsRoles));
+    const done = recorded(
+      sim,
+      aliyunAssumeRole(auth.params, sim.aliyunMaxSessionDurationSeconds, Date.now(), sim.stsLifetimeScale, sim.stsRoles),
+    );
     if ('refusal' in done) throw new AliyunRefusal(done.refusal.status, done.refusal.code, done.refusal.message);
     return jsonReply(200, done.answer);
   }
@@ -844,7 +853,12 @@ const TENCENT_ACTIONS: Record<string, TencentAction> = {
   AssumeRole: { service: 'sts', version: '2018-08-13' },
   // The master key's own AccessKeys (sim/access-keys.ts).
   ...Object.fromEntries(Object.keys(CAM_KEY_ACTIONS).map((action) => [action, { service: 'cam', version: '2019-01-16' }])),
+  // What an app signs with the temporary credentials the broker handed out (the agent's e2e test).
+  GetCallerIdentity: { service: 'sts', version: '2018-08-13' },
 };
+
+/** The Tencent Cloud actions the simulator accepts signed with temporary credentials (SecretId, SecretKey and X-TC-Token). */
+const TENCENT_TEMPORARY_CREDENTIAL_ACTIONS = new Set(['GetCallerIdentity']);
 
 /** "If the difference between the UNIX timestamp and the server time is greater than 5 minutes, a signature expiration error may occur." */
 const TENCENT_MAX_SKEW_S = 5 * 60;
@@ -870,6 +884,8 @@ function tencentErrorReply(code: string, message: string): Reply {
 /** The verified identity of a Tencent Cloud request. */
 interface TencentAuth {
   action: string;
+  /** The SecretId that signed: a master key's, or temporary credentials' (GetCallerIdentity). */
+  secretId: string;
   version: string;
   region: string | undefined;
   params: Record<string, unknown>;
@@ -889,6 +905,21 @@ function requireTencentHeader(req: ParsedRequest, name: string): string {
   const value = header(req, name);
   if (!value) throw new TencentRefusal('MissingParameter', `The request is missing a required parameter \`${name}\`.`);
   return value;
+}
+
+/**
+ * The key of temporary credentials this simulator issued (STS AssumeRole), for the actions that
+ * take them: the request must carry their token in X-TC-Token, before they expire. Undefined
+ * when the SecretId is not of issued credentials. Assumption: the codes of a wrong or expired
+ * token (the vendor lists AuthFailure.TokenFailure, "token error").
+ */
+function temporaryKey(req: ParsedRequest, sim: SimulatorState, action: string, secretId: string): TencentKey | undefined {
+  const issued = sim.issued.get(secretId);
+  if (issued === undefined || !TENCENT_TEMPORARY_CREDENTIAL_ACTIONS.has(action)) return undefined;
+  if (header(req, 'x-tc-token') !== issued.securityToken)
+    throw new TencentRefusal('AuthFailure.TokenFailure', 'The token is not the one issued with this SecretId.');
+  if (Date.now() >= issued.expiresAt) throw new TencentRefusal('AuthFailure.TokenFailure', 'The temporary credentials have expired.');
+  return { secretId, secretKey: issued.accessKeySecret };
 }
 
 function verifyTencent(req: ParsedRequest, sim: SimulatorState, call: SimulatorCall): TencentAuth {
@@ -922,9 +953,9 @@ function verifyTencent(req: ParsedRequest, sim: SimulatorState, call: SimulatorC
   // "密钥不存在。请在控制台检查密钥是否已被删除或者禁用": one code for a key unknown, deleted or disabled
   // (Assumption: and for one not yet propagated).
   const found = sim.tencentBook.check(auth.secretId);
-  if (!('secret' in found))
+  const key = 'secret' in found ? { secretId: auth.secretId, secretKey: found.secret } : temporaryKey(req, sim, action, auth.secretId);
+  if (!key)
     throw new TencentRefusal('AuthFailure.SecretIdNotFound', 'The SecretId is not found, please ensure that your SecretId is correct.');
-  const key = { secretId: auth.secretId, secretKey: found.secret };
   if (Math.abs(Date.now() / 1000 - timestamp) > TENCENT_MAX_SKEW_S) {
     throw new TencentRefusal(
       'AuthFailure.SignatureExpire',
@@ -952,10 +983,26 @@ function verifyTencent(req: ParsedRequest, sim: SimulatorState, call: SimulatorC
       'The provided credentials could not be validated. Please check your signature is correct.',
     );
   }
-  // Accepted: the key's last use is now, whatever the action then answers.
-  sim.tencentBook.markUsed(auth.secretId);
+  // Accepted: the master key's last use is now, whatever the action then answers.
+  if ('secret' in found) sim.tencentBook.markUsed(auth.secretId);
   if (req.jsonError) throw new TencentRefusal('InvalidParameter', 'The request body is not a JSON object.');
-  return { action, version, region, params: json };
+  return { action, secretId: auth.secretId, version, region, params: json };
+}
+
+/**
+ * STS GetCallerIdentity: who signed. Assumption: the local account's uin (100000000001) and, for
+ * temporary credentials, an assumed-role ARN naming their SecretId (the simulator does not keep
+ * which role issued them).
+ */
+function callerIdentity(auth: TencentAuth, sim: SimulatorState): Record<string, unknown> {
+  const temporary = sim.issued.has(auth.secretId);
+  return {
+    Arn: temporary ? `qcs::sts:100000000001:assumed-role/sim/${auth.secretId}` : 'qcs::cam::uin/100000000001:uin/100000000001',
+    AccountId: '100000000001',
+    UserId: temporary ? auth.secretId : '100000000001',
+    PrincipalId: '100000000001',
+    Type: temporary ? 'CAMRole' : 'RootAccount',
+  };
 }
 
 function tencentOperation(auth: TencentAuth, sim: SimulatorState): Reply {
@@ -973,7 +1020,8 @@ function tencentOperation(auth: TencentAuth, sim: SimulatorState): Reply {
   }
   // STS AssumeRole lists Region as required.
   if (!auth.region) throw new TencentRefusal('MissingParameter', 'The request is missing a required parameter `Region`.');
-  const done = recorded(sim, tencentAssumeRole(auth.params, Date.now(), sim.stsRoles));
+  if (auth.action === 'GetCallerIdentity') return tencentReply(callerIdentity(auth, sim));
+  const done = recorded(sim, tencentAssumeRole(auth.params, Date.now(), sim.stsLifetimeScale, sim.stsRoles));
   if ('refusal' in done) throw new TencentRefusal(done.refusal.code, done.refusal.message);
   return tencentReply(done.answer);
 }
@@ -1149,6 +1197,7 @@ interface SimulatorState {
   /** Arrival times of the last second's requests, per key (bounded: one entry per key in use, perSecond times each). */
   arrivals: Map<string, number[]>;
   stsRoles: Record<string, { externalId?: string }>;
+  stsLifetimeScale: number;
   assumeRoleCalls: AssumeRoleRecord[];
   /** Issued STS credentials by key id, oldest first (bounded by MAX_ISSUED). */
   issued: Map<string, IssuedCredentials>;
@@ -1316,6 +1365,7 @@ export async function startVendorSimulator(options: SimulatorOptions = {}): Prom
     },
     arrivals: new Map(),
     stsRoles: options.stsRoles ?? {},
+    stsLifetimeScale: options.stsLifetimeScale ?? 1,
     assumeRoleCalls: [],
     issued: new Map(),
     camsExpireSeconds: options.camsExpireSeconds ?? 3600,

@@ -106,11 +106,12 @@ describe('npm start', () => {
     expect(lines[4]).toMatch(
       /^queues: +fake SQS at http:\/\/127\.0\.0\.1:\d+, holding the dead-letter queues cloud-token-broker-local-ims-provision-external-application-dlq$/,
     );
-    expect(lines[5]).toBe(
+    expect(lines[5]).toMatch(/^storage: +local OSS bucket cloud-token-broker-local at http:\/\/127\.0\.0\.1:\d+ /);
+    expect(lines[6]).toBe(
       `lambda invoke API on http://localhost:${lambdaPort} (SQS / EventBridge / rotation events; see docs/local-run.md)`,
     );
-    expect(lines[6]).toMatch(/^origins: .*403.*allowed: none$/);
-    expect(lines[7]).toMatch(/^metrics: .*on Ctrl-C, or now with: kill -USR2 \d+$/);
+    expect(lines[7]).toMatch(/^origins: .*403.*allowed: none$/);
+    expect(lines[8]).toMatch(/^metrics: .*on Ctrl-C, or now with: kill -USR2 \d+$/);
   });
 
   it('lists every route of the registry, with a curl line for each', () => {

@@ -229,3 +229,46 @@ describe('scripted faults and chaos in the Tencent shape', () => {
     expect(sim.assumeRoleCalls).toEqual([]);
   });
 });
+
+describe('temporary credentials it issued (GetCallerIdentity)', () => {
+  const issue = async () =>
+    (await sdkClient().request('AssumeRole', { ...ROLE, DurationSeconds: 900 })) as {
+      Credentials: { TmpSecretId: string; TmpSecretKey: string; Token: string };
+    };
+
+  it('accepts GetCallerIdentity signed with them and their token, as the role', async () => {
+    const { Credentials: c } = await issue();
+    const identity = (await sdkClient({ secretId: c.TmpSecretId, secretKey: c.TmpSecretKey, token: c.Token } as typeof KEY).request(
+      'GetCallerIdentity',
+      {},
+    )) as { Type: string; UserId: string };
+    expect(identity).toMatchObject({ Type: 'CAMRole', UserId: c.TmpSecretId });
+  });
+
+  it('refuses them without their token, or for AssumeRole (only master keys assume roles here)', async () => {
+    const { Credentials: c } = await issue();
+    const noToken = sdkClient({ secretId: c.TmpSecretId, secretKey: c.TmpSecretKey } as typeof KEY);
+    await expect(noToken.request('GetCallerIdentity', {})).rejects.toMatchObject({ code: 'AuthFailure.TokenFailure' });
+    const withToken = sdkClient({ secretId: c.TmpSecretId, secretKey: c.TmpSecretKey, token: c.Token } as typeof KEY);
+    await expect(withToken.request('AssumeRole', { ...ROLE })).rejects.toMatchObject({ code: 'AuthFailure.SecretIdNotFound' });
+  });
+
+  it('scales the lifetime it issues by stsLifetimeScale (SIM_LIFETIME_SCALE), the asked duration still checked unscaled', async () => {
+    const scaled = await startVendorSimulator({ stsLifetimeScale: 1 / 60 });
+    try {
+      const client = new CommonClient('sts.tencentcloudapi.com', STS.version, {
+        credential: KEY,
+        region: 'ap-guangzhou',
+        profile: { httpProfile: { protocol: 'http://', agent: loopbackAgent(() => scaled.port), reqTimeout: 10 } },
+      });
+      const answer = (await client.request('AssumeRole', { ...ROLE, DurationSeconds: 900 })) as { ExpiredTime: number };
+      expect(answer.ExpiredTime - now()).toBeGreaterThanOrEqual(14);
+      expect(answer.ExpiredTime - now()).toBeLessThanOrEqual(15);
+      await expect(client.request('AssumeRole', { ...ROLE, DurationSeconds: 43_201 })).rejects.toMatchObject({
+        code: 'InvalidParameter.OverTimeError',
+      });
+    } finally {
+      await scaled.close();
+    }
+  });
+});

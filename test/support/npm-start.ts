@@ -45,7 +45,7 @@ export async function startNpmStart(cwd: string, env: NodeJS.ProcessEnv = {}, ti
     output += chunk.toString();
   });
   const kill = () => {
-    if (child.exitCode === null && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
   };
   const started = Date.now();
   while (!output.includes('Ctrl-C stops everything')) {
