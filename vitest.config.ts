@@ -16,6 +16,7 @@ const SLOW = [
   'test/functions/vendor-failures.test.ts',
   'test/functions/token-table-down.test.ts',
   'test/functions/rate-shares.test.ts',
+  'test/functions/accounts-rate.test.ts',
   'test/functions/secrets.property.test.ts',
   'test/functions/request-schema.property.test.ts',
   'test/functions/master-key-rotation.test.ts',

@@ -15,7 +15,12 @@ process.stdout.write = (chunk) => {
   return true;
 };
 
-function httpEvent(route, body) {
+/** A JWT caller of organisation `org` (the multi-account scenario's policy picks the account by it). */
+function jwtAuthorizer(org, sub) {
+  return { jwt: { claims: { iss: 'https://issuer.bench.test', sub, org }, scopes: null } };
+}
+
+function httpEvent(route, body, authorizer) {
   return {
     version: '2.0',
     routeKey: `POST ${route}`,
@@ -33,6 +38,7 @@ function httpEvent(route, body) {
       stage: '$default',
       time: new Date().toUTCString(),
       timeEpoch: Date.now(),
+      ...(authorizer !== undefined && { authorizer }),
     },
     body: JSON.stringify(body),
     isBase64Encoded: false,
@@ -75,8 +81,11 @@ const commands = {
     ({ handler } = await import(bundle));
     return true;
   },
-  /** `total` requests for `route`, bodies `field: <prefix><i>` with i uniform in [0, bodies). */
-  async run({ route, field, prefix, bodies, total, concurrency, seed, remainingMs }) {
+  /**
+   * `total` requests for `route`, bodies `field: <prefix><i>` with i uniform in [0, bodies);
+   * with `accounts`, body i is asked by a caller of organisation `accounts[i % accounts.length]`.
+   */
+  async run({ route, field, prefix, bodies, total, concurrency, seed, remainingMs, accounts }) {
     const draw = random(seed);
     const samples = [];
     let left = total;
@@ -86,9 +95,11 @@ const commands = {
         while (left > 0) {
           left--;
           const requestId = randomUUID();
-          const body = { [field]: `${prefix}${Math.floor(draw() * bodies)}` };
+          const index = Math.floor(draw() * bodies);
+          const body = { [field]: `${prefix}${index}` };
+          const authorizer = accounts === undefined ? undefined : jwtAuthorizer(accounts[index % accounts.length], `bench-${index}`);
           const t0 = performance.now();
-          const answer = await handler(httpEvent(route, body), lambdaContext(requestId, remainingMs));
+          const answer = await handler(httpEvent(route, body, authorizer), lambdaContext(requestId, remainingMs));
           const ms = performance.now() - t0;
           samples.push({ ms, status: answer.statusCode, source: sources.get(requestId) ?? 'none', at: Date.now() });
           sources.delete(requestId);

@@ -6,7 +6,11 @@
 // second, vendor calls per body, table reads and writes per 1,000 requests, and latency per path
 // (where each answer came from, as the function's audit line says: memory, table or vendor).
 //
-//   npm run bench:scale -- [--instances 4] [--requests 20000] [--bodies 200] [--concurrency 8]
+//   npm run bench:scale -- [--instances 4] [--requests 20000] [--bodies 200] [--concurrency 8] [--only <words in a scenario's name>]
+//
+// The simulator holds each vendor account (its AccessKey) to CAMS's 5 calls per second, as the
+// vendor does; the multi-account scenario spreads CAMS bodies over four accounts, each with its
+// own key parameter, chosen by the caller policy from the caller's `org` claim.
 import type { ChildProcess, ForkOptions } from 'node:child_process';
 import { join } from 'node:path';
 import { keyParametersUnder, startLocalWorld } from '../sim/local-world.js';
@@ -20,6 +24,11 @@ const INSTANCES = option('instances', 4);
 const REQUESTS = option('requests', 20_000);
 const BODIES = option('bodies', 200);
 const CONCURRENCY = option('concurrency', 8);
+const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1]!.toLowerCase() : undefined;
+/** The multi-account scenario's accounts: each its own AccessKey at the simulator and its own key parameter. */
+const ACCOUNTS = ['a', 'b', 'c', 'd'];
+const accountKey = (account: string) => ({ accessKeyId: `sim-bench-${account}`, accessKeySecret: `sim-bench-${account}-secret-0c4f` });
+const POLICY = '/cloud-token-broker/bench/policy';
 
 const root = new URL('..', import.meta.url).pathname;
 const outDir = join(root, 'bench', '.out', 'scale');
@@ -38,11 +47,23 @@ const world = await startLocalWorld({
   keyParameters: keyParametersUnder('/cloud-token-broker/bench/keys'),
   ucloudProjectId: 'org-bench',
   region: 'eu-west-1',
-  simulator: { camsExpireSeconds: 3600 },
+  simulator: {
+    camsExpireSeconds: 3600,
+    accountRateLimit: { perSecond: 5, actions: ['GetChatappUploadAuthorization'] },
+  },
   tableName: 'cloud-token-broker-bench-tokens',
 });
 const { sim } = world;
 const table = world.table!;
+// The default account's key (seeded by the local world) and each bench account's, at the simulator and in SSM.
+const keysParameter = world.env.ALIYUN_KEYS_PARAMETER!;
+const seeded = JSON.parse(world.ssm.get(keysParameter)!) as { accessKeyId: string; accessKeySecret: string };
+sim.setKeys({ aliyun: [seeded, ...ACCOUNTS.map(accountKey)] });
+for (const account of ACCOUNTS) world.ssm.put(`${keysParameter}/${account}`, accountKey(account));
+world.ssm.put(POLICY, {
+  version: 1,
+  rules: [{ id: 'by-org', callers: [{ claims: { org: '*' } }], operations: ['cams:*'], account: '${org}' }],
+});
 
 const baseEnv = {
   PATH: process.env.PATH ?? '',
@@ -105,9 +126,12 @@ interface Scenario {
   bodies: number;
   requests: number;
   env?: Record<string, string>;
+  /** Spread the bodies over these accounts (by the caller's `org` claim), and report each one's busiest second. */
+  accounts?: string[];
 }
 
 async function runScenario(scenario: Scenario) {
+  if (ONLY !== undefined && !scenario.name.toLowerCase().includes(ONLY)) return;
   await table.clear();
   sim.reset();
   const workers = await Promise.all(Array.from({ length: INSTANCES }, () => startWorker(scenario.bundle, { ...baseEnv, ...scenario.env })));
@@ -124,6 +148,7 @@ async function runScenario(scenario: Scenario) {
         concurrency: CONCURRENCY,
         seed: 1000 + i,
         remainingMs: 30_000,
+        ...(scenario.accounts !== undefined && { accounts: scenario.accounts }),
       }),
     ),
   );
@@ -151,6 +176,16 @@ async function runScenario(scenario: Scenario) {
     )
       .map(([op, n]) => `${op} ${n}`)
       .join(', ')})`,
+    ...(scenario.accounts === undefined
+      ? []
+      : [
+          `per account (calls; busiest second): ${scenario.accounts
+            .map((account) => {
+              const mine = calls.filter((call) => call.accessKeyId === accountKey(account).accessKeyId).map((call) => call.receivedAt);
+              return `${account} ${mine.length}; ${busiestSecond(mine)}`;
+            })
+            .join(' | ')}; throttled at the vendor: ${calls.filter((call) => call.code !== 'OK').length}`,
+        ]),
     'path      requests    share     p50 ms     p99 ms',
   ];
   for (const path of ['memory', 'table', 'vendor', 'none']) {
@@ -192,6 +227,18 @@ try {
     action: 'GetChatappUploadAuthorization',
     bodies: 40,
     requests: Math.min(REQUESTS, 4_000),
+  });
+  await runScenario({
+    name: `CAMS in ${ACCOUNTS.length} accounts (5 calls/s each, ${5 * ACCOUNTS.length} in all, across instances)`,
+    bundle: bundles.cams,
+    route: '/v1/aliyun/cams/upload-authorization',
+    field: 'custSpaceId',
+    param: 'CustSpaceId',
+    action: 'GetChatappUploadAuthorization',
+    bodies: 40 * ACCOUNTS.length,
+    requests: Math.min(REQUESTS, 4_000),
+    env: { ALIYUN_ACCOUNTS: ACCOUNTS.join(','), POLICY_PARAMETER: POLICY },
+    accounts: ACCOUNTS,
   });
 } finally {
   await world.close();

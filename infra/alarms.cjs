@@ -22,6 +22,11 @@
 // that does not happen).
 // Every description names its runbook entry: docs/runbook.md#<anchor>.
 //
+// Vendor accounts (docs/contracts.md, "Accounts"): the alarms above count every account of the
+// operation (its metrics by `operation` alone). Each account the stage lists besides `default`
+// (<vendor>Accounts) has its own vendor throttling, vendor errors and keys-unavailable alarms,
+// on the metrics by `operation` and `Account`, so one account's quota or key is told apart.
+//
 // Alarms cost about $0.10 each per month. They notify the SNS topic in the stage param
 // alarmTopicArn when it is set; otherwise they have no actions (state in the console only). The
 // param is read here, so the template holds either the topic or no action at all, and no condition.
@@ -43,6 +48,7 @@ const {
   stageNames,
   stageParams,
   triggersOf,
+  vendorAccounts,
 } = require('./registry.cjs');
 
 const RUNBOOK = 'docs/runbook.md';
@@ -165,6 +171,60 @@ module.exports = async ({ resolveVariable }) => {
       'keys-or-policy-unavailable',
       { ...own('SsmFaults', 'Sum'), ...ON_ANY },
     );
+    for (const account of await vendorAccounts(resolveVariable, op.vendor)) {
+      if (account === 'default') continue;
+      const byAccount = [...dimensions, { Name: 'Account', Value: account }];
+      const sum = (Id, MetricName) => ({
+        Id,
+        MetricStat: { Metric: { Namespace: names.namespace, MetricName, Dimensions: byAccount }, Period: 300, Stat: 'Sum' },
+        ReturnData: false,
+      });
+      const id = `${fn}Account${pascal(account)}`;
+      alarm(
+        `${id}VendorThrottlingAlarm`,
+        op,
+        `account ${account}: the vendor throttles the broker, or its rate limit refuses requests, for 15 minutes`,
+        'vendor-throttling',
+        {
+          Metrics: [
+            sum('throttled', 'VendorThrottled'),
+            sum('limited', 'RateLimited'),
+            {
+              Id: 'throttling',
+              Expression: 'FILL(throttled, 0) + FILL(limited, 0)',
+              Label: `account ${account}: throttled + refused`,
+              ReturnData: true,
+            },
+          ],
+          EvaluationPeriods: 3,
+          DatapointsToAlarm: 3,
+          Threshold: 5,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          TreatMissingData: 'notBreaching',
+        },
+      );
+      alarm(`${id}VendorErrorsAlarm`, op, `account ${account}: at least 5 failed vendor attempts in 5 minutes`, 'vendor-errors', {
+        Namespace: names.namespace,
+        MetricName: 'VendorFailed',
+        Dimensions: byAccount,
+        Statistic: 'Sum',
+        ...ON_ANY,
+        Threshold: 5,
+      });
+      alarm(
+        `${id}KeysUnavailableAlarm`,
+        op,
+        `account ${account}: its master key could not be read from SSM, or is malformed`,
+        'keys-or-policy-unavailable',
+        {
+          Namespace: names.namespace,
+          MetricName: 'SsmFaults',
+          Dimensions: byAccount,
+          Statistic: 'Sum',
+          ...ON_ANY,
+        },
+      );
+    }
     if (op.expiresAt !== undefined) {
       alarm(
         `${fn}CredentialsNearExpiryAlarm`,

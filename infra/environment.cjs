@@ -3,7 +3,9 @@
 //   - its key parameter, named after the vendor: <VENDOR>_KEYS_PARAMETER =
 //     /cloud-token-broker/<stage>/keys/<vendor> (lib/vendor/api.ts keysParameterVariable; the
 //     very parameter infra/roles.cjs lets that vendor's functions read);
-//   - its deployed settings (the adapter's `deploySettings`: ALIYUN_SIGNATURE, TENCENT_REGION);
+//   - its deployed settings (the adapter's `deploySettings`: ALIYUN_SIGNATURE, TENCENT_REGION, and
+//     each vendor's accounts besides `default`, ALIYUN_ACCOUNTS / TENCENT_ACCOUNTS / UCLOUD_ACCOUNTS,
+//     from the stage params aliyunAccounts / tencentAccounts / ucloudAccounts, empty by default);
 //   - one variable per vendor endpoint they call (each spec's `endpoint`, e.g. ALIYUN_CAMS_ENDPOINT).
 // A setting's or an endpoint's value is the stage param named after the variable in camelCase
 // (ALIYUN_CAMS_ENDPOINT → aliyunCamsEndpoint, TENCENT_REGION → tencentRegion), by default the

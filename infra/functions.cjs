@@ -26,7 +26,18 @@
 // aliyunStsRoleArn); unset, the variable is empty and the route answers 503 ConfigurationError.
 'use strict';
 
-const { configDefault, configParam, operations, ids, params, rotations, stageNames, stageParams, triggersOf } = require('./registry.cjs');
+const {
+  configDefault,
+  configParam,
+  operations,
+  ids,
+  params,
+  rotations,
+  stageNames,
+  stageParams,
+  triggersOf,
+  vendorAccounts,
+} = require('./registry.cjs');
 
 const HANDLER = 'index.handler';
 
@@ -83,6 +94,16 @@ module.exports = async ({ resolveVariable }) => {
           break;
         default:
           throw new Error(`${op.functionName}: no deployment for trigger kind "${trigger.kind}"`);
+      }
+    }
+    if (op.triggers.some((trigger) => trigger.kind !== 'http')) {
+      // Events have no caller whose policy rule could choose an account: the stage may name one.
+      const account = await param(params.eventAccount(op), { fallback: '' });
+      if (account !== '' && account !== 'default') {
+        if (!(await vendorAccounts(resolveVariable, op.vendor)).includes(account)) {
+          throw new Error(`stage param ${params.eventAccount(op)}: ${account} is not one of the accounts ${op.vendor}Accounts lists`);
+        }
+        environment.EVENT_ACCOUNT = account;
       }
     }
     if (op.assumesRole !== undefined) {

@@ -168,6 +168,8 @@ const params = {
   maxReceiveCount: (op) => `${camel(op.functionName)}MaxReceiveCount`,
   eventSource: (op) => `${camel(op.functionName)}EventSource`,
   eventDetailType: (op) => `${camel(op.functionName)}EventDetailType`,
+  /** The vendor account of the function's events, schedules and messages (EVENT_ACCOUNT); unset: `default`. */
+  eventAccount: (op) => `${camel(op.functionName)}EventAccount`,
   /** A rotation function's schedule (`aliyunRotateMasterKeyRate`, default rate(1 hour)) and its switch (`…Enabled`, true). */
   masterKeyRate: (rotation) => `${camel(rotation.functionName)}Rate`,
   masterKeyEnabled: (rotation) => `${camel(rotation.functionName)}Enabled`,
@@ -179,6 +181,27 @@ const params = {
  * param. Values given with --param arrive as strings: `as` turns them into what the template
  * needs ('string', 'number', 'boolean' or 'json', e.g. a list).
  */
+/** What an account name may be (lib/access/account.ts ACCOUNT_NAME). */
+const ACCOUNT_NAME = /^[a-z0-9-]{1,32}$/;
+
+/**
+ * A vendor's accounts in the stage: `default` and those its stage param lists
+ * (`aliyunAccounts: acme,globex`, the variable ALIYUN_ACCOUNTS; docs/deploy.md). A wrong name
+ * fails the package, as it would fail the function's configuration.
+ */
+async function vendorAccounts(resolveVariable, vendor) {
+  const name = await configParam(`${vendor.toUpperCase()}_ACCOUNTS`);
+  const listed = String(await stageParams(resolveVariable)(name, { fallback: '' }))
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+  for (const account of listed) {
+    if (!ACCOUNT_NAME.test(account))
+      throw new Error(`stage param ${name}: ${JSON.stringify(account)} is no account name (a-z 0-9 -, 1 to 32)`);
+  }
+  return [...new Set(['default', ...listed])];
+}
+
 function stageParams(resolveVariable) {
   return async function param(name, { fallback, as = 'string' } = {}) {
     let value = await resolveVariable(`param:${name}, null`);
@@ -222,6 +245,7 @@ const arn = (service, resource) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:${servi
 
 module.exports = {
   SERVICE_PREFIX,
+  vendorAccounts,
   configParam,
   operations,
   rotations,

@@ -6,7 +6,9 @@
 // Every role may:
 //   - write its own function's log group (what AWSLambdaBasicExecutionRole grants, scoped; osls
 //     creates the log group itself, so logs:CreateLogGroup is not needed);
-//   - read its vendor's master-key parameter, /cloud-token-broker/<stage>/keys/<vendor>, and the
+//   - read its vendor's master-key parameter, /cloud-token-broker/<stage>/keys/<vendor>, and that of
+//     each account the stage lists (<vendor>Accounts: …/keys/<vendor>/<account>, each by its exact
+//     name, never a wildcard that would cover other names under the vendor's path), and the
 //     caller-policy parameter, /cloud-token-broker/<stage>/policy (read only when the stage param
 //     callerPolicy is `enabled`). @middy/ssm reads with GetParameters; GetParameter is allowed too;
 //   - have SSM decrypt them with KMS (see "KMS" below).
@@ -35,7 +37,18 @@
 // statements then add nothing, and they are what a customer managed key needs.
 'use strict';
 
-const { SERVICE_PREFIX, arn, hasTrigger, ids, operations, pascal, rotations, stageParams, usesTable } = require('./registry.cjs');
+const {
+  SERVICE_PREFIX,
+  arn,
+  hasTrigger,
+  ids,
+  operations,
+  pascal,
+  rotations,
+  stageParams,
+  usesTable,
+  vendorAccounts,
+} = require('./registry.cjs');
 
 const STAGE_PREFIX = `${SERVICE_PREFIX}/\${sls:stage}`;
 const READ_PARAMETER = ['ssm:GetParameters', 'ssm:GetParameter'];
@@ -52,7 +65,13 @@ const viaSsm = (alias) => ({
 /** Lambda's own tracing modes (provider.tracing.lambda in serverless.yml). */
 const TRACING_MODES = ['PassThrough', 'Active'];
 
-function statements(op, tableKeyArn, tracing) {
+/** The key parameters of a vendor's accounts: `default`'s alone stays one ARN, as it always was. */
+function keyParameters(vendor, accounts) {
+  const names = accounts.map((account) => `parameter${STAGE_PREFIX}/keys/${vendor}${account === 'default' ? '' : `/${account}`}`);
+  return names.length === 1 ? arn('ssm', names[0]) : names.map((name) => arn('ssm', name));
+}
+
+function statements(op, tableKeyArn, tracing, accounts) {
   const list = [
     {
       Sid: 'OwnLogGroup',
@@ -64,7 +83,7 @@ function statements(op, tableKeyArn, tracing) {
       Sid: `Read${pascal(op.vendor)}Keys`,
       Effect: 'Allow',
       Action: READ_PARAMETER,
-      Resource: arn('ssm', `parameter${STAGE_PREFIX}/keys/${op.vendor}`),
+      Resource: keyParameters(op.vendor, accounts),
     },
     {
       Sid: 'ReadCallerPolicy',
@@ -184,7 +203,9 @@ module.exports = async ({ resolveVariable }) => {
   const tracing = await param('tracing', { fallback: 'PassThrough' });
   if (!TRACING_MODES.includes(tracing)) throw new Error(`stage param tracing: expected ${TRACING_MODES.join(' or ')}, got ${tracing}`);
   const Resources = {};
+  const accountsOf = new Map();
   for (const op of await operations()) {
+    if (!accountsOf.has(op.vendor)) accountsOf.set(op.vendor, await vendorAccounts(resolveVariable, op.vendor));
     Resources[ids.role(op)] = {
       Type: 'AWS::IAM::Role',
       Properties: {
@@ -194,7 +215,10 @@ module.exports = async ({ resolveVariable }) => {
           Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
         },
         Policies: [
-          { PolicyName: op.functionName, PolicyDocument: { Version: '2012-10-17', Statement: statements(op, tableKeyArn, tracing) } },
+          {
+            PolicyName: op.functionName,
+            PolicyDocument: { Version: '2012-10-17', Statement: statements(op, tableKeyArn, tracing, accountsOf.get(op.vendor)) },
+          },
         ],
       },
     };

@@ -28,6 +28,10 @@ export interface AssumeRoleRecord {
   /** `policy` parsed as JSON, when it parses. */
   policyDocument?: unknown;
   externalId?: string;
+  /** SourceIdentity as sent. */
+  sourceIdentity?: string;
+  /** Tencent Cloud's session Tags as sent, when they are a list of Key/Value strings. */
+  tags?: { Key: string; Value: string }[];
   /** 'OK' or the code of the vendor's refusal. */
   code: string;
   /** The credentials issued, on success (their key id and expiry; never their secret). */
@@ -77,6 +81,9 @@ function parseJson(text: string): unknown {
 
 const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 
+/** Roles by ARN with what their trust policy demands (the simulator's `stsRoles`). */
+export type StsRoles = Record<string, { externalId?: string }>;
+
 /** Runs the checks; a thrown StsRefusal becomes the outcome, with what was read so far recorded. */
 function outcome(record: AssumeRoleRecord, run: () => Record<string, unknown>): StsOutcome {
   try {
@@ -100,6 +107,8 @@ const ALIYUN_ROLE_ARN = /^acs:ram::\d+:role\/[A-Za-z0-9.-]{1,64}$/;
 const ALIYUN_SESSION_NAME = /^[\w.@-]{2,64}$/;
 /** 2–1224 letters, digits and `= , . @ : / - _`. */
 const ALIYUN_EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
+/** Assumption: SourceIdentity as the SDK model describes RoleSessionName: 2–64 letters, digits and `. @ - _`. */
+const ALIYUN_SOURCE_IDENTITY = /^[\w.@-]{2,64}$/;
 const ALIYUN_MIN_DURATION = 900;
 const ALIYUN_DEFAULT_DURATION = 3600;
 const ALIYUN_MAX_POLICY_BYTES = 2048;
@@ -130,8 +139,10 @@ export function aliyunAssumeRole(
   maxSessionDurationSeconds: number,
   now = Date.now(),
   lifetimeScale = 1,
+  roles: StsRoles = {},
 ): StsOutcome {
   const record: AssumeRoleRecord = { vendor: 'aliyun', code: 'pending' };
+  if (params.SourceIdentity !== undefined) record.sourceIdentity = params.SourceIdentity;
   if (params.RoleArn !== undefined) record.roleArn = params.RoleArn;
   if (params.RoleSessionName !== undefined) record.roleSessionName = params.RoleSessionName;
   if (params.DurationSeconds !== undefined && /^\d+$/.test(params.DurationSeconds)) record.durationSeconds = Number(params.DurationSeconds);
@@ -154,7 +165,14 @@ export function aliyunAssumeRole(
       throw new StsRefusal(400, 'InvalidParameter.DurationSeconds', 'The Min/Max value of DurationSeconds is 15min/1hr.');
     }
     if (params.ExternalId !== undefined && !ALIYUN_EXTERNAL_ID.test(params.ExternalId)) throw aliyunBadParameter('ExternalId');
+    if (params.SourceIdentity !== undefined && !ALIYUN_SOURCE_IDENTITY.test(params.SourceIdentity))
+      throw aliyunBadParameter('SourceIdentity');
     if (params.Policy !== undefined) aliyunPolicyDocument(params.Policy);
+    // Assumption: a trust policy whose sts:ExternalId condition fails is the vendor's usual refusal to assume the role.
+    const demanded = Object.hasOwn(roles, params.RoleArn!) ? roles[params.RoleArn!]?.externalId : undefined;
+    if (demanded !== undefined && params.ExternalId !== demanded) {
+      throw new StsRefusal(403, 'NoPermission', 'You are not authorized to do this action. You should be authorized by RAM.');
+    }
 
     const expiration = isoSeconds(Math.floor(now / 1000) + scaledLifetime(duration, lifetimeScale));
     const accessKeyId = `STS.sim${randomBytes(12).toString('hex')}`;
@@ -186,6 +204,10 @@ const TENCENT_SESSION_NAME = /^[\w+=,.@-]{2,128}$/;
 const TENCENT_EXTERNAL_ID = /^[\w+=,.@:/-]{2,128}$/;
 const TENCENT_DEFAULT_DURATION = 7200;
 const TENCENT_MAX_DURATION = 43_200;
+/** Assumption: the SDK model calls SourceIdentity "the caller's identity uin" (调用者身份uin) and gives no limits: digits. */
+const TENCENT_SOURCE_IDENTITY = /^\d{1,20}$/;
+/** Session tags: at most 50, no key twice, each Key 1–128 and Value 0–256 characters (the vendor's Tag model). */
+const TENCENT_MAX_TAGS = 50;
 const TENCENT_PARAMETERS = new Set(['RoleArn', 'RoleSessionName', 'DurationSeconds', 'Policy', 'ExternalId', 'Tags', 'SourceIdentity']);
 
 // Assumption: the codes of a malformed RoleArn, RoleSessionName or ExternalId are not documented
@@ -215,9 +237,26 @@ function tencentPolicyDocument(policy: string): unknown {
 }
 
 /** Tencent Cloud AssumeRole, given the JSON body's object. */
-export function tencentAssumeRole(params: Record<string, unknown>, now = Date.now(), lifetimeScale = 1): StsOutcome {
+export function tencentAssumeRole(params: Record<string, unknown>, now = Date.now(), lifetimeScale = 1, roles: StsRoles = {}): StsOutcome {
   const record: AssumeRoleRecord = { vendor: 'tencent', code: 'pending' };
   const text = (name: string) => (typeof params[name] === 'string' ? (params[name] as string) : undefined);
+  if (text('SourceIdentity') !== undefined) record.sourceIdentity = text('SourceIdentity')!;
+  const tagsSent = params.Tags;
+  const tagsWellFormed =
+    tagsSent === undefined ||
+    (Array.isArray(tagsSent) &&
+      tagsSent.length <= TENCENT_MAX_TAGS &&
+      tagsSent.every(
+        (tag) =>
+          isObject(tag) &&
+          typeof tag.Key === 'string' &&
+          tag.Key.length >= 1 &&
+          tag.Key.length <= 128 &&
+          typeof tag.Value === 'string' &&
+          tag.Value.length <= 256,
+      ) &&
+      new Set(tagsSent.map((tag) => (tag as { Key: string }).Key)).size === tagsSent.length);
+  if (Array.isArray(tagsSent) && tagsWellFormed) record.tags = tagsSent as { Key: string; Value: string }[];
   if (text('RoleArn') !== undefined) record.roleArn = text('RoleArn')!;
   if (text('RoleSessionName') !== undefined) record.roleSessionName = text('RoleSessionName')!;
   if (typeof params.DurationSeconds === 'number') record.durationSeconds = params.DurationSeconds;
@@ -255,6 +294,14 @@ export function tencentAssumeRole(params: Record<string, unknown>, now = Date.no
     // Assumption: the documents give no minimum; the simulator refuses only a non-positive duration.
     if (duration < 1) throw paramError('DurationSeconds must be positive.');
     if (record.externalId !== undefined && !TENCENT_EXTERNAL_ID.test(record.externalId)) throw paramError('ExternalId is wrongly formed.');
+    if (record.sourceIdentity !== undefined && !TENCENT_SOURCE_IDENTITY.test(record.sourceIdentity))
+      throw paramError('SourceIdentity is wrongly formed.');
+    if (!tagsWellFormed) throw paramError('Tags must be at most 50 of {Key: 1-128 characters, Value: 0-256 characters}.');
+    // Assumption: the code of a trust policy's failed ExternalId condition.
+    const demanded = Object.hasOwn(roles, record.roleArn!) ? roles[record.roleArn!]?.externalId : undefined;
+    if (demanded !== undefined && record.externalId !== demanded) {
+      throw new StsRefusal(200, 'InvalidParameter.ExternalIdError', 'The ExternalId does not match the role trust policy.');
+    }
     if (policySent !== undefined) {
       if (record.policy === undefined) throw paramError('Policy is not URL-encoded text.');
       tencentPolicyDocument(record.policy);

@@ -76,6 +76,18 @@ export interface SimulatorOptions {
   keyPropagationMs?: number;
   /** Print one JSON line per call on stderr. */
   log?: boolean;
+  /**
+   * Each account's own rate limit, as the vendors count it per account (per AccessKey here:
+   * each simulated account has its own key): a signed request of an action listed (all, when
+   * `actions` is absent) that arrives when `perSecond` requests of the same key arrived in the
+   * last second is throttled (Alibaba `Throttling.User`, UCloud 153, Tencent `RequestLimitExceeded`).
+   */
+  accountRateLimit?: { perSecond: number; actions?: string[] };
+  /**
+   * STS roles by ARN with what their trust policy demands: `externalId`, which AssumeRole must
+   * then carry exactly (else Alibaba `NoPermission`, Tencent `InvalidParameter.ExternalIdError`).
+   */
+  stsRoles?: Record<string, { externalId?: string }>;
 }
 
 export type Fault =
@@ -604,7 +616,10 @@ function aliyunOperation(auth: AliyunAuth, sim: SimulatorState): Reply {
     }
   }
   if (auth.action === 'AssumeRole') {
-    const done = recorded(sim, aliyunAssumeRole(auth.params, sim.aliyunMaxSessionDurationSeconds, Date.now(), sim.stsLifetimeScale));
+    const done = recorded(
+      sim,
+      aliyunAssumeRole(auth.params, sim.aliyunMaxSessionDurationSeconds, Date.now(), sim.stsLifetimeScale, sim.stsRoles),
+    );
     if ('refusal' in done) throw new AliyunRefusal(done.refusal.status, done.refusal.code, done.refusal.message);
     return jsonReply(200, done.answer);
   }
@@ -1006,7 +1021,7 @@ function tencentOperation(auth: TencentAuth, sim: SimulatorState): Reply {
   // STS AssumeRole lists Region as required.
   if (!auth.region) throw new TencentRefusal('MissingParameter', 'The request is missing a required parameter `Region`.');
   if (auth.action === 'GetCallerIdentity') return tencentReply(callerIdentity(auth, sim));
-  const done = recorded(sim, tencentAssumeRole(auth.params, Date.now(), sim.stsLifetimeScale));
+  const done = recorded(sim, tencentAssumeRole(auth.params, Date.now(), sim.stsLifetimeScale, sim.stsRoles));
   if ('refusal' in done) throw new TencentRefusal(done.refusal.code, done.refusal.message);
   return tencentReply(done.answer);
 }
@@ -1062,6 +1077,27 @@ function chaosState(options: ChaosOptions): ChaosState {
   }
   if (upTo > 1 + 1e-9) throw new RangeError(`chaos rates add up to ${upTo}, more than 1`);
   return { bands, actions: options.actions && new Set(options.actions), random: options.random ?? Math.random };
+}
+
+/** Most keys whose arrivals the per-account limit tracks; past it the oldest key is forgotten. */
+const MAX_RATE_KEYS = 1_000;
+
+/** Throttling by the request's own account (accountRateLimit), counted like the vendor: on arrival, per key. */
+function accountThrottle(sim: SimulatorState, call: SimulatorCall): Fault | undefined {
+  const limit = sim.accountRateLimit;
+  const key = call.accessKeyId ?? call.secretId ?? call.publicKey;
+  if (limit === undefined || key === undefined || (limit.actions && !limit.actions.has(call.action))) return undefined;
+  const recent = (sim.arrivals.get(key) ?? []).filter((at) => at > call.receivedAt - 1_000);
+  sim.arrivals.delete(key);
+  if (recent.length >= limit.perSecond) {
+    sim.arrivals.set(key, recent);
+    call.chaos = 'throttle';
+    return chaosFault('throttle', call.vendor);
+  }
+  recent.push(call.receivedAt);
+  sim.arrivals.set(key, recent);
+  if (sim.arrivals.size > MAX_RATE_KEYS) sim.arrivals.delete(sim.arrivals.keys().next().value!);
+  return undefined;
 }
 
 /** The chaos fault this request suffers, if any: one draw per request. */
@@ -1157,6 +1193,10 @@ interface SimulatorState {
   ucloudKeys: UcloudKey[];
   tencentBook: AccessKeyBook;
   aliyunMaxSessionDurationSeconds: number;
+  accountRateLimit: { perSecond: number; actions?: Set<string> } | undefined;
+  /** Arrival times of the last second's requests, per key (bounded: one entry per key in use, perSecond times each). */
+  arrivals: Map<string, number[]>;
+  stsRoles: Record<string, { externalId?: string }>;
   stsLifetimeScale: number;
   assumeRoleCalls: AssumeRoleRecord[];
   /** Issued STS credentials by key id, oldest first (bounded by MAX_ISSUED). */
@@ -1276,7 +1316,7 @@ async function serve(sim: SimulatorState, req: ParsedRequest, res: ServerRespons
   let reply: Reply;
   try {
     const run = authenticate(req, sim, call);
-    let fault = takeFault(sim, call.action, call.params);
+    let fault = takeFault(sim, call.action, call.params) ?? accountThrottle(sim, call);
     if (!fault) {
       const chaos = drawChaos(sim, call.action);
       if (chaos) call.chaos = chaos;
@@ -1319,6 +1359,12 @@ export async function startVendorSimulator(options: SimulatorOptions = {}): Prom
     ucloudKeys: options.ucloudKeys ?? [{ ...SIMULATOR_DEFAULT_KEYS.ucloud }],
     tencentBook: new AccessKeyBook('sim-tencent', options.keyPropagationMs ?? DEFAULT_KEY_PROPAGATION_MS),
     aliyunMaxSessionDurationSeconds: options.aliyunMaxSessionDurationSeconds ?? 3600,
+    accountRateLimit: options.accountRateLimit && {
+      perSecond: options.accountRateLimit.perSecond,
+      ...(options.accountRateLimit.actions !== undefined && { actions: new Set(options.accountRateLimit.actions) }),
+    },
+    arrivals: new Map(),
+    stsRoles: options.stsRoles ?? {},
     stsLifetimeScale: options.stsLifetimeScale ?? 1,
     assumeRoleCalls: [],
     issued: new Map(),
@@ -1401,6 +1447,7 @@ export async function startVendorSimulator(options: SimulatorOptions = {}): Prom
       sim.chaos = undefined;
       sim.nonces.clear();
       sim.provisioned.clear();
+      sim.arrivals.clear();
     },
     async close() {
       sim.closed = true;

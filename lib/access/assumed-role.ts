@@ -8,6 +8,7 @@
 
 import { type RoleArnVariable, readConfig } from '../core/config.js';
 import { BrokerError } from '../core/errors.js';
+import { DEFAULT_ACCOUNT } from './account.js';
 import { type Caller, callerIdentity } from './caller.js';
 import type { Allowed } from './policy.js';
 import { roleSessionName } from './session-name.js';
@@ -21,6 +22,15 @@ export interface AssumedRole {
   sessionPolicy?: string;
   /** The caller in full (callerIdentity): part of the token-cache key, never sent. */
   caller: string;
+  /** The vendor account whose role this is (lib/access/account.ts). */
+  account: string;
+  /** ExternalId sent to the vendor: the account's key parameter says it, never the body. */
+  externalId?: string;
+  /**
+   * Who asked, as the vendor is told: the session name (allow-listed, 2 to 64 characters); Alibaba
+   * Cloud gets it as SourceIdentity, Tencent Cloud as the session tag `broker-caller`.
+   */
+  sourceIdentity: string;
   /** DurationSeconds sent to the vendor (sessionLifetime): at least what the caller asked, and less than twice it. */
   durationSeconds: number;
   /** Least lifetime (ms) cached credentials must have left to be served to this request (sessionLifetime). */
@@ -37,14 +47,32 @@ export interface SessionLifetimes {
   minSeconds: number;
   defaultSeconds: number;
   maxSeconds: number;
+  /**
+   * The most a role allows when its account says nothing (`maxSessionSeconds`): Alibaba Cloud's
+   * default MaxSessionDuration is 3,600 s; absent: `maxSeconds`.
+   */
+  roleMaxSeconds?: number;
+}
+
+/** An account's STS settings, from its key parameter's JSON (docs/contracts.md, "Accounts"). */
+export interface AccountRole {
+  /** The account's name; absent: `default`. */
+  name?: string;
+  stsRoleArn?: string;
+  externalId?: string;
+  /** The role's MaxSessionDuration; absent: the operation's `roleMaxSeconds`. */
+  maxSessionSeconds?: number;
 }
 
 /** What a spec's `assumesRole` holds: the variable naming the role, its lifetimes, and how to fill in the rest for a caller. */
 export interface RoleAssumption {
   roleArn: RoleArnVariable;
   lifetimes: SessionLifetimes;
-  /** The role, session name, session policy and lifetime for `caller` and `body`, as `decision` allows it. */
-  resolve(operation: string, caller: Caller, decision: Allowed, body: Record<string, unknown>): AssumedRole;
+  /**
+   * The role, session name, session policy and lifetime for `caller` and `body`, as `decision`
+   * allows it, in `account` (its key parameter's STS settings; absent: `default` with none).
+   */
+  resolve(operation: string, caller: Caller, decision: Allowed, body: Record<string, unknown>, account?: AccountRole): AssumedRole;
 }
 
 /**
@@ -82,20 +110,41 @@ export function assumesRole(roleArn: RoleArnVariable, lifetimes: SessionLifetime
   return {
     roleArn,
     lifetimes,
-    resolve(operation, caller, decision, body) {
-      const arn = readConfig()[roleArn];
+    resolve(operation, caller, decision, body, account = {}) {
+      const name = account.name ?? DEFAULT_ACCOUNT;
+      // Only `default` falls back to the variable: another account's role is its own, or none.
+      const arn = account.stsRoleArn ?? (name === DEFAULT_ACCOUNT ? readConfig()[roleArn] : undefined);
       if (arn === undefined) {
-        throw new BrokerError('ConfigurationError', `${roleArn} is not set: this deployment names no role for ${operation}.`);
+        throw new BrokerError(
+          'ConfigurationError',
+          name === DEFAULT_ACCOUNT
+            ? `${roleArn} is not set: this deployment names no role for ${operation}.`
+            : `The key parameter of account ${name} names no stsRoleArn for ${operation}.`,
+        );
       }
       if (decision.sessionPolicy === undefined && decision.unscoped !== true) {
         // decide never allows this; kept as a last guard before the vendor.
         throw new BrokerError('Forbidden', `${operation} assumes a role, and no session policy scopes it.`);
       }
       const { durationSeconds: asked, ...rest } = body;
-      const lifetime = sessionLifetime(lifetimes, typeof asked === 'number' ? asked : undefined);
+      // The role's own maximum (its account's setting), never above what the vendor takes at all.
+      const roleMax = Math.min(account.maxSessionSeconds ?? lifetimes.roleMaxSeconds ?? lifetimes.maxSeconds, lifetimes.maxSeconds);
+      if (typeof asked === 'number' && asked > roleMax) {
+        throw new BrokerError('InvalidRequest', `durationSeconds may be at most ${roleMax} for this role.`, {
+          details: [{ path: 'durationSeconds', message: `at most ${roleMax}` }],
+        });
+      }
+      const lifetime = sessionLifetime(
+        { ...lifetimes, maxSeconds: roleMax, defaultSeconds: Math.min(lifetimes.defaultSeconds, roleMax) },
+        typeof asked === 'number' ? asked : undefined,
+      );
+      const sessionName = roleSessionName(caller);
       return {
         roleArn: arn,
-        sessionName: roleSessionName(caller),
+        account: name,
+        ...(account.externalId !== undefined && { externalId: account.externalId }),
+        sourceIdentity: sessionName,
+        sessionName,
         ...(decision.sessionPolicy !== undefined && { sessionPolicy: decision.sessionPolicy }),
         caller: callerIdentity(caller),
         ...lifetime,

@@ -8,6 +8,7 @@ import { ParameterUnusable, readJsonParameter } from '../aws/ssm-parameter.js';
 import { readConfig } from '../core/config.js';
 import { BrokerError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { accountTemplate, renderAccount } from './account.js';
 import type { Caller } from './caller.js';
 import { checkReferences, claimValue, PolicyMalformed, REFERENCE } from './claims.js';
 import { compileSessionPolicy, type RenderSessionPolicy, sessionPolicySchema } from './session-policy.js';
@@ -58,6 +59,8 @@ export const policySchema = z.strictObject({
       sessionPolicy: z.optional(z.union([z.literal(UNSCOPED), sessionPolicySchema])),
       /** What a tenant is for the requests this rule allows (lib/access/tenant.ts); absent: the policy's `tenant`. */
       tenant: z.optional(tenantSchema),
+      /** The vendor account the requests this rule allows use (lib/access/account.ts): a name or one `${claim}`; absent: `default`. */
+      account: z.optional(accountTemplate),
     }),
   ),
 });
@@ -79,7 +82,7 @@ export type Decision = Allowed | { allowed: false; refusedClaim?: { claim: strin
  * rule opted out of a session policy (`"sessionPolicy": "none"`) for an operation that assumes a role;
  * `tenant` when the policy names what a tenant is (else the caller's identity is, lib/access/tenant.ts).
  */
-export type Allowed = { allowed: true; rule?: string; sessionPolicy?: string; unscoped?: true; tenant?: string };
+export type Allowed = { allowed: true; rule?: string; sessionPolicy?: string; unscoped?: true; tenant?: string; account?: string };
 
 /** What decide needs to know of the operation besides its name. */
 export interface OperationTraits {
@@ -246,6 +249,8 @@ interface CompiledRule {
   sessionPolicy?: RenderSessionPolicy | typeof UNSCOPED;
   /** The rule's `tenant` template, else the policy's. */
   tenant?: string;
+  /** The rule's `account` (a name or one `${claim}`); absent: `default`. */
+  account?: string;
 }
 
 /** A policy checked and compiled, ready to decide requests. */
@@ -310,6 +315,7 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
       if (rule.tenant !== undefined) checkReferences(rule.tenant, `${where}.tenant`);
       return {
         ...(tenant !== undefined && { tenant }),
+        ...(rule.account !== undefined && { account: rule.account }),
         id: rule.id,
         operations: rule.operations.map(compileGlob),
         exactOperations: new Set(rule.operations.filter((name) => !name.includes('*'))),
@@ -356,19 +362,23 @@ export function decide(
     if (!named) continue;
     if (!rule.callers.some((matches) => matches(caller))) continue;
     if (!bodySatisfies(rule.constraints, body, caller)) continue;
-    if (rule.sessionPolicy === undefined) {
+    if (rule.sessionPolicy === undefined && traits.assumesRole) {
       // Never the role's whole reach without an explicit opt-out.
-      if (traits.assumesRole) {
-        skipped.push(rule.id);
-        continue;
-      }
-      return { allowed: true, rule: rule.id };
+      skipped.push(rule.id);
+      continue;
     }
-    if (rule.sessionPolicy === UNSCOPED) return { allowed: true, rule: rule.id, ...(traits.assumesRole && { unscoped: true as const }) };
+    // The rule's account: a claim it needs that is missing or refused refuses the request, as for a session policy.
+    const account = rule.account === undefined ? undefined : renderAccount(rule.account, caller);
+    if (account !== undefined && 'refused' in account) return { allowed: false, refusedClaim: account.refused };
+    const inAccount = account === undefined ? {} : { account: account.account };
+    if (rule.sessionPolicy === undefined) return { allowed: true, rule: rule.id, ...inAccount };
+    if (rule.sessionPolicy === UNSCOPED) {
+      return { allowed: true, rule: rule.id, ...inAccount, ...(traits.assumesRole && { unscoped: true as const }) };
+    }
     const rendering = rule.sessionPolicy(caller);
     // A claim the template needs is missing or refused: no later, wider rule is tried.
     if ('refused' in rendering) return { allowed: false, refusedClaim: rendering.refused };
-    return { allowed: true, rule: rule.id, sessionPolicy: rendering.policy };
+    return { allowed: true, rule: rule.id, ...inAccount, sessionPolicy: rendering.policy };
   }
   return skipped.length > 0 ? { allowed: false, unscopedSkipped: skipped } : { allowed: false };
 }

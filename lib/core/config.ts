@@ -58,6 +58,11 @@ const configSchema = z.object({
   ALIYUN_STS_ROLE_ARN: z.optional(z.string().check(z.regex(/^acs:ram::\d+:role\/[\w.@+=,-]{1,64}$/))),
   /** The CAM role Tencent Cloud STS AssumeRole assumes for every caller; unset: that route answers 503. */
   TENCENT_STS_ROLE_ARN: z.optional(z.string().check(z.regex(/^qcs::cam::uin\/\d+:roleName\/[\w+=,.@-]{1,128}$/))),
+  /**
+   * The vendor account (lib/access/account.ts) the function's events, schedules and queue
+   * messages use: they have no caller whose policy rule could choose one; unset: `default`.
+   */
+  EVENT_ACCOUNT: z.optional(z.string().check(z.regex(/^[a-z0-9-]{1,32}$/))),
   /** The scopes a provisioning event (SQS, EventBridge) may ask for, comma-separated: events are not callers of the caller policy. */
   EVENT_ALLOWED_SCOPES: z._default(commaList, ['openid', 'aliuid']),
   /** The SQS function's own dead-letter queue, by name: where a message a retry cannot help goes at once (lib/runtime/triggers/dead-letter.ts). */

@@ -90,6 +90,12 @@ export interface Measures {
   sample(name: SampleMetric, value: number): void;
   /** Everything measured so far: counts as numbers, distributions as lists. */
   values(): Partial<Record<MetricName, number | number[]>>;
+  /**
+   * The vendor account the invocation ran in, when not `default` (lib/access/account.ts): its
+   * metrics then also carry the `Account` dimension. `default` adds none, so the metrics and
+   * alarms by `operation` alone stay as they were, and count every account.
+   */
+  account?: string;
 }
 
 /** An empty set of measures. */
@@ -173,9 +179,10 @@ const DESCRIPTORS = Object.fromEntries(
   Object.entries(METRIC_UNITS).map(([Name, Unit]) => [Name, Object.freeze({ Name, Unit })]),
 ) as unknown as Record<MetricName, Directive['Metrics'][number]>;
 
-/** The `operation` dimension, the `code` one for Requests. */
+/** The `operation` dimension, the `code` one for Requests; and with an account, `operation` and `Account` too. */
 const BY_OPERATION = [['operation']];
 const BY_CODE = [['operation'], ['operation', 'code']];
+const BY_ACCOUNT = ['operation', 'Account'];
 
 /** The EMF members of `measures` without the `operation` dimension's field; undefined when nothing was measured. */
 function emf(measures: Measures, code: string | undefined): LogFields | undefined {
@@ -194,11 +201,15 @@ function emf(measures: Measures, code: string | undefined): LogFields | undefine
   if (byCode.length === 0 && byOperation.length === 0) return undefined;
   const Namespace = namespace();
   const directives: Directive[] = [];
+  const account = measures.account;
+  if (account !== undefined) fields.Account = account;
   if (byCode.length > 0) {
-    directives.push({ Namespace, Dimensions: BY_CODE, Metrics: byCode });
+    directives.push({ Namespace, Dimensions: account === undefined ? BY_CODE : [...BY_CODE, BY_ACCOUNT], Metrics: byCode });
     fields.code = code;
   }
-  if (byOperation.length > 0) directives.push({ Namespace, Dimensions: BY_OPERATION, Metrics: byOperation });
+  if (byOperation.length > 0) {
+    directives.push({ Namespace, Dimensions: account === undefined ? BY_OPERATION : [...BY_OPERATION, BY_ACCOUNT], Metrics: byOperation });
+  }
   fields._aws = { Timestamp: Date.now(), CloudWatchMetrics: directives };
   return fields;
 }

@@ -25,17 +25,20 @@ export const aliyunStsAssumeRole = defineOperation({
   style: 'RPC',
   paramsIn: 'query',
   request: z.strictObject({
-    /** 900 to 3600 seconds; the vendor's default is 3600. */
-    durationSeconds: z.optional(z.int().check(z.minimum(900), z.maximum(3600))),
+    /** 900 seconds up to the role's maximum (its account's `maxSessionSeconds`, by default 3600; at most 43200). */
+    durationSeconds: z.optional(z.int().check(z.minimum(900), z.maximum(43_200))),
   }),
-  // The vendor's default lifetime, and the most the request schema takes: a request asking less is
-  // asked of the vendor at the default, and its credentials are cached for every duration (lib/access/assumed-role.ts).
-  assumesRole: assumesRole('ALIYUN_STS_ROLE_ARN', { minSeconds: 900, defaultSeconds: 3600, maxSeconds: 3600 }),
+  // The vendor's default lifetime and its most; a role allows 3600 unless its account says more
+  // (`maxSessionSeconds`, lib/access/assumed-role.ts), and a request asking past that is refused.
+  assumesRole: assumesRole('ALIYUN_STS_ROLE_ARN', { minSeconds: 900, defaultSeconds: 3600, maxSeconds: 43_200, roleMaxSeconds: 3600 }),
   toParams: (_body, role) => ({
     RoleArn: role?.roleArn,
     RoleSessionName: role?.sessionName,
     Policy: role?.sessionPolicy,
     DurationSeconds: role?.durationSeconds,
+    // From the account's key parameter, never from the body (docs/contracts.md, "Accounts").
+    ExternalId: role?.externalId,
+    SourceIdentity: role?.sourceIdentity,
   }),
   response: {
     field: 'Credentials',

@@ -35,6 +35,18 @@ export const tencentStsAssumeRole = defineOperation({
     // The vendor URL-decodes Policy before reading it.
     Policy: role?.sessionPolicy === undefined ? undefined : encodeURIComponent(role.sessionPolicy),
     DurationSeconds: role?.durationSeconds,
+    // From the account's key parameter, never from the body (docs/contracts.md, "Accounts").
+    ExternalId: role?.externalId,
+    // No SourceIdentity: the vendor's model describes it as the caller's uin ("调用者身份uin"), which
+    // the broker's callers are not (docs/vendors.md). Who asked and in which account go in the
+    // session Tags instead (CloudAudit shows them); both allow-listed.
+    Tags:
+      role === undefined
+        ? undefined
+        : [
+            { Key: 'broker-account', Value: role.account },
+            { Key: 'broker-caller', Value: role.sessionName },
+          ],
   }),
   response: {
     field: 'Response',

@@ -7,7 +7,7 @@
  */
 import { readConfig } from '../core/config.js';
 import type { Operation } from '../spec/operation.js';
-import { bodyKey } from '../state/body-key.js';
+import { scopedBodyKey } from '../state/body-key.js';
 import { clearRateBudgets } from '../state/rate-budget.js';
 import { createTokenCache, type Served, type TokenRequest } from '../state/token-cache.js';
 import { refreshAfter, type StoredToken, tokenKey } from '../state/token-lease.js';
@@ -17,9 +17,10 @@ import { usableTable } from '../state/token-table.js';
 import { readKeys } from '../vendor/keys.js';
 import type { Invocation } from './middleware/invocation-context.js';
 import { type OperationResult, type RunOptions, runOperation } from './run-operation.js';
+import { callAccount } from './vendor-call.js';
 
 /** An invocation, with the role an STS operation assumes for its caller (whose scope `hash` covers too) and the caller's tenant. */
-type ScopedInvocation = Invocation & Pick<RunOptions, 'role' | 'tenant'>;
+type ScopedInvocation = Invocation & Pick<RunOptions, 'role' | 'tenant' | 'account'>;
 
 const cache = createTokenCache(createTokenMemory(() => readConfig().TOKEN_MEMORY_ENTRIES));
 
@@ -80,7 +81,7 @@ function tokenRequest(
     },
     // Not before the table answers: on a cold instance that would build the SSM client and read a
     // key that a table hit never needs. A failure is left for the vendor call's own read to report.
-    onMiss: () => void readKeys(op.api).catch(() => undefined),
+    onMiss: () => void readKeys(op.api, callAccount(invocation)).catch(() => undefined),
     fromToken: (token) => fromStored(op, token),
     deadline,
     logger,
@@ -97,7 +98,7 @@ export function cachedCredentials(
   op: Operation,
   body: Record<string, unknown>,
   invocation: ScopedInvocation,
-  hash = bodyKey(body),
+  hash = scopedBodyKey(body, { account: callAccount(invocation) }),
   minimumLeftMs = 0,
 ): Promise<Served<OperationResult>> {
   return cache.serve(
@@ -119,5 +120,7 @@ export interface RotationReport {
  * it fills memory.
  */
 export function rotateOne(op: Operation, body: Record<string, unknown>, invocation: Invocation): Promise<'rotated' | 'fresh'> {
-  return cache.rotate(tokenRequest(op, body, bodyKey(body), invocation, () => readConfig().TOKEN_TABLE));
+  // The function's EVENT_ACCOUNT (else `default`): the same key a caller of that account asks for.
+  const hash = scopedBodyKey(body, { account: callAccount() });
+  return cache.rotate(tokenRequest(op, body, hash, invocation, () => readConfig().TOKEN_TABLE));
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_ACCOUNT } from '../access/account.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay, sleep } from '../core/backoff.js';
 import { readConfig } from '../core/config.js';
 import { BrokerError } from '../core/errors.js';
@@ -22,6 +23,16 @@ export interface CallOptions {
   metrics?: Measures;
   /** Whose share of the operation's rate budget the call takes (lib/access/tenant.ts); absent: the events tenant. */
   tenant?: string;
+  /**
+   * The vendor account whose keys sign the call and whose rate limit it counts against
+   * (lib/access/account.ts); absent: EVENT_ACCOUNT (events, schedules), else `default`.
+   */
+  account?: string;
+}
+
+/** The account a call runs in: the one its invocation chose, else the function's EVENT_ACCOUNT, else `default`. */
+export function callAccount(options: Pick<CallOptions, 'account'> = {}): string {
+  return options.account ?? readConfig().EVENT_ACCOUNT ?? DEFAULT_ACCOUNT;
 }
 
 /** A vendor's successful (or already-done) answer, before it is shaped for the caller. */
@@ -86,7 +97,10 @@ export async function callVendor(op: Operation, params: VendorParams, options: C
   const policy = options.backoff ?? DEFAULT_BACKOFF;
   const config = readConfig();
   const { endpoint, adapter } = vendorOf(op);
-  let keys = await readKeys(op.api);
+  const account = callAccount(options);
+  // An event's account (EVENT_ACCOUNT) on its metrics as well as a caller's.
+  if (account !== DEFAULT_ACCOUNT && options.metrics !== undefined) options.metrics.account = account;
+  let keys = await readKeys(op.api, account);
   let keysReread = false;
   let resigned = false;
   let retries = 0;
@@ -95,7 +109,7 @@ export async function callVendor(op: Operation, params: VendorParams, options: C
   for (;;) {
     if (deadline - Date.now() < MIN_ATTEMPT_MS) throw timeoutError();
     // The operation's rate limit, across every instance: the request is signed and sent right after.
-    await acquireVendorSlot(op, deadline - MIN_ATTEMPT_MS, logger, options.metrics, options.tenant);
+    await acquireVendorSlot(op, deadline - MIN_ATTEMPT_MS, logger, options.metrics, options.tenant, account);
     const request = adapter.sign({ endpoint, target: op, params, keys, now: new Date() });
     const sentAt = Date.now();
     const attempt = await send(request, config.VENDOR_TIMEOUT_MS, options.signal, adapter.classify);
@@ -124,7 +138,7 @@ export async function callVendor(op: Operation, params: VendorParams, options: C
 
     if (outcome.kind === 'key' && !keysReread) {
       logger.warn('vendor refused the master key; reading it again past the cache', retryLog);
-      keys = await readKeys(op.api, { fresh: true });
+      keys = await readKeys(op.api, account, { fresh: true });
       keysReread = true;
       continue;
     }

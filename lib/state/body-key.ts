@@ -33,6 +33,8 @@ export interface CallerScope {
    * session name is cut and hashed to 40 bits, this is not.
    */
   caller?: string;
+  /** The vendor account (lib/access/account.ts): two accounts never share credentials; `default` adds nothing to the key. */
+  account?: string;
 }
 
 /**
@@ -43,6 +45,17 @@ export interface CallerScope {
  */
 export function scopedBodyKey(body: Record<string, unknown>, scope: CallerScope = {}): string {
   const { roleArn, sessionPolicy, sessionName, caller } = scope;
-  if (roleArn === undefined && sessionPolicy === undefined && sessionName === undefined && caller === undefined) return bodyKey(body);
-  return bodyKey({ '#body': body, '#roleArn': roleArn, '#sessionPolicy': sessionPolicy, '#sessionName': sessionName, '#caller': caller });
+  // `default` is left out, so every key of a deployment without accounts stays as it was.
+  const account = scope.account === 'default' ? undefined : scope.account;
+  if (roleArn === undefined && sessionPolicy === undefined && sessionName === undefined && caller === undefined && account === undefined) {
+    return bodyKey(body);
+  }
+  return bodyKey({
+    '#body': body,
+    '#roleArn': roleArn,
+    '#sessionPolicy': sessionPolicy,
+    '#sessionName': sessionName,
+    '#caller': caller,
+    '#account': account,
+  });
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DEFAULT_ACCOUNT } from '../access/account.js';
 import { EVENTS_TENANT } from '../access/tenant.js';
 import { sleep } from '../core/backoff.js';
 import { readConfig } from '../core/config.js';
@@ -38,9 +39,12 @@ export function slotSpacingMs(ratePerSecond: number): number {
   return Math.ceil((1_000 / ratePerSecond) * SLOT_SPACING);
 }
 
-/** The table key of the rate slot `slot` of `op`. */
-export function slotKey(op: Pick<Operation, 'functionName'>, slot: number): string {
-  return `${op.functionName}#rate#${slot}`;
+/**
+ * The table key of the rate slot `slot` of `op` in `account`: the vendor counts its limit per
+ * account, so each account has slots of its own (`default` keeps the key it always had).
+ */
+export function slotKey(op: Pick<Operation, 'functionName'>, slot: number, account: string = DEFAULT_ACCOUNT): string {
+  return account === DEFAULT_ACCOUNT ? `${op.functionName}#rate#${slot}` : `${op.functionName}#rate#${account}#${slot}`;
 }
 
 /** The most slots of a limit one tenant may take in one second: RATE_TENANT_SHARE of it, at least one. */
@@ -53,12 +57,15 @@ export function tenantHash(tenant: string): string {
   return createHash('sha256').update(tenant).digest('hex').slice(0, 32);
 }
 
-/** The counter of a tenant's tickets for the slots that start in one epoch second. */
-export function shareKey(op: Pick<Operation, 'functionName'>, tenant: string, second: number): string {
-  return `${op.functionName}#share#${tenantHash(tenant)}#${second}`;
+/** The counter of a tenant's tickets for the slots of `account` that start in one epoch second. */
+export function shareKey(op: Pick<Operation, 'functionName'>, tenant: string, second: number, account: string = DEFAULT_ACCOUNT): string {
+  return account === DEFAULT_ACCOUNT
+    ? `${op.functionName}#share#${tenantHash(tenant)}#${second}`
+    : `${op.functionName}#share#${account}#${tenantHash(tenant)}#${second}`;
 }
 
 /** Bounds of an instance's bookkeeping; past them the oldest entries go (the table stays the authority). */
+const MAX_BUDGETS = 256;
 const MAX_TRIED_SLOTS = 4_096;
 const MAX_TICKET_ENTRIES = 1_024;
 const MAX_LOCAL_TENANTS = 256;
@@ -123,7 +130,8 @@ async function claimSlot(table: string, pk: string, startsAt: number): Promise<b
  * throws 429 Throttled (with Retry-After) when no slot starts by `notAfter` (epoch ms).
  * Operations without a `ratePerSecond` go straight through. `metrics` gets the wait
  * (RateLimitWait), or the refusal (RateLimited), and failed table calls. `tenant` is whose
- * share the call takes (lib/access/tenant.ts); absent, the events tenant's.
+ * share the call takes (lib/access/tenant.ts); absent, the events tenant's. `account` is the
+ * vendor account whose limit it counts against (lib/access/account.ts); absent, `default`.
  */
 export async function acquireVendorSlot(
   op: Operation,
@@ -131,12 +139,13 @@ export async function acquireVendorSlot(
   logger: Logger,
   metrics?: Measures,
   tenant: string = EVENTS_TENANT,
+  account: string = DEFAULT_ACCOUNT,
 ): Promise<void> {
   const limit = op.ratePerSecond;
   if (limit === undefined) return;
   const started = Date.now();
   try {
-    await acquire(op, limit, notAfter, tenant, logger, metrics);
+    await acquire(op, limit, notAfter, tenant, account, logger, metrics);
   } catch (error) {
     if (error instanceof BrokerError && error.code === 'Throttled') metrics?.count('RateLimited');
     throw error;
@@ -149,13 +158,16 @@ async function acquire(
   limit: number,
   notAfter: number,
   tenant: string,
+  account: string,
   logger: Logger,
   metrics: Measures | undefined,
 ): Promise<void> {
-  let budget = budgets.get(op.name);
+  const budgetKey = `${op.name}#${account}`;
+  let budget = budgets.get(budgetKey);
   if (!budget) {
     budget = { tried: new Set(), tickets: new Map() };
-    budgets.set(op.name, budget);
+    budgets.set(budgetKey, budget);
+    bound(budgets, MAX_BUDGETS);
   }
   const spacing = slotSpacingMs(limit);
   const share = tenantShare(limit);
@@ -194,7 +206,7 @@ async function acquire(
       bound(budget.tickets, MAX_TICKET_ENTRIES);
       let granted: boolean;
       try {
-        granted = await takeTicket(table, shareKey(op, tenant, second), second, share);
+        granted = await takeTicket(table, shareKey(op, tenant, second, account), second, share);
         tableWorked(logger);
       } catch (error) {
         budget.tickets.set(counted, Math.max(0, (budget.tickets.get(counted) ?? 1) - 1));
@@ -212,7 +224,7 @@ async function acquire(
     budget.tried.add(slot);
     let claimed: boolean;
     try {
-      claimed = await claimSlot(table, slotKey(op, slot), startsAt);
+      claimed = await claimSlot(table, slotKey(op, slot, account), startsAt);
       tableWorked(logger);
     } catch (error) {
       tableFailed(error, logger, 'rate slot', metrics);

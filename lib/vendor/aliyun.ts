@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
+import { accountList } from '../access/account.js';
 import { baseUrl, keysParameter } from '../core/config.js';
 import {
   defineVendor,
@@ -24,6 +25,12 @@ import { canonicalQuery } from './signing/percent-encode.js';
 const aliyunKeysSchema = z.object({
   accessKeyId: z.string().check(z.minLength(1)),
   accessKeySecret: z.string().check(z.minLength(1)),
+  /** The account's RAM role for STS AssumeRole (docs/contracts.md, "Accounts"); `default` falls back to ALIYUN_STS_ROLE_ARN. */
+  stsRoleArn: z.optional(z.string().check(z.regex(/^acs:ram::\d+:role\/[\w.@+=,-]{1,64}$/))),
+  /** STS AssumeRole's ExternalId, as the role's trust policy demands it: 2 to 1,224 characters (the vendor's limit). */
+  externalId: z.optional(z.string().check(z.regex(/^[\w+=,.@:/-]{2,1224}$/))),
+  /** The role's MaxSessionDuration: the most DurationSeconds asked of STS (900 to 43,200); absent: 3,600. */
+  maxSessionSeconds: z.optional(z.int().check(z.minimum(900), z.maximum(43_200))),
 });
 /** An Alibaba Cloud AccessKey pair. */
 export type AliyunKeys = z.infer<typeof aliyunKeysSchema>;
@@ -190,14 +197,16 @@ export const aliyunApi = defineVendor({
   secretFields: ['accessKeySecret', 'securityToken', 'x-acs-security-token'],
   settings: z.object({
     ALIYUN_KEYS_PARAMETER: keysParameter('aliyun'),
+    /** The accounts besides `default` (lib/access/account.ts): each with its key parameter `<ALIYUN_KEYS_PARAMETER>/<name>`. */
+    ALIYUN_ACCOUNTS: accountList,
     ALIYUN_SIGNATURE: z._default(z.enum(['ACS3-HMAC-SHA256', 'HMAC-SHA1']), 'ACS3-HMAC-SHA256'),
     ALIYUN_BPSTUDIO_ENDPOINT: z._default(baseUrl, 'https://bpstudio.cn-hangzhou.aliyuncs.com'),
     ALIYUN_CAMS_ENDPOINT: z._default(baseUrl, 'https://cams.ap-southeast-1.aliyuncs.com'),
     ALIYUN_IMS_ENDPOINT: z._default(baseUrl, 'https://ims.aliyuncs.com'),
     ALIYUN_STS_ENDPOINT: z._default(baseUrl, 'https://sts.aliyuncs.com'),
   }),
-  // A deployment sets the method per stage (aliyunSignature).
-  deploySettings: ['ALIYUN_SIGNATURE'],
+  // A deployment sets the method per stage (aliyunSignature), and its accounts (aliyunAccounts).
+  deploySettings: ['ALIYUN_SIGNATURE', 'ALIYUN_ACCOUNTS'],
   describe: (target: AliyunSpecFields) => `Alibaba Cloud API version ${target.version}`,
   adapter: (settings): VendorAdapter<AliyunKeys, AliyunSpecFields> => aliyunAdapter(settings.ALIYUN_SIGNATURE),
 });

@@ -32,8 +32,11 @@ export type VendorOutcome =
   | { kind: 'ok'; payload: Record<string, unknown>; vendorRequestId?: string }
   | { kind: FailureClass; vendorCode: string; vendorRequestId?: string; retryAfterMs?: number };
 
-/** Request parameters in the vendor's own names, before encoding. */
-export type VendorParams = Record<string, string | number | boolean | readonly string[] | undefined>;
+/** Request parameters in the vendor's own names, before encoding; a list of records is Tencent Cloud's `Tags` (a JSON body only). */
+export type VendorParams = Record<
+  string,
+  string | number | boolean | readonly string[] | readonly Readonly<Record<string, string>>[] | undefined
+>;
 
 /**
  * What a signer needs of an operation: its action and the vendor's own spec fields (`Extras`:

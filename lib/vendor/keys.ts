@@ -4,6 +4,7 @@
  * @module
  */
 
+import { accountKeysParameter, accountsVariable, DEFAULT_ACCOUNT } from '../access/account.js';
 import { clearParameters, ParameterUnusable, readJsonParameter } from '../aws/ssm-parameter.js';
 import { readConfig } from '../core/config.js';
 import { BrokerError } from '../core/errors.js';
@@ -16,9 +17,33 @@ export interface ReadKeysOptions {
   fresh?: boolean;
 }
 
-/** A vendor's master key from SSM, cached for KEYS_CACHE_SECONDS; any failure is 503 KeysUnavailable. */
-export async function readKeys<Api extends VendorApi>(vendor: Api, options: ReadKeysOptions = {}): Promise<KeysOf<Api>> {
-  const parameter = vendor.readSettings()[keysParameterVariable(vendor.name)] as string;
+/** The accounts a vendor has in this deployment: `default` and those `<VENDOR>_ACCOUNTS` lists. */
+export function vendorAccounts(vendor: VendorApi): string[] {
+  const listed = (vendor.readSettings()[accountsVariable(vendor.name)] as string[] | undefined) ?? [];
+  return [...new Set([DEFAULT_ACCOUNT, ...listed])];
+}
+
+/** 403 Forbidden unless `account` is one of the vendor's configured accounts: checked before any key is read. */
+export function requireAccount(vendor: VendorApi, account: string): void {
+  if (account === DEFAULT_ACCOUNT || vendorAccounts(vendor).includes(account)) return;
+  // The name comes from the policy or a claim: checked against the list, so it is one of ours or refused unnamed.
+  throw new BrokerError('Forbidden', `This deployment has no such ${vendor.title} account.`);
+}
+
+/**
+ * A vendor's master key of `account` (default `default`) from SSM, cached per account for
+ * KEYS_CACHE_SECONDS; an account not configured is 403 Forbidden before SSM is asked; any
+ * failure to read is 503 KeysUnavailable.
+ */
+export async function readKeys<Api extends VendorApi>(
+  vendor: Api,
+  accountOrOptions: string | ReadKeysOptions = DEFAULT_ACCOUNT,
+  moreOptions: ReadKeysOptions = {},
+): Promise<KeysOf<Api>> {
+  const account = typeof accountOrOptions === 'string' ? accountOrOptions : DEFAULT_ACCOUNT;
+  const options = typeof accountOrOptions === 'string' ? moreOptions : accountOrOptions;
+  requireAccount(vendor, account);
+  const parameter = accountKeysParameter(vendor.readSettings()[keysParameterVariable(vendor.name)] as string, account);
   try {
     const keys = (await readJsonParameter(parameter, vendor.keys, {
       cacheSeconds: readConfig().KEYS_CACHE_SECONDS,
@@ -31,8 +56,8 @@ export async function readKeys<Api extends VendorApi>(vendor: Api, options: Read
     if (!(error instanceof ParameterUnusable)) throw error;
     const message =
       error.reason === 'unreadable'
-        ? `The ${vendor.name} master key could not be read from SSM.`
-        : `The ${vendor.name} master key parameter is malformed.`;
+        ? `The ${vendor.name} master key${account === DEFAULT_ACCOUNT ? '' : ` of account ${account}`} could not be read from SSM.`
+        : `The ${vendor.name} master key parameter${account === DEFAULT_ACCOUNT ? '' : ` of account ${account}`} is malformed.`;
     throw new BrokerError('KeysUnavailable', message, { details: error.details, cause: error.cause });
   }
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import * as z from 'zod/mini';
+import { accountList } from '../access/account.js';
 import { baseUrl, keysParameter } from '../core/config.js';
 import {
   defineVendor,
@@ -21,6 +22,10 @@ import { tc3Authorization } from './signing/tc3-hmac-sha256.js';
 const tencentKeysSchema = z.object({
   secretId: z.string().check(z.minLength(1)),
   secretKey: z.string().check(z.minLength(1)),
+  /** The account's CAM role for STS AssumeRole (docs/contracts.md, "Accounts"); `default` falls back to TENCENT_STS_ROLE_ARN. */
+  stsRoleArn: z.optional(z.string().check(z.regex(/^qcs::cam::uin\/\d+:roleName\/[\w+=,.@-]{1,128}$/))),
+  /** STS AssumeRole's ExternalId, as the role's trust policy demands it: 2 to 128 characters (the vendor's limit). */
+  externalId: z.optional(z.string().check(z.regex(/^[\w+=,.@:/-]{2,128}$/))),
 });
 /** A Tencent Cloud API key pair (SecretId, SecretKey). */
 export type TencentKeys = z.infer<typeof tencentKeysSchema>;
@@ -159,14 +164,16 @@ export const tencentApi = defineVendor({
   secretFields: ['secretKey', 'tmpSecretKey', 'token', 'x-tc-token'],
   settings: z.object({
     TENCENT_KEYS_PARAMETER: keysParameter('tencent'),
+    /** The accounts besides `default` (lib/access/account.ts): each with its key parameter `<TENCENT_KEYS_PARAMETER>/<name>`. */
+    TENCENT_ACCOUNTS: accountList,
     TENCENT_STS_ENDPOINT: z._default(baseUrl, 'https://sts.tencentcloudapi.com'),
     /** CAM 2019-01-16, where the master key's own AccessKeys are listed, created and deleted (lib/rotation/vendors/tencent.ts). */
     TENCENT_CAM_ENDPOINT: z._default(baseUrl, 'https://cam.tencentcloudapi.com'),
     /** X-TC-Region of every Tencent Cloud call (STS AssumeRole requires one; docs/vendors.md, "Tencent Cloud signing"). */
     TENCENT_REGION: z._default(z.string().check(z.regex(/^[a-z]+(-[a-z0-9]+)+$/)), 'ap-guangzhou'),
   }),
-  // A deployment sets the region per stage (tencentRegion), defaulting to the one above.
-  deploySettings: ['TENCENT_REGION'],
+  // A deployment sets the region per stage (tencentRegion), defaulting to the one above, and its accounts (tencentAccounts).
+  deploySettings: ['TENCENT_REGION', 'TENCENT_ACCOUNTS'],
   describe: (target: TencentSpecFields) => `Tencent Cloud API 3.0, ${target.service} version ${target.version}`,
   adapter: (settings): VendorAdapter<TencentKeys, TencentSpecFields> => tencentAdapter(settings.TENCENT_REGION),
 });

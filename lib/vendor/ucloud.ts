@@ -4,6 +4,7 @@
  * @module
  */
 import * as z from 'zod/mini';
+import { accountList } from '../access/account.js';
 import { baseUrl, keysParameter } from '../core/config.js';
 import {
   defineVendor,
@@ -20,6 +21,9 @@ const ucloudKeysSchema = z.object({
   publicKey: z.string().check(z.minLength(1)),
   privateKey: z.string().check(z.minLength(1)),
   projectId: z.optional(z.string().check(z.minLength(1))),
+  /** Kept for the shape every account's key parameter may have (docs/contracts.md, "Accounts"); UCloud has no STS route to use them. */
+  stsRoleArn: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+  externalId: z.optional(z.string().check(z.minLength(2), z.maxLength(1224))),
 });
 /** A UCloud API key pair, with an optional default project. */
 export type UcloudKeys = z.infer<typeof ucloudKeysSchema>;
@@ -92,8 +96,12 @@ export const ucloudApi = defineVendor({
   secretFields: ['privateKey'],
   settings: z.object({
     UCLOUD_KEYS_PARAMETER: keysParameter('ucloud'),
+    /** The accounts besides `default` (lib/access/account.ts): each with its key parameter `<UCLOUD_KEYS_PARAMETER>/<name>`. */
+    UCLOUD_ACCOUNTS: accountList,
     UCLOUD_API_ENDPOINT: z._default(baseUrl, 'https://api.ucloud.cn'),
   }),
+  // A deployment sets its accounts per stage (ucloudAccounts).
+  deploySettings: ['UCLOUD_ACCOUNTS'],
   describe: () => 'UCloud API',
   adapter: () => ucloudAdapter,
 });

@@ -256,6 +256,15 @@ export function vendorParams(
       Policy: role.policy,
       DurationSeconds: String(role.durationSeconds),
     });
+    // Who asked, for the vendor's audit (docs/contracts.md, "Accounts"): Alibaba Cloud's
+    // SourceIdentity; Tencent Cloud's session Tags (as JSON: the simulator records JSON values so).
+    if (op.vendor === 'aliyun') params.SourceIdentity = role.sessionName;
+    if (op.vendor === 'tencent') {
+      params.Tags = JSON.stringify([
+        { Key: 'broker-account', Value: 'default' },
+        { Key: 'broker-caller', Value: role.sessionName },
+      ]);
+    }
   }
   for (const [field, value] of Object.entries(body)) {
     if (value === undefined || (assumes && field === 'durationSeconds')) continue;

@@ -30,7 +30,7 @@ export function auditLog(): middy.MiddlewareObj<HttpEvent, unknown, Error, Broke
 }
 
 function record(invocation: Invocation, status: number, error?: BrokerError): void {
-  const { caller, bodyHash, decision, session, source, expiresAt, vendorRequestId } = invocation.audit;
+  const { caller, bodyHash, decision, session, source, expiresAt, vendorRequestId, account } = invocation.audit;
   const { metrics } = invocation;
   metrics.count('Requests');
   if (!error && source !== undefined) servedFrom(metrics, source);
@@ -43,6 +43,7 @@ function record(invocation: Invocation, status: number, error?: BrokerError): vo
       bodyHash: bodyHash ?? null,
       decision: decision === undefined ? 'not reached' : decision.allowed ? 'allowed' : 'denied',
       ...(decision?.allowed && { rule: decision.rule ?? 'no policy configured' }),
+      ...(account !== undefined && { account }),
       ...(session !== undefined && { session }),
       outcome: { status, ...(error && { code: error.code }), ...(error?.vendorCode !== undefined && { vendorCode: error.vendorCode }) },
       source: source ?? null,

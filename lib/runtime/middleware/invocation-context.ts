@@ -14,7 +14,9 @@ export interface AuditFacts {
    * STS: the RoleSessionName sent, and a hash of the session policy (the policy itself can be
    * 2 KB); or `sessionPolicy: "none"` and the rule that opted out of one.
    */
-  session?: { name: string; policyHash?: string; sessionPolicy?: 'none'; unscopedByRule?: string };
+  session?: { name: string; sourceIdentity?: string; policyHash?: string; sessionPolicy?: 'none'; unscopedByRule?: string };
+  /** The vendor account the policy chose, when not `default` (lib/access/account.ts). */
+  account?: string;
   source?: 'memory' | 'table' | 'vendor';
   expiresAt?: string;
   /** The vendor's request id of the answer (for a cached answer, of the call that fetched it). */

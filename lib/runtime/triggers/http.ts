@@ -1,8 +1,11 @@
+import { DEFAULT_ACCOUNT } from '../../access/account.js';
+import type { AccountRole } from '../../access/assumed-role.js';
 import { type Caller, callerIdentity } from '../../access/caller.js';
 import { authorize } from '../../access/policy.js';
 import { credentialsServed } from '../../core/metrics.js';
 import type { HttpTrigger, LambdaHandler, Operation } from '../../spec/operation.js';
 import { bodyKey, scopedBodyKey } from '../../state/body-key.js';
+import { readKeys, requireAccount } from '../../vendor/keys.js';
 import { cachedCredentials } from '../credentials.js';
 import { auditLog } from '../middleware/audit-log.js';
 import { httpAnswers } from '../middleware/http-answers.js';
@@ -35,11 +38,25 @@ async function serveHttp(op: Operation, event: HttpEvent, invocation: Invocation
   audit.decision = { allowed: false };
   const caller: Caller = invocation.caller ?? { kind: 'anonymous' };
   const decision = await authorize(op.name, caller, body, invocation.logger, { assumesRole: op.assumesRole !== undefined });
+  // The rule's account: one this deployment does not have is refused (a denial) before any key is read.
+  const account = decision.account ?? DEFAULT_ACCOUNT;
+  requireAccount(op.api, account);
   audit.decision = { allowed: true, ...(decision.rule !== undefined && { rule: decision.rule }) };
-  const role = op.assumesRole?.resolve(op.name, caller, decision, body);
+  if (account !== DEFAULT_ACCOUNT) {
+    audit.account = account;
+    invocation.metrics.account = account;
+  }
+  // An STS operation's role, ExternalId and lifetime live in its account's key parameter (only those are taken).
+  let accountRole: AccountRole | undefined;
+  if (op.assumesRole !== undefined) {
+    const { stsRoleArn, externalId, maxSessionSeconds } = (await readKeys(op.api, account)) as AccountRole;
+    accountRole = { name: account, stsRoleArn, externalId, maxSessionSeconds };
+  }
+  const role = op.assumesRole?.resolve(op.name, caller, decision, body, accountRole);
   if (role !== undefined) {
     audit.session = {
       name: role.sessionName,
+      sourceIdentity: role.sourceIdentity,
       ...(role.sessionPolicy !== undefined && { policyHash: bodyKey({ policy: role.sessionPolicy }) }),
       // The rule's explicit opt-out, on every line it serves.
       ...(decision.unscoped === true && decision.rule !== undefined && { sessionPolicy: 'none', unscopedByRule: decision.rule }),
@@ -47,7 +64,7 @@ async function serveHttp(op: Operation, event: HttpEvent, invocation: Invocation
   }
   // The caller's share of the operation's rate budget: the policy's tenant, else its own identity.
   const tenant = decision.tenant ?? callerIdentity(caller);
-  const scoped = { ...invocation, tenant, ...(role !== undefined && { role }) };
+  const scoped = { ...invocation, tenant, account, ...(role !== undefined && { role }) };
   // Set before the call so a failed vendor call is still recorded as one.
   audit.source = 'vendor';
   if (op.expiresAt === undefined) {
@@ -57,7 +74,7 @@ async function serveHttp(op: Operation, event: HttpEvent, invocation: Invocation
   }
   // Two callers share credentials only when their scope is the same as well as their body;
   // the duration asked is left out of the key, and checked against what is cached instead.
-  const hash = role === undefined ? audit.bodyHash : scopedBodyKey(role.cacheBody, role);
+  const hash = role === undefined ? scopedBodyKey(body, { account }) : scopedBodyKey(role.cacheBody, role);
   const { result, source, left } = await cachedCredentials(op, body, scoped, hash, role?.minimumLeftMs);
   audit.source = source;
   if (result.vendorRequestId !== undefined) audit.vendorRequestId = result.vendorRequestId;
