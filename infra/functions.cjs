@@ -15,8 +15,9 @@
 //                 queue is what an EventBridge rule feeds.
 // Each master-key rotation of the rotation registry (lib/rotation/index.ts) gets its function
 // `<vendor>-rotate-master-key` too (docs/contracts.md, "Master-key rotation"): its own role, a 60 s
-// timeout (its lock, ROTATION_LOCK_SECONDS, is twice that), and one schedule sending
-// {"rotateMasterKey": "scheduled"} at the stage param <fn>Rate (default rate(1 hour): retire goes on
+// timeout (its lock, ROTATION_LOCK_SECONDS, is twice that), and one schedule per vendor account
+// sending {"rotateMasterKey": "scheduled"} (with "account": "<name>" for an account besides
+// default) at the stage param <fn>Rate (default rate(1 hour): retire goes on
 // at the next run after KEYS_CACHE_SECONDS plus a margin, and after the grace), switched off with
 // <fn>Enabled: false. Its environment adds the stage params masterKeyMaxAgeDays (90) and
 // masterKeyGraceSeconds (86400), the key parameters' KMS key (keysKmsKeyAlias), and the vendor's
@@ -138,15 +139,16 @@ module.exports = async ({ resolveVariable }) => {
       role: ids.role(rotation),
       timeout: 60,
       package: { artifact: `.serverless/${rotation.functionName}.zip` },
-      events: [
-        {
+      // One schedule per configured account: each account's key rotates, fails and alarms on its own.
+      events: await Promise.all(
+        (await vendorAccounts(resolveVariable, rotation.vendor)).map(async (account) => ({
           schedule: {
             rate: [await param(params.masterKeyRate(rotation), { fallback: 'rate(1 hour)' })],
             enabled: await param(params.masterKeyEnabled(rotation), { fallback: true, as: 'boolean' }),
-            input: { rotateMasterKey: 'scheduled' },
+            input: { rotateMasterKey: 'scheduled', ...(account !== 'default' && { account }) },
           },
-        },
-      ],
+        })),
+      ),
       environment,
     };
   }

@@ -150,13 +150,20 @@ function statements(op, tableKeyArn, tracing, accounts) {
 
 /**
  * A rotation function's statements (lib/rotation/): its log group; read and overwrite its own
- * vendor's key parameter only, and read, write and delete the pending key beside it
- * (`<key parameter>/_pending`); KMS through SSM on the key parameters' key, to decrypt and to
+ * vendor's key parameters only (one per configured account: `default`'s, then
+ * `<key parameter>/<account>`), and read, write and delete the pending key beside each
+ * (`<account's key parameter>/_pending`); KMS through SSM on the key parameters' key, to decrypt and to
  * encrypt what it writes; get and update its own items of the table (dynamodb:LeadingKeys on its
  * function's name); traces when the stage traces.
  */
-function rotationStatements(rotation, tracing) {
-  const keys = `parameter${STAGE_PREFIX}/keys/${rotation.vendor}`;
+/** One resource as itself (as a stage without accounts always had it), several as a list. */
+function oneOrList(resources) {
+  return resources.length === 1 ? resources[0] : resources;
+}
+
+function rotationStatements(rotation, tracing, accounts) {
+  const base = `parameter${STAGE_PREFIX}/keys/${rotation.vendor}`;
+  const keys = accounts.map((account) => (account === 'default' ? base : `${base}/${account}`));
   const list = [
     {
       Sid: 'OwnLogGroup',
@@ -168,13 +175,13 @@ function rotationStatements(rotation, tracing) {
       Sid: `RotateOwn${pascal(rotation.vendor)}Keys`,
       Effect: 'Allow',
       Action: ['ssm:GetParameter', 'ssm:PutParameter'],
-      Resource: arn('ssm', keys),
+      Resource: oneOrList(keys.map((key) => arn('ssm', key))),
     },
     {
       Sid: 'OwnPendingKey',
       Effect: 'Allow',
       Action: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'],
-      Resource: arn('ssm', `${keys}/_pending`),
+      Resource: oneOrList(keys.map((key) => arn('ssm', `${key}/_pending`))),
     },
     {
       Sid: 'KeysViaSsm',
@@ -235,7 +242,10 @@ module.exports = async ({ resolveVariable }) => {
         Policies: [
           {
             PolicyName: rotation.functionName,
-            PolicyDocument: { Version: '2012-10-17', Statement: rotationStatements(rotation, tracing) },
+            PolicyDocument: {
+              Version: '2012-10-17',
+              Statement: rotationStatements(rotation, tracing, await vendorAccounts(resolveVariable, rotation.vendor)),
+            },
           },
         ],
       },

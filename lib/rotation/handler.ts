@@ -7,18 +7,23 @@
  */
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
+import { accountKeysParameter, accountName, DEFAULT_ACCOUNT } from '../access/account.js';
 import { readConfig } from '../core/config.js';
 import { BrokerError, toBrokerError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { createMeasures, metricMembers } from '../core/metrics.js';
 import { keysParameterVariable, type VendorApi } from '../vendor/api.js';
+import { requireAccount } from '../vendor/keys.js';
 import { KeyApiError, type MasterKeyApi } from './api.js';
 import { type RotationAnswer, runRotation } from './rotate.js';
 import { readRotationSettings } from './settings.js';
 import type { Checkpoint } from './steps.js';
 
-/** The events a rotation function accepts: by hand (`now`) and from its schedule (`scheduled`). */
-export const rotationEventSchema = z.strictObject({ rotateMasterKey: z.enum(['now', 'scheduled']) });
+/**
+ * The events a rotation function accepts: by hand (`now`) and from its schedule (`scheduled`),
+ * each for one vendor account (`default` when unnamed; one schedule per configured account).
+ */
+export const rotationEventSchema = z.strictObject({ rotateMasterKey: z.enum(['now', 'scheduled']), account: z.optional(accountName) });
 
 /** `aliyun` → `aliyun-rotate-master-key`: the function, its role and its table items are named after it. */
 export function rotationFunctionName(vendor: string): string {
@@ -45,17 +50,25 @@ export function createRotationHandler<Api extends VendorApi>(
     const logger = createLogger({ requestId: context?.awsRequestId ?? 'unknown', operation: functionName });
     const parsed = z.safeParse(rotationEventSchema, event);
     if (!parsed.success) {
-      logger.error('event refused: not a rotation event', { accepts: '{"rotateMasterKey": "now" | "scheduled"}' });
-      throw new BrokerError('InvalidRequest', `${functionName} accepts only {"rotateMasterKey": "now"} (by hand) or "scheduled".`);
+      logger.error('event refused: not a rotation event', { accepts: '{"rotateMasterKey": "now" | "scheduled", "account"?: "<name>"}' });
+      throw new BrokerError(
+        'InvalidRequest',
+        `${functionName} accepts only {"rotateMasterKey": "now"} (by hand) or "scheduled", with an optional "account".`,
+      );
     }
+    const account = parsed.data.account ?? DEFAULT_ACCOUNT;
     const metrics = createMeasures();
+    // Another account's runs also carry the Account dimension; the function's alarms count them all.
+    if (account !== DEFAULT_ACCOUNT) metrics.account = account;
     metrics.count('MasterKeyRotationRuns');
     try {
+      // An account this deployment does not configure is refused before any parameter is read.
+      requireAccount(api.vendor, account);
       const config = readConfig();
       if (config.TOKEN_TABLE === undefined) {
         throw new BrokerError('ConfigurationError', 'TOKEN_TABLE is not set: a rotation keeps its state and lock in the table.');
       }
-      const keysParameter = api.vendor.readSettings()[keysParameterVariable(api.vendor.name)] as string;
+      const keysParameter = accountKeysParameter(api.vendor.readSettings()[keysParameterVariable(api.vendor.name)] as string, account);
       const remaining = context?.getRemainingTimeInMillis?.() ?? 60_000;
       const answer = await runRotation({
         api,
@@ -73,7 +86,7 @@ export function createRotationHandler<Api extends VendorApi>(
       });
       logger.info(
         'master-key rotation finished',
-        { trigger: parsed.data.rotateMasterKey, ...answer },
+        { trigger: parsed.data.rotateMasterKey, account, ...answer },
         metricMembers(functionName, metrics),
       );
       return answer;
@@ -94,6 +107,7 @@ export function createRotationHandler<Api extends VendorApi>(
         'master-key rotation failed',
         {
           trigger: parsed.data.rotateMasterKey,
+          account,
           code: error.code,
           vendorCode: error.vendorCode,
           reason: error.message,

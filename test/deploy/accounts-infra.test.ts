@@ -13,6 +13,7 @@ type Generator = (input: Record<string, unknown>) => Promise<{ Resources?: Recor
 const roles = require('../../infra/roles.cjs') as Generator;
 const alarms = require('../../infra/alarms.cjs') as Generator;
 const environment = require('../../infra/environment.cjs') as Generator;
+const functions = require('../../infra/functions.cjs') as Generator;
 
 /** osls's variable resolution, for the few variables the generators ask for. */
 function resolver(stageParams: Record<string, string>) {
@@ -50,6 +51,33 @@ describe('vendor accounts in the template', () => {
     );
     // No param: the grant is what it always was.
     expect(await keyGrant({}, 'CamsGetUploadAuthorizationRole')).toEqual(ssmArn('/cloud-token-broker/${sls:stage}/keys/aliyun'));
+  });
+
+  it("rotates each account's master key: a schedule per account, and a role for exactly their key and pending parameters", async () => {
+    const { Resources } = await roles(input({ aliyunAccounts: 'acme' }));
+    const statements = Resources!.AliyunRotateMasterKeyRole.Properties.Policies[0].PolicyDocument.Statement as {
+      Sid: string;
+      Resource: unknown;
+    }[];
+    const grant = (sid: string) => statements.find((statement) => statement.Sid === sid)!.Resource;
+    expect(grant('RotateOwnAliyunKeys')).toEqual([
+      ssmArn('/cloud-token-broker/${sls:stage}/keys/aliyun'),
+      ssmArn('/cloud-token-broker/${sls:stage}/keys/aliyun/acme'),
+    ]);
+    expect(grant('OwnPendingKey')).toEqual([
+      ssmArn('/cloud-token-broker/${sls:stage}/keys/aliyun/_pending'),
+      ssmArn('/cloud-token-broker/${sls:stage}/keys/aliyun/acme/_pending'),
+    ]);
+    const inputs = (fns: Record<string, any>, name: string) =>
+      (fns[name].events as { schedule: { input: unknown } }[]).map((event) => event.schedule.input);
+    expect(inputs(await functions(input({ aliyunAccounts: 'acme' })), 'aliyun-rotate-master-key')).toEqual([
+      { rotateMasterKey: 'scheduled' },
+      { rotateMasterKey: 'scheduled', account: 'acme' },
+    ]);
+    // Another vendor's rotation, and a stage without accounts: one schedule, one parameter, as before.
+    expect(inputs(await functions(input({ aliyunAccounts: 'acme' })), 'tencent-rotate-master-key')).toEqual([
+      { rotateMasterKey: 'scheduled' },
+    ]);
   });
 
   it('refuses a stage param naming an account that cannot be one', async () => {

@@ -313,3 +313,38 @@ describe('keys the broker does not know', () => {
     }
   });
 });
+
+describe('vendor accounts', () => {
+  const ACME = `${PARAMETER}/acme`;
+  beforeEach(() => {
+    process.env.ALIYUN_ACCOUNTS = 'acme';
+  });
+  afterEach(() => {
+    delete process.env.ALIYUN_ACCOUNTS;
+  });
+
+  it("rotates the account the event names, in that account's own key parameter, and leaves default's alone", async () => {
+    // Another account is another vendor account: its own user, with its own keys.
+    const acme = memoryKeyApi();
+    acme.add('acme-key', 'acme-secret', { createdAt: Date.now() - 100 * 86_400_000 });
+    broker.ssm.put(ACME, { accessKeyId: 'acme-key', accessKeySecret: 'acme-secret' });
+    broker.ssm.delete(pendingParameter(ACME));
+    const run = createRotationHandler(acme.api);
+    const answers = await untilDone(() => run({ ...NOW, account: 'acme' }));
+    const rotated = JSON.parse(broker.ssm.get(ACME)!) as AliyunKeys;
+    expect(rotated.accessKeyId).not.toBe('acme-key');
+    expect(answers[0]).toMatchObject({ keyId: rotated.accessKeyId, previousKeyId: 'acme-key' });
+    expect(acme.tested).toContain(rotated.accessKeyId);
+    expect(acme.keys()).toEqual([{ keyId: rotated.accessKeyId, status: 'Active' }]);
+    expect(stored().accessKeyId).toBe(ORIGINAL.accessKeyId);
+    expect(vendor.calls).toEqual([]);
+  });
+
+  it('refuses an account this deployment does not configure, before any parameter is read or key API called', async () => {
+    broker.ssm.clearRequests();
+    await expect(handler()({ ...NOW, account: 'globex' })).rejects.toMatchObject({ code: 'Forbidden' });
+    await expect(handler()({ ...NOW, account: 'Not An Account' })).rejects.toMatchObject({ code: 'InvalidRequest' });
+    expect(broker.ssm.requests).toEqual([]);
+    expect(vendor.calls).toEqual([]);
+  });
+});
