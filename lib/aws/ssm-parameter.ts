@@ -45,6 +45,26 @@ export interface ReadParameterOptions {
   fresh?: boolean;
 }
 
+/**
+ * Reads of a parameter under way, by name: a read that finds one joins it rather than asking SSM
+ * again (the provider's cache fills only once a read ends, so a cold instance's early key read
+ * and its vendor call's own would otherwise both reach SSM). Bounded by the names configured.
+ */
+const inFlight = new Map<string, Promise<unknown>>();
+
+function getOnce(name: string, maxAge: number, forceFetch: boolean): Promise<unknown> {
+  // A forced read wants SSM's value now: it never joins one that may have started before the key changed.
+  const joined = forceFetch ? undefined : inFlight.get(name);
+  if (joined !== undefined) return joined;
+  const read = parameters()
+    .get(name, { decrypt: true, transform: 'json', maxAge, forceFetch })
+    .finally(() => {
+      if (inFlight.get(name) === read) inFlight.delete(name);
+    });
+  inFlight.set(name, read);
+  return read;
+}
+
 /** A decrypted JSON SSM parameter, checked against `schema`; cached for `cacheSeconds`, and never when unusable. */
 export async function readJsonParameter<S extends z.core.$ZodType>(
   name: string,
@@ -53,12 +73,7 @@ export async function readJsonParameter<S extends z.core.$ZodType>(
 ): Promise<z.infer<S>> {
   let value: unknown;
   try {
-    value = await parameters().get(name, {
-      decrypt: true,
-      transform: 'json',
-      maxAge: options.cacheSeconds,
-      forceFetch: options.fresh === true || unusable.has(name),
-    });
+    value = await getOnce(name, options.cacheSeconds, options.fresh === true || unusable.has(name));
   } catch (error) {
     if (error instanceof TransformParameterError) throw new ParameterUnusable('malformed', [{ path: '(value)', message: 'not JSON' }]);
     throw new ParameterUnusable('unreadable', [], error);
@@ -75,5 +90,6 @@ export async function readJsonParameter<S extends z.core.$ZodType>(
 /** Forget every cached parameter (tests; a cold start does the same). */
 export function clearParameters(): void {
   provider?.clearCache();
+  inFlight.clear();
   unusable.clear();
 }
