@@ -10,6 +10,7 @@ import { httpApiEvent, lambdaContext } from '../../sim/lambda-events.js';
 import { type TableItems, tableItems } from '../../sim/table-items.js';
 import { SIMULATOR_DEFAULT_KEYS } from '../../sim/vendor-simulator.js';
 import { KEY_PARAMETERS, useBrokerEnv } from '../support/broker-env.js';
+import { busiestWindow } from '../support/busiest-window.js';
 import { type HttpAnswer, invokeHttp } from '../support/invoke-http.js';
 
 const CAMS = '/v1/aliyun/cams/upload-authorization';
@@ -49,17 +50,6 @@ async function startInstances(n: number): Promise<LambdaHandler[]> {
     instances.push((await import('../../functions/cams-get-upload-authorization.js')).handler);
   }
   return instances;
-}
-
-/** The most calls received in any window of `windowMs`. */
-function busiestWindow(times: number[], windowMs = 1_000): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; j < sorted.length; j++) {
-    while (sorted[j]! - sorted[i]! >= windowMs) i++;
-    most = Math.max(most, j - i + 1);
-  }
-  return most;
 }
 
 describe('rate budgets per account, across instances', () => {

@@ -7,6 +7,7 @@ import { LEASE_MS, tokenKey } from '../../lib/state/token-lease.js';
 import { httpApiEvent, lambdaContext } from '../../sim/lambda-events.js';
 import { type TableItems, tableItems } from '../../sim/table-items.js';
 import { useBrokerEnv } from '../support/broker-env.js';
+import { busiestWindow } from '../support/busiest-window.js';
 import { type HttpAnswer, invokeHttp } from '../support/invoke-http.js';
 
 /**
@@ -47,17 +48,6 @@ const ask = (
   invokeHttp(instance, httpApiEvent(CAMS, { custSpaceId }, authorizer && { authorizer }), lambdaContext(remainingMs));
 /** An IAM caller: its own tenant of the rate budget (lib/access/tenant.ts). */
 const iamCaller = (n: number) => ({ iam: { userArn: `arn:aws:iam::123456789012:user/caller-${n}`, accountId: '123456789012' } });
-
-/** The most calls that fall in any window of `windowMs`, by when the simulator received them. */
-function busiestWindow(times: number[], windowMs = 1_000): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; j < sorted.length; j++) {
-    while (sorted[j]! - sorted[i]! >= windowMs) i++;
-    most = Math.max(most, j - i + 1);
-  }
-  return most;
-}
 
 describe('several instances, one table', () => {
   it('200 concurrent requests for one new body over 4 instances make one vendor call, and all get the same credentials', async () => {

@@ -4,6 +4,7 @@ import { tenantHash } from '../../lib/state/rate-budget.js';
 import { httpApiEvent, lambdaContext } from '../../sim/lambda-events.js';
 import { type TableItems, tableItems } from '../../sim/table-items.js';
 import { useBrokerEnv } from '../support/broker-env.js';
+import { busiestWindow } from '../support/busiest-window.js';
 import { type HttpAnswer, invokeHttp } from '../support/invoke-http.js';
 
 /**
@@ -58,17 +59,6 @@ function ask(
     ...answer,
     at: Date.now(),
   }));
-}
-
-/** The most vendor calls received in any window of `windowMs`. */
-function busiestWindow(times: number[], windowMs = 1_000): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; j < sorted.length; j++) {
-    while (sorted[j]! - sorted[i]! >= windowMs) i++;
-    most = Math.max(most, j - i + 1);
-  }
-  return most;
 }
 
 const FLOOD = 40;
