@@ -45,11 +45,12 @@ export const METRIC_UNITS = {
   RateLimited: 'Count',
   /** Time a request waited on another instance's refresh lease. */
   LeaseWait: 'Milliseconds',
-  /** Scheduled rotations run, and their bodies rotated, left fresh, failed. */
+  /** Scheduled rotations run, and their bodies rotated, left fresh, failed, deferred to the next run (time nearly up). */
   RotationRuns: 'Count',
   RotationRotated: 'Count',
   RotationFresh: 'Count',
   RotationFailed: 'Count',
+  RotationDeferred: 'Count',
   /** Master-key rotation runs (lib/rotation/), by the rotation function's name as `operation`: runs, failed runs, finished rotations. */
   MasterKeyRotationRuns: 'Count',
   MasterKeyRotationFailed: 'Count',

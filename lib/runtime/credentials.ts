@@ -111,6 +111,8 @@ export function cachedCredentials(
 export interface RotationReport {
   rotated: number;
   fresh: number;
+  /** Bodies not started because the run's time was nearly up: the next run takes them (absent when none). */
+  deferred?: number;
   failed: { key: string; code: string; message: string; vendorCode?: string }[];
 }
 

@@ -1,3 +1,4 @@
+import { readConfig } from '../../core/config.js';
 import { BrokerError, toBrokerError } from '../../core/errors.js';
 import { countFault, metricMembers } from '../../core/metrics.js';
 import type { LambdaHandler, Operation, ScheduleTrigger } from '../../spec/operation.js';
@@ -26,16 +27,28 @@ export class RotationFailed extends Error {
   }
 }
 
+/** Time a body may take at most besides its vendor call: a rate slot, a table read and write. */
+const BODY_OVERHEAD_MS = 1_000;
+
 /**
  * Refreshes each body's stored credentials unless half their lifetime is left. Each body is
- * validated, hashed and rotated on its own: one bad body never stops the others.
+ * validated, hashed and rotated on its own: one bad body never stops the others. A body is
+ * started only while one vendor call and its overhead still fit before the deadline; the rest
+ * are deferred, not failed: a rate-limited vendor (CAMS, 2 calls a second for the schedule's
+ * share) cannot rotate a long list in one run, and the next run finds them still due while the
+ * ones rotated now are fresh.
  */
 async function rotate(op: Operation, event: RotationEvent, invocation: Invocation): Promise<RotationReport> {
   if (op.expiresAt === undefined) {
     throw new BrokerError('InvalidRequest', `${op.name} returns no credentials; there is nothing to rotate.`);
   }
   const report: RotationReport = { rotated: 0, fresh: 0, failed: [] };
+  const perBodyMs = readConfig().VENDOR_TIMEOUT_MS + BODY_OVERHEAD_MS;
   for (const [index, raw] of event.rotate.entries()) {
+    if (Date.now() + perBodyMs > invocation.deadline) {
+      report.deferred = event.rotate.length - index;
+      break;
+    }
     // An invalid body has no hash to name it by: its position does.
     let key = `#${index}`;
     try {
@@ -67,6 +80,7 @@ async function rotate(op: Operation, event: RotationEvent, invocation: Invocatio
   metrics.count('RotationRuns');
   if (report.rotated > 0) metrics.count('RotationRotated', report.rotated);
   if (report.fresh > 0) metrics.count('RotationFresh', report.fresh);
+  if (report.deferred !== undefined) metrics.count('RotationDeferred', report.deferred);
   if (report.failed.length > 0) metrics.count('RotationFailed', report.failed.length);
   invocation.logger[report.failed.length ? 'error' : 'info']('rotation finished', { ...report }, metricMembers(op.name, metrics));
   if (report.failed.length) throw new RotationFailed(report);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { camsGetUploadAuthorization } from '../../../../lib/operations/cams-get-upload-authorization.js';
 import { imsProvisionExternalApplication } from '../../../../lib/operations/ims-provision-external-application.js';
+import type { RotationReport } from '../../../../lib/runtime/credentials.js';
 import { isRotationEvent, RotationFailed, schedule } from '../../../../lib/runtime/triggers/schedule.js';
 import { lambdaContext } from '../../../../sim/lambda-events.js';
 import { useBrokerEnv } from '../../../support/broker-env.js';
@@ -26,11 +27,11 @@ function nestedArray(depth: number): unknown[] {
 }
 
 /** The schedule trigger's stack for CAMS, run on `rotate` with its log lines captured. */
-async function rotate(bodies: unknown[]) {
+async function rotate(bodies: unknown[], remainingMs = 30_000) {
   const handler = schedule({ rate: 'rate(5 minutes)' }).handler(op);
   const logs = captureLogs();
   try {
-    const outcome = await handler({ rotate: bodies }, lambdaContext(30_000)).then(
+    const outcome = await handler({ rotate: bodies }, lambdaContext(remainingMs)).then(
       (report) => ({ report, thrown: undefined }),
       (thrown: unknown) => ({ report: undefined, thrown }),
     );
@@ -56,6 +57,32 @@ describe('schedule()', () => {
 });
 
 describe('the schedule trigger', () => {
+  it('defers the bodies that no longer fit before the deadline instead of failing them, and the next run takes them', async () => {
+    // One body may take a vendor call (0.5 s here) and a second besides: with 3 s left, bodies
+    // start only in the first 1.2 s, at CAMS's share of 2 a second for the schedule.
+    process.env.VENDOR_TIMEOUT_MS = '500';
+    try {
+      const bodies = Array.from({ length: 12 }, (_, i) => ({ custSpaceId: `deferred-${i}` }));
+      const first = await rotate(bodies, 3_000);
+      expect(first.thrown).toBeUndefined();
+      const a = first.report as RotationReport;
+      expect(a.failed).toEqual([]);
+      expect(a.rotated).toBeGreaterThan(0);
+      expect(a.deferred).toBeGreaterThan(0);
+      expect(a.rotated + a.fresh + a.deferred!).toBe(bodies.length);
+      const finished = first.records.find((r) => r.message === 'rotation finished')!;
+      expect(finished).toMatchObject({ level: 'info', deferred: a.deferred, RotationDeferred: a.deferred });
+      const second = (await rotate(bodies, 3_000)).report as RotationReport;
+      expect(second.failed).toEqual([]);
+      // The first run's bodies are fresh now, and the time goes to the ones it deferred.
+      expect(second.fresh).toBeGreaterThanOrEqual(a.rotated);
+      expect(second.rotated).toBeGreaterThan(0);
+      expect(broker.sim.callsTo(ACTION)).toHaveLength(a.rotated + second.rotated);
+    } finally {
+      delete process.env.VENDOR_TIMEOUT_MS;
+    }
+  });
+
   it('rotates each body and returns the report', async () => {
     const { report, thrown } = await rotate([{ custSpaceId: 'sched-a' }, { custSpaceId: 'sched-b' }]);
     expect(thrown).toBeUndefined();
