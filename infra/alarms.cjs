@@ -16,7 +16,8 @@
 // And per master-key rotation (lib/rotation/index.ts; metrics with the rotation function's name as
 // `operation`): the function's Errors (a crash or timeout); a rotation failed (MasterKeyRotationFailed,
 // any in 5 minutes); a rotation stuck (MasterKeyRotationStuck: an intent older than
-// ROTATION_STUCK_SECONDS); a key the broker does not know (MasterKeyUnknown: the rotation stopped,
+// ROTATION_STUCK_SECONDS); no run for twice its schedule's rate (MasterKeyRotationRuns, while the
+// schedule is enabled: the key-age alarm needs runs); a key the broker does not know (MasterKeyUnknown: the rotation stopped,
 // changing nothing); the key older than the maximum age plus two days (MasterKeyAge, seconds, from the
 // stage param masterKeyMaxAgeDays: a due rotation promotes within a run, so two days is a rotation
 // that does not happen).
@@ -285,6 +286,20 @@ module.exports = async ({ resolveVariable }) => {
       ...own('MasterKeyUnknown', 'Sum'),
       ...ON_ANY,
     });
+    const enabled = await param(params.masterKeyEnabled(rotation), { fallback: true, as: 'boolean' });
+    const rate = rateSeconds(await param(params.masterKeyRate(rotation), { fallback: 'rate(1 hour)' }));
+    if (enabled && rate !== undefined) {
+      // The key-age alarm needs runs to publish an age: a schedule that stopped is noticed here.
+      const period = Math.min(MAX_WINDOW_S, Math.max(300, Math.ceil((2 * rate) / 60) * 60));
+      alarm(`${fn}LateAlarm`, rotation, `no master-key rotation run for ${period / 60} minutes`, 'master-key-rotation-late', {
+        ...own('MasterKeyRotationRuns', 'Sum'),
+        Period: period,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'breaching',
+      });
+    }
     alarm(`${fn}KeyAgeAlarm`, rotation, `the master key is older than ${maxAgeDays + 2} days`, 'master-key-too-old', {
       ...own('MasterKeyAge', 'Maximum'),
       Period: 3600,

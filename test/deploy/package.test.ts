@@ -1250,13 +1250,13 @@ describe('alarms', () => {
     }
   });
 
-  it('there are 5 per function, 1 more per credential operation, 2 per schedule, 1 per dead-letter queue (2 per queue) and 5 per rotation', () => {
+  it('there are 5 per function, 1 more per credential operation, 2 per schedule, 1 per dead-letter queue (2 per queue) and 6 per rotation', () => {
     const expected =
       5 * operations.length +
       operations.filter((op) => op.expiresAt !== undefined).length +
       2 * scheduledOperations.length +
       2 * queuedOperations.length +
-      5 * rotations.length;
+      6 * rotations.length;
     for (const run of [dev, prod]) expect(resourcesOfType(run.template, 'AWS::CloudWatch::Alarm')).toHaveLength(expected);
   });
 
@@ -1358,6 +1358,7 @@ describe('alarms', () => {
       'function-throttles',
       'keys-or-policy-unavailable',
       'master-key-rotation-failed',
+      'master-key-rotation-late',
       'master-key-rotation-stuck',
       'master-key-too-old',
       'master-key-unknown',
@@ -1793,6 +1794,25 @@ describe('master-key rotation', () => {
         ROTATION_KEYS_KMS_KEY_ID: 'alias/aws/ssm',
       });
       expect(variables[`${name.split('-')[0]!.toUpperCase()}_KEYS_PARAMETER`]).toBe(`/cloud-token-broker/dev/keys/${name.split('-')[0]}`);
+    },
+  );
+
+  it.each(rotations.map((r) => r.functionName))(
+    '%s: an alarm when it has not run for two hours (its schedule stopped: the key-age alarm needs runs)',
+    (name) => {
+      const late = resourcesOfType(dev.template, 'AWS::CloudWatch::Alarm').filter(
+        ([, a]) =>
+          a.Properties.MetricName === 'MasterKeyRotationRuns' &&
+          asArray(a.Properties.Dimensions as JsonObject[]).some((d) => d.Value === name),
+      );
+      expect(late).toHaveLength(1);
+      expect(late[0]![1].Properties).toMatchObject({
+        Statistic: 'Sum',
+        Period: 7200,
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'breaching',
+      });
     },
   );
 
