@@ -139,6 +139,12 @@ function functionResource(t: Template, stage: string, name: string): [string, Re
   return found[0]!;
 }
 
+/** The IAM role of the stage's function `name`. */
+function roleOf(t: Template, stage: string, name: string): Resource {
+  const [, fn] = functionResource(t, stage, name);
+  return resource(t, referencedId(render(fn.Properties.Role)), 'AWS::IAM::Role');
+}
+
 function resource(t: Template, logicalId: string, type: string): Resource {
   const r = t.Resources[logicalId];
   expect(r, `resource ${logicalId}`).toBeDefined();
@@ -1636,8 +1642,7 @@ describe('least privilege', () => {
         [dev, 'dev'],
         [prod, variant.stage],
       ] as const) {
-        const [, fn] = functionResource(run.template, stage, name);
-        const role = resource(run.template, referencedId(render(fn.Properties.Role)), 'AWS::IAM::Role');
+        const role = roleOf(run.template, stage, name);
         expect(grants(role)).toEqual(expectedGrants(run.template, stage, op));
         // The log group the role may write is the function's own.
         const logGroups = resourcesOfType(run.template, 'AWS::Logs::LogGroup').map(([, g]) => g.Properties.LogGroupName);
@@ -1703,8 +1708,7 @@ describe('the key that seals the token items', () => {
         [dev, 'dev'],
         [prod, variant.stage],
       ] as const) {
-        const [, fn] = functionResource(run.template, stage, name);
-        const role = resource(run.template, referencedId(render(fn.Properties.Role)), 'AWS::IAM::Role');
+        const role = roleOf(run.template, stage, name);
         const statements = policyDocuments({ Resources: { role } } as unknown as Template).flatMap((d) => d.statements);
         const direct = statements.filter((st) => asArray(st.Action).some((a) => a.startsWith('kms:')) && st.Sid === 'OwnTokenDataKeys');
         if (!returnsCredentials) {
@@ -1849,8 +1853,7 @@ describe('master-key rotation', () => {
         [dev, 'dev'],
         [prod, variant.stage],
       ] as const) {
-        const [, fn] = functionResource(run.template, stage, name);
-        const role = resource(run.template, referencedId(render(fn.Properties.Role)), 'AWS::IAM::Role');
+        const role = roleOf(run.template, stage, name);
         const logGroup = arn('logs', `log-group:/aws/lambda/${SERVICE}-${stage}-${name}:*`);
         const keys = arn('ssm', `parameter/cloud-token-broker/${stage}/keys/${rotation.vendor}`);
         const pending = `${keys}/_pending`;

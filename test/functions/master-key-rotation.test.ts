@@ -24,6 +24,7 @@ import { exampleBody } from '../../sim/local-world.js';
 import { SIMULATOR_DEFAULT_KEYS, type SimulatorCall } from '../../sim/vendor-simulator.js';
 import { KEY_PARAMETERS, useBrokerEnv } from '../support/broker-env.js';
 import { invokeHttp } from '../support/invoke-http.js';
+import { latch } from '../support/latch.js';
 import { CRASH_POINTS } from '../support/memory-key-api.js';
 import { ID_FIELDS } from '../support/request-bodies.js';
 
@@ -193,30 +194,24 @@ describe.each(rotations.map((rotation) => [rotation.vendor, rotation] as const))
     );
 
     it('two runs at once: one proceeds, the other changes nothing and says so', async () => {
-      let release!: () => void;
-      const held = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      let reached!: () => void;
-      const inside = new Promise<void>((resolve) => {
-        reached = resolve;
-      });
+      const held = latch();
+      const inside = latch();
       const first = createRotationHandler(rotation.api, {
         checkpoint: async (point) => {
           await observe(point);
           if (point === 'intent-recorded') {
-            reached();
-            await held;
+            inside.open();
+            await held.wait;
           }
         },
       })({ rotateMasterKey: 'now' }, lambdaContext(60_000));
-      await inside;
+      await inside.wait;
       const before = broker.sim.calls.length;
       const second = await handlers.get(rotation.functionName)!({ rotateMasterKey: 'now' }, lambdaContext(60_000));
       expect(second).toMatchObject({ step: 'create', busy: true });
       // The busy run reads the table and SSM only: no vendor call.
       expect(broker.sim.calls.length).toBe(before);
-      release();
+      held.open();
       expect((await first).step).toBe('done');
       expectRotated();
     });

@@ -16,6 +16,7 @@ import type { AliyunKeys } from '../../../lib/vendor/aliyun.js';
 import { SIMULATOR_DEFAULT_KEYS } from '../../../sim/vendor-simulator.js';
 import { KEY_PARAMETERS, TOKEN_TABLE, useBrokerEnv } from '../../support/broker-env.js';
 import { emfProblems } from '../../support/emf.js';
+import { latch } from '../../support/latch.js';
 import { captureLogs } from '../../support/log-capture.js';
 import { CRASH_POINTS, type MemoryKeyApi, memoryKeyApi } from '../../support/memory-key-api.js';
 
@@ -249,29 +250,23 @@ describe('a run that dies', () => {
 describe('two runs at once', () => {
   it('one proceeds, the other changes nothing and says so', async () => {
     // The first run is held inside its create step until the second has answered.
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let reached!: () => void;
-    const inside = new Promise<void>((resolve) => {
-      reached = resolve;
-    });
+    const held = latch();
+    const inside = latch();
     const first = createRotationHandler(vendor.api, {
       checkpoint: async (point) => {
         observe(point);
         if (point === 'intent-recorded') {
-          reached();
-          await held;
+          inside.open();
+          await held.wait;
         }
       },
     })(NOW);
-    await inside;
+    await inside.wait;
     const callsBefore = vendor.calls.length;
     const second = await handler()(NOW);
     expect(second).toEqual({ step: 'create', keyId: ORIGINAL.accessKeyId, previousKeyId: ORIGINAL.accessKeyId, busy: true });
     expect(vendor.calls.length).toBe(callsBefore);
-    release();
+    held.open();
     expect((await first).step).toBe('done');
     expectRotated();
   });
