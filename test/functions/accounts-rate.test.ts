@@ -54,7 +54,10 @@ async function startInstances(n: number): Promise<LambdaHandler[]> {
 
 describe('rate budgets per account, across instances', () => {
   it(`four accounts each hold ${LIMIT} calls per second at the same time, ${4 * LIMIT} per second in all at most`, async () => {
-    const instances = await startInstances(3);
+    // Two instances: across instances is the point. A third process on two cores made the
+    // simulator (in this process) stall now and then, and a stalled simulator stamps requests
+    // that arrived on their slots as one burst (a CI run saw two Throttling.User so).
+    const instances = await startInstances(2);
     let n = 0;
     const asks: Promise<HttpAnswer>[] = [];
     for (let i = 0; i < PER_ACCOUNT; i++) {
