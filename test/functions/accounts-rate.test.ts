@@ -1,7 +1,7 @@
 /**
  * N vendor accounts give N times the per-account limit: four CAMS accounts (each its own
  * AccessKey, the simulator holding each to 5 calls per second as the vendor does) are asked at
- * the same time through three instances on one table, and each holds its own 5 per second while
+ * the same time through two instances on one table, and each holds its own 5 per second while
  * together they go well past one account's limit. Real seconds of load: in the SLOW list.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
