@@ -71,6 +71,36 @@ const ON_ANY = {
 /** The longest window an alarm may look at: Period × EvaluationPeriods at most a day. */
 const MAX_WINDOW_S = 86_400;
 
+/** One of the broker's own metrics with `dimensions`: what a single-metric alarm watches. */
+function ownMetric(Namespace, dimensions, MetricName, Statistic) {
+  return { Namespace, MetricName, Dimensions: dimensions, Statistic };
+}
+
+/**
+ * The vendor-throttling alarm's metric math over `dimensions` (an operation, or an operation in
+ * one account): throttled vendor attempts plus requests the rate limit refused, at least 5 in
+ * each of 3 periods of 5 minutes.
+ */
+function throttling(Namespace, dimensions, Label) {
+  const sum = (Id, MetricName) => ({
+    Id,
+    MetricStat: { Metric: { Namespace, MetricName, Dimensions: dimensions }, Period: 300, Stat: 'Sum' },
+    ReturnData: false,
+  });
+  return {
+    Metrics: [
+      sum('throttled', 'VendorThrottled'),
+      sum('limited', 'RateLimited'),
+      { Id: 'throttling', Expression: 'FILL(throttled, 0) + FILL(limited, 0)', Label, ReturnData: true },
+    ],
+    EvaluationPeriods: 3,
+    DatapointsToAlarm: 3,
+    Threshold: 5,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    TreatMissingData: 'notBreaching',
+  };
+}
+
 module.exports = async ({ resolveVariable }) => {
   const param = stageParams(resolveVariable);
   const topic = (await param('alarmTopicArn', { fallback: '' })).trim();
@@ -128,35 +158,14 @@ module.exports = async ({ resolveVariable }) => {
 
     // The broker's own metrics, by operation.
     const dimensions = [{ Name: 'operation', Value: op.name }];
-    const own = (MetricName, Statistic) => ({ Namespace: names.namespace, MetricName, Dimensions: dimensions, Statistic });
-    const stat = (Id, MetricName) => ({
-      Id,
-      MetricStat: { Metric: { Namespace: names.namespace, MetricName, Dimensions: dimensions }, Period: 300, Stat: 'Sum' },
-      ReturnData: false,
-    });
+    const own = (MetricName, Statistic) => ownMetric(names.namespace, dimensions, MetricName, Statistic);
 
     alarm(
       `${fn}VendorThrottlingAlarm`,
       op,
       'the vendor throttles the broker, or its rate limit refuses requests, for 15 minutes (at least 5 in each of 3 periods of 5 minutes)',
       'vendor-throttling',
-      {
-        Metrics: [
-          stat('throttled', 'VendorThrottled'),
-          stat('limited', 'RateLimited'),
-          {
-            Id: 'throttling',
-            Expression: 'FILL(throttled, 0) + FILL(limited, 0)',
-            Label: 'throttled vendor attempts + requests refused by the rate limit',
-            ReturnData: true,
-          },
-        ],
-        EvaluationPeriods: 3,
-        DatapointsToAlarm: 3,
-        Threshold: 5,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        TreatMissingData: 'notBreaching',
-      },
+      throttling(names.namespace, dimensions, 'throttled vendor attempts + requests refused by the rate limit'),
     );
     alarm(
       `${fn}VendorErrorsAlarm`,
@@ -175,40 +184,16 @@ module.exports = async ({ resolveVariable }) => {
     for (const account of await vendorAccounts(resolveVariable, op.vendor)) {
       if (account === 'default') continue;
       const byAccount = [...dimensions, { Name: 'Account', Value: account }];
-      const sum = (Id, MetricName) => ({
-        Id,
-        MetricStat: { Metric: { Namespace: names.namespace, MetricName, Dimensions: byAccount }, Period: 300, Stat: 'Sum' },
-        ReturnData: false,
-      });
       const id = `${fn}Account${pascal(account)}`;
       alarm(
         `${id}VendorThrottlingAlarm`,
         op,
         `account ${account}: the vendor throttles the broker, or its rate limit refuses requests, for 15 minutes`,
         'vendor-throttling',
-        {
-          Metrics: [
-            sum('throttled', 'VendorThrottled'),
-            sum('limited', 'RateLimited'),
-            {
-              Id: 'throttling',
-              Expression: 'FILL(throttled, 0) + FILL(limited, 0)',
-              Label: `account ${account}: throttled + refused`,
-              ReturnData: true,
-            },
-          ],
-          EvaluationPeriods: 3,
-          DatapointsToAlarm: 3,
-          Threshold: 5,
-          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-          TreatMissingData: 'notBreaching',
-        },
+        throttling(names.namespace, byAccount, `account ${account}: throttled + refused`),
       );
       alarm(`${id}VendorErrorsAlarm`, op, `account ${account}: at least 5 failed vendor attempts in 5 minutes`, 'vendor-errors', {
-        Namespace: names.namespace,
-        MetricName: 'VendorFailed',
-        Dimensions: byAccount,
-        Statistic: 'Sum',
+        ...ownMetric(names.namespace, byAccount, 'VendorFailed', 'Sum'),
         ...ON_ANY,
         Threshold: 5,
       });
@@ -217,13 +202,7 @@ module.exports = async ({ resolveVariable }) => {
         op,
         `account ${account}: its master key could not be read from SSM, or is malformed`,
         'keys-or-policy-unavailable',
-        {
-          Namespace: names.namespace,
-          MetricName: 'SsmFaults',
-          Dimensions: byAccount,
-          Statistic: 'Sum',
-          ...ON_ANY,
-        },
+        { ...ownMetric(names.namespace, byAccount, 'SsmFaults', 'Sum'), ...ON_ANY },
       );
     }
     if (op.expiresAt !== undefined) {
@@ -261,12 +240,8 @@ module.exports = async ({ resolveVariable }) => {
   const maxAgeDays = await param('masterKeyMaxAgeDays', { fallback: 90, as: 'number' });
   for (const rotation of await rotations()) {
     const fn = pascal(rotation.functionName);
-    const own = (MetricName, Statistic) => ({
-      Namespace: names.namespace,
-      MetricName,
-      Dimensions: [{ Name: 'operation', Value: rotation.functionName }],
-      Statistic,
-    });
+    const own = (MetricName, Statistic) =>
+      ownMetric(names.namespace, [{ Name: 'operation', Value: rotation.functionName }], MetricName, Statistic);
     alarm(`${fn}ErrorsAlarm`, rotation, 'invocations failed (crash, timeout, rotation failure)', 'function-errors', {
       Namespace: 'AWS/Lambda',
       MetricName: 'Errors',
