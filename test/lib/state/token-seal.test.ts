@@ -13,6 +13,7 @@ import {
 import { tableItems } from '../../../sim/table-items.js';
 import { useLocalTable } from '../../support/local-table-env.js';
 import { stringsIn } from '../../support/log-capture.js';
+import { TOKEN_ITEM_ATTRIBUTES } from '../../support/token-item.js';
 
 const local = useLocalTable();
 beforeEach(() => {
@@ -53,16 +54,7 @@ describe('sealed token items', () => {
       )
       .join(' ');
     for (const value of stringsIn(secrets)) expect(text).not.toContain(value);
-    expect(Object.keys(raw).sort()).toEqual([
-      'dataKey',
-      'expiresAt',
-      'fetchedAt',
-      'pk',
-      'refreshAt',
-      'sealedData',
-      'ttl',
-      'vendorRequestId',
-    ]);
+    expect(Object.keys(raw).sort()).toEqual(TOKEN_ITEM_ATTRIBUTES);
     clearDataKeys();
     expect(await readTokenItem(local.table.tableName, pk, true)).toEqual({ token });
   });
